@@ -1,0 +1,434 @@
+"""The `sio` command: demo, compute, explain and params.
+
+Exit codes: 0 success, 2 bad input (validation problems, bad parameters or overrides, missing
+data a rule needs), 1 anything unexpected (a crash). Interfaces are thin: every command calls the
+same functions the tests call.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from rich.tree import Tree
+
+from sio import i18n
+from sio.data.validation import InputInvalid, Problem, format_problems, load_input
+from sio.engine import Engine, YearResult
+from sio.i18n import _
+from sio.parameters import (
+    ParameterError,
+    ParameterLookupError,
+    ParameterSet,
+    Use,
+    apply_override_file,
+    load_parameters,
+)
+from sio.results import OUTPUT_COLUMNS, AnnualResult
+from sio.rules.aktivitetstilskudd import lines_for_month
+from sio.rules.uttrekk import DataGap
+from sio.trace import Node, fmt_exact
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="SIO — statlig finansiering av omsorgstjenester.",
+)
+params_app = typer.Typer(no_args_is_help=True, help="Browse the parameter tree.")
+app.add_typer(params_app, name="params")
+
+EXIT_BAD_INPUT = 2
+
+out = Console()
+err = Console(stderr=True)
+
+
+class BadInput(Exception):
+    """Raised inside commands for anything that should end with exit code 2."""
+
+
+@app.callback()
+def _main(
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language: nb (default) or en.")
+    ] = None,
+) -> None:
+    if lang:
+        try:
+            i18n.set_language(lang)
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@contextmanager
+def _input_errors() -> Iterator[None]:
+    """Turn input problems into a clear message and exit code 2."""
+    try:
+        yield
+    except InputInvalid as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        err.print(
+            _("The input has {n} error(s); nothing was computed:").format(n=len(errors)),
+            style="bold red",
+        )
+        err.print(exc.report(), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (ParameterError, ParameterLookupError, DataGap, BadInput) as exc:
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _params(override: Path | None) -> ParameterSet:
+    return apply_override_file(load_parameters(), override)
+
+
+def _warn(problems: Sequence[Problem]) -> None:
+    warnings = [p for p in problems if p.severity != "error"]
+    if warnings:
+        err.print(format_problems(warnings, limit=20), markup=False, highlight=False)
+
+
+def results_json(results: Sequence[AnnualResult]) -> str:
+    return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
+
+
+def results_csv(results: Sequence[AnnualResult]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(OUTPUT_COLUMNS)
+    for r in results:
+        d = r.to_dict()
+        d["estimerte_parametere"] = ";".join(d["estimerte_parametere"])
+        w.writerow([d[c] for c in OUTPUT_COLUMNS])
+    return buf.getvalue()
+
+
+def _render_table(results: Sequence[AnnualResult], year: int, console: Console) -> None:
+    from sio.report.table import render_year_table
+
+    render_year_table(results, year, console)
+
+
+@app.command()
+def compute(
+    data: Annotated[Path, typer.Option("--data", help="Input directory (interfaces.md §1).")],
+    year: Annotated[int, typer.Option("--year", help="The year to compute.")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    override: Annotated[
+        Path | None, typer.Option("--override", help="YAML file of parameter overrides.")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Compute every municipality's annual figures for one year."""
+    if fmt not in ("table", "json", "csv"):
+        err.print(_("--format must be table, json or csv"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    with _input_errors():
+        params = _params(override)
+        inp, problems = load_input(data, params)
+        _warn(problems)
+        result = Engine(inp, params).compute_year(year)
+    rows = result.results
+    if fmt == "json":
+        text = results_json(rows) + "\n"
+    elif fmt == "csv":
+        text = results_csv(rows)
+    else:
+        console = Console(record=True, width=220) if out_file else out
+        _render_table(rows, year, console)
+        if out_file is None:
+            return
+        text = console.export_text()
+    if out_file:
+        _atomic_write(out_file, text)
+    else:
+        sys.stdout.write(text)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
+    ) as fh:
+        fh.write(text)
+        tmp = Path(fh.name)
+    tmp.replace(path)
+
+
+# -- explain -----------------------------------------------------------------------------------
+
+
+def _use_text(u: Use) -> str:
+    v = u.value.value
+    val = fmt_exact(v, 4) if isinstance(v, Fraction) else str(v)
+    refs = "; ".join(r.title for r in u.value.references)
+    return _("{path} = {value} (from {date}, {evidence}; {refs})").format(
+        path=u.path, value=val, date=u.value.start.isoformat(), evidence=u.value.evidence, refs=refs
+    )
+
+
+def _value_text(n: Node) -> str:
+    if n.value is None:
+        return ""
+    if isinstance(n.value, Fraction | int):
+        return f"{fmt_exact(n.value)} {n.unit}".strip()
+    return str(n.value)
+
+
+def _tree(node: Node, parent: Tree | None = None) -> Tree:
+    label = f"[bold]{node.label}[/bold] = {_value_text(node)}"
+    t = Tree(label) if parent is None else parent.add(label)
+    if node.formula:
+        t.add(f"[cyan]{node.formula}[/cyan]")
+    for u in node.params:
+        t.add(f"[magenta]{_use_text(u)}[/magenta]")
+    for i in node.inputs:
+        t.add(f"[green]{i}[/green]")
+    for c in node.children:
+        _tree(c, t)
+    return t
+
+
+@app.command()
+def explain(
+    data: Annotated[Path, typer.Option("--data", help="Input directory.")],
+    kommune: Annotated[str, typer.Option("--kommune", help="Municipality code NNNN.")],
+    year: Annotated[int, typer.Option("--year", help="The year.")],
+    maaned: Annotated[
+        int | None, typer.Option("--maaned", help="Show one month down to the vedtak lines.")
+    ] = None,
+    komponent: Annotated[
+        str | None, typer.Option("--komponent", help="Only this component (e.g. uttrekk).")
+    ] = None,
+    override: Annotated[Path | None, typer.Option("--override")] = None,
+) -> None:
+    """Show how a figure was computed: formula, parameters with dates and sources, inputs."""
+    with _input_errors():
+        params = _params(override)
+        inp, _problems = load_input(data, params)
+        engine = Engine(inp, params)
+        result = engine.compute_year(year)
+        my = result.get(kommune)
+        if my is None:
+            raise BadInput(_("{code} has no money in {year}").format(code=kommune, year=year))
+        if maaned is not None and not 1 <= maaned <= 12:
+            raise BadInput(_("--maaned must be 1–12"))
+    node = my.trace
+    if komponent:
+        found = next((c for c in node.children if c.label == komponent), None)
+        if found is None:
+            names = ", ".join(c.label for c in node.children)
+            err.print(_("Unknown component; choose one of: {names}").format(names=names))
+            raise typer.Exit(EXIT_BAD_INPUT)
+        node = found
+    out.print(_tree(node))
+    if maaned is not None:
+        _explain_month(engine, result, kommune, year, maaned)
+
+
+def _explain_month(engine: Engine, result: YearResult, code: str, year: int, mo: int) -> None:
+    my = result.get(code)
+    assert my is not None
+    mf = next((m for m in my.months if m.maaned == mo), None)
+    if mf is None or not mf.aktivitet:
+        out.print(
+            _("{code} is not activity-financed in {year}-{m:02d}.").format(
+                code=code, year=year, m=mo
+            )
+        )
+        return
+    lines = lines_for_month(engine.data.vedtak, engine.params, engine.registry, code, (year, mo))
+    table = Table(title=_("Vedtak lines {code} {year}-{m:02d}").format(code=code, year=year, m=mo))
+    for col in (
+        "vedtak_id",
+        _("line"),
+        _("service"),
+        _("price group"),
+        "omfang",
+        _("unit"),
+        _("days"),
+        _("volume"),
+        _("unit price (kr)"),
+        "k_aga",
+        "k_reise",
+        _("øre"),
+    ):
+        table.add_column(col, justify="right" if col not in ("vedtak_id",) else "left")
+    total = 0
+    for ln in lines:
+        total += ln.oere
+        table.add_row(
+            ln.vedtak_id,
+            str(ln.line),
+            ln.tjeneste,
+            ln.prisgruppe,
+            fmt_exact(ln.omfang, 2),
+            ln.enhet,
+            str(ln.days),
+            fmt_exact(ln.volume, 4),
+            fmt_exact(ln.price, 4),
+            fmt_exact(ln.k_aga, 6),
+            fmt_exact(ln.k_reise, 6),
+            fmt_exact(ln.oere),
+        )
+    out.print(table)
+    out.print(
+        _("Sum of lines: {total} øre; reported for the month: {reported} øre.").format(
+            total=fmt_exact(total), reported=fmt_exact(mf.aktivitetstilskudd_oere)
+        )
+    )
+    if mf.covid_erstattet:
+        out.print(_("The month is a Covid month: the grant is the mean of the reference months."))
+    elif total != mf.aktivitetstilskudd_oere:  # the trace must reproduce the figure
+        err.print(_("The trace does not reproduce the figure."), style="bold red")
+        raise typer.Exit(1)
+
+
+# -- params ------------------------------------------------------------------------------------
+
+
+def _parse_date(text: str | None) -> dt.date:
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        err.print(_("Not a date YYYY-MM-DD: {text}").format(text=text))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@params_app.command("list")
+def params_list(
+    prefix: Annotated[str, typer.Argument(help="Only paths under this prefix.")] = "",
+    at: Annotated[str | None, typer.Option("--at", help="Date YYYY-MM-DD (default today).")] = None,
+    override: Annotated[Path | None, typer.Option("--override")] = None,
+) -> None:
+    """Every parameter with its value at a date, unit and evidence."""
+    on = _parse_date(at)
+    with _input_errors():
+        params = _params(override)
+    table = Table(title=_("Parameters on {date}").format(date=on.isoformat()))
+    for col in (_("path"), _("value"), _("unit"), _("from"), _("evidence")):
+        table.add_column(col)
+    paths = params.paths(prefix)
+    if not paths:
+        err.print(_("No parameter under '{p}'").format(p=prefix))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for path in paths:
+        p = params.get(path)
+        dv = p.at(on)
+        if dv is None:
+            table.add_row(path, "—", p.unit, "", "")
+            continue
+        v = dv.value
+        val = fmt_exact(v, 4) if isinstance(v, Fraction) else str(v)
+        style = "yellow" if dv.evidence == "estimate" else ""
+        table.add_row(path, val, p.unit, dv.start.isoformat(), dv.evidence, style=style)
+    out.print(table)
+
+
+@params_app.command("show")
+def params_show(
+    path: Annotated[str, typer.Argument(help="The parameter path.")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="Mark the value in force on this date.")
+    ] = None,
+    override: Annotated[Path | None, typer.Option("--override")] = None,
+) -> None:
+    """One parameter: description, unit, every dated value with evidence and references."""
+    with _input_errors():
+        params = _params(override)
+        if not params.has(path):
+            under = params.paths(path)
+            if under:
+                for sub in under:
+                    out.print(sub)
+                return
+            raise BadInput(_("unknown parameter '{path}'").format(path=path))
+    p = params.get(path)
+    on = _parse_date(at) if at else None
+    current = p.at(on) if on else None
+    out.print(f"[bold]{p.path}[/bold]")
+    out.print(p.description)
+    if p.label_en and i18n.get_language() == "en":
+        out.print(p.label_en)
+    out.print(_("unit: {unit}    file: {file}").format(unit=p.unit, file=p.file))
+    if p.documentation:
+        out.print(p.documentation)
+    table = Table()
+    for col in (_("from"), _("value"), _("evidence"), _("reference")):
+        table.add_column(col)
+    for v in p.values:
+        val = (
+            "—"
+            if v.value is None
+            else (fmt_exact(v.value, 4) if isinstance(v.value, Fraction) else str(v.value))
+        )
+        refs = "\n".join(f"{r.title} {r.href}".strip() for r in v.references)
+        mark = " ◀" if current is v else ""
+        table.add_row(v.start.isoformat() + mark, val, v.evidence, refs)
+    out.print(table)
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Report folder.")] = Path("sio-demo"),
+    first: Annotated[int, typer.Option("--fra-aar", help="First year.")] = 2016,
+    last: Annotated[int, typer.Option("--til-aar", help="Last year.")] = 2024,
+    override: Annotated[Path | None, typer.Option("--override")] = None,
+) -> None:
+    """Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."""
+    from sio.data.demo import write_demo_data
+    from sio.report import write_report
+    from sio.report.table import render_year_table
+
+    data_dir = out_dir / "inndata"
+    with _input_errors():
+        params = _params(override)
+        write_demo_data(data_dir)
+        inp, problems = load_input(data_dir, params)
+        _warn(problems)
+        engine = Engine(inp, params)
+        results: dict[int, list[AnnualResult]] = {}
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task(_("Computing"), total=last - first + 1)
+            for y in range(first, last + 1):
+                results[y] = engine.compute_year(y).results
+                progress.advance(task)
+    note = _(
+        "Synthetic demo data: real municipalities, codes, mergers, models and dates; "
+        "persons, vedtak, expenditure and population are synthetic."
+    )
+    out.print(f"[bold yellow]{note}[/bold yellow]")
+    for y, rows in results.items():
+        render_year_table(rows, y, out)
+    files = write_report(results, out_dir, note=note, lang=i18n.get_language())
+    out.print(_("Report written:"))
+    for f in files:
+        out.print(f"  {f}")
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected error exits with 1, bad input with 2."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

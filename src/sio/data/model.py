@@ -1,0 +1,33 @@
+"""The validated, typed input data that the rules compute on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class InputData:
+    """All input tables, typed and checked (see `sio.data.validation`).
+
+    Columns and types:
+    - kommuner: kommunenummer Utf8, navn Utf8, gyldig_fra Date, gyldig_til Date?, aga_sone Utf8,
+      reiseindeks Utf8 (exact decimal text), etterfolger Utf8?
+    - deltakelse: kommunenummer, modell ("A"/"B"), fra Date, til Date?, aktivitet_fra Date
+      (filled: = fra when empty), covid_saerordning Boolean (filled: empty = true)
+    - utgifter: kommunenummer, aar Int32, kostra_funksjon Utf8, netto_driftsutgifter Int64
+    - befolkning: kommunenummer, aar Int32, aldersgruppe Utf8, antall Int64
+    - toppfinansiering: kommunenummer, aar Int32, beloep Int64 (empty frame if no file)
+    - vedtak: vedtak_id, person_id, kommunenummer, tjeneste, prisgruppe (filled: STANDARD),
+      omfang Float64, omfang_tekst Utf8 (exact decimal text), enhet, fra Date, til Date?,
+      line Int64 (the line in the input file)
+    """
+
+    kommuner: pl.DataFrame
+    deltakelse: pl.DataFrame
+    utgifter: pl.DataFrame
+    befolkning: pl.DataFrame
+    toppfinansiering: pl.DataFrame
+    vedtak: pl.DataFrame
+    source: str = ""

@@ -1,0 +1,690 @@
+"""Validation of an input directory (interfaces.md §1): every problem, in one run, before any sum.
+
+Each check is a vectorised Polars expression over the text columns as read, so a file of a
+million rows is checked in one pass. A problem names the file, the line (header = line 1), the
+field and the rule it broke, in the current language. Errors stop the run; warnings do not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import polars as pl
+
+from sio.data.model import InputData
+from sio.data.readers import RawInput, RawTable, read_input_dir
+from sio.data.tables import (
+    AGA_ZONES,
+    AGE_GROUPS,
+    HOUR_UNITS,
+    STANDARD_GROUP,
+    TABLE_BY_NAME,
+    TABLES,
+    UNITS,
+)
+from sio.i18n import _
+from sio.parameters import ParameterSet
+
+ERROR = "error"
+WARNING = "warning"
+_CODE_RE = r"^\d{4}$"
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+_INT_RE = r"^-?\d+$"
+_NUM_RE = r"^-?(\d+(\.\d*)?|\.\d+)$"
+_FIRST_PRICE_DATE = dt.date(2016, 1, 1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the input: where it is, what rule it broke, how serious it is."""
+
+    file: str
+    row: int | None
+    field: str | None
+    rule: str
+    message: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.row}" if self.row is not None else "")
+        fld = f" {self.field}:" if self.field else ""
+        tag = "" if self.severity == ERROR else f" ({_('warning')})"
+        return f"{where}:{fld} {self.message}{tag}"
+
+
+class InputInvalid(Exception):
+    """The input has errors; nothing was computed. Holds every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == ERROR]
+        super().__init__(f"{len(errors)} error(s) in the input")
+
+    def report(self, limit: int = 200) -> str:
+        return format_problems(self.problems, limit)
+
+
+def format_problems(problems: Sequence[Problem], limit: int = 200) -> str:
+    """The problems as text lines, with a count of any left out."""
+    lines = [str(p) for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(_("… and {n} more problems").format(n=len(problems) - limit))
+    return "\n".join(lines)
+
+
+def problems_json(problems: Sequence[Problem]) -> str:
+    return json.dumps([asdict(p) for p in problems], ensure_ascii=False, indent=1)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        file: str,
+        row: int | None,
+        field: str | None,
+        rule: str,
+        message: str,
+        severity: str = ERROR,
+    ) -> None:
+        self.problems.append(Problem(file, row, field, rule, message, severity))
+
+    def check(
+        self,
+        table: RawTable,
+        frame: pl.DataFrame,
+        bad: pl.Expr,
+        field: str,
+        rule: str,
+        message: str,
+        severity: str = ERROR,
+    ) -> None:
+        """Add a problem for every row of `frame` (carrying `_line`) where `bad` is true."""
+        lines = frame.filter(bad.fill_null(False)).get_column("_line").to_list()
+        for line in lines:
+            self.add(table.file, int(line), field, rule, message, severity)
+
+
+def _empty(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col) == "")
+
+
+def _present(col: str) -> pl.Expr:
+    return ~_empty(col)
+
+
+def _date(col: str) -> pl.Expr:
+    return pl.col(col).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _bad_date(col: str) -> pl.Expr:
+    return _present(col) & (~pl.col(col).str.contains(_DATE_RE) | _date(col).is_null())
+
+
+def _with_lines(table: RawTable) -> pl.DataFrame:
+    return table.frame.with_row_index("_line", offset=2).with_columns(
+        pl.col("_line").cast(pl.Int64)
+    )
+
+
+def validate_raw(raw: RawInput, params: ParameterSet) -> tuple[InputData | None, list[Problem]]:
+    """Check everything; return typed data if there are no errors, and every problem found."""
+    c = _Collector()
+    for file, message in raw.read_errors:
+        c.add(file, None, None, "read", message)
+    frames: dict[str, pl.DataFrame] = {}
+    for spec in TABLES:
+        table = raw.tables.get(spec.name)
+        if table is None:
+            continue
+        missing = [col for col in spec.columns if col not in table.frame.columns]
+        for col in missing:
+            c.add(table.file, 1, col, "column", _("required column is missing"))
+        if not missing:
+            frames[spec.name] = _with_lines(table)
+    if any(n not in frames for n in TABLE_BY_NAME if not TABLE_BY_NAME[n].optional):
+        return None, c.problems
+    if "toppfinansiering" not in frames:
+        frames["toppfinansiering"] = pl.DataFrame(
+            {"kommunenummer": [], "aar": [], "beloep": [], "_line": []},
+            schema={
+                "kommunenummer": pl.Utf8,
+                "aar": pl.Utf8,
+                "beloep": pl.Utf8,
+                "_line": pl.Int64,
+            },
+        )
+        raw.tables["toppfinansiering"] = RawTable(
+            "toppfinansiering", "toppfinansiering", frames["toppfinansiering"]
+        )
+    t = raw.tables
+    kommuner = _check_kommuner(c, t["kommuner"], frames["kommuner"])
+    codes = kommuner.select("kommunenummer", "gyldig_fra_d", "gyldig_til_d").unique("kommunenummer")
+    deltakelse = _check_deltakelse(c, t["deltakelse"], frames["deltakelse"], codes)
+    utgifter = _check_keyed_amounts(
+        c,
+        t["utgifter"],
+        frames["utgifter"],
+        codes,
+        "netto_driftsutgifter",
+        extra_key="kostra_funksjon",
+        allow_negative=True,
+    )
+    befolkning = _check_keyed_amounts(
+        c, t["befolkning"], frames["befolkning"], codes, "antall", extra_key="aldersgruppe"
+    )
+    topp = _check_keyed_amounts(
+        c, t["toppfinansiering"], frames["toppfinansiering"], codes, "beloep"
+    )
+    vedtak = _check_vedtak(c, t["vedtak"], frames["vedtak"], codes, params)
+    errors = [p for p in c.problems if p.severity == ERROR]
+    if errors:
+        return None, c.problems
+    data = InputData(
+        kommuner=kommuner.select(
+            "kommunenummer",
+            "navn",
+            pl.col("gyldig_fra_d").alias("gyldig_fra"),
+            pl.col("gyldig_til_d").alias("gyldig_til"),
+            "aga_sone",
+            "reiseindeks",
+            pl.when(_present("etterfolger")).then(pl.col("etterfolger")).alias("etterfolger"),
+        ).sort("kommunenummer"),
+        deltakelse=deltakelse,
+        utgifter=utgifter,
+        befolkning=befolkning,
+        toppfinansiering=topp,
+        vedtak=vedtak,
+        source=str(raw.directory),
+    )
+    return data, c.problems
+
+
+def _check_code(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> None:
+    c.check(
+        table,
+        df,
+        _present(col) & ~pl.col(col).str.contains(_CODE_RE),
+        col,
+        "code",
+        _("a municipality code has four digits as text (e.g. 0301)"),
+    )
+    c.check(table, df, _empty(col), col, "required", _("required value is empty"))
+
+
+def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.DataFrame:
+    _check_code(c, table, df, "kommunenummer")
+    c.check(table, df, _empty("navn"), "navn", "required", _("required value is empty"))
+    c.check(table, df, _empty("gyldig_fra"), "gyldig_fra", "required", _("required value is empty"))
+    for col in ("gyldig_fra", "gyldig_til"):
+        c.check(table, df, _bad_date(col), col, "date", _("not a date YYYY-MM-DD"))
+    df = df.with_columns(
+        _date("gyldig_fra").alias("gyldig_fra_d"), _date("gyldig_til").alias("gyldig_til_d")
+    )
+    c.check(
+        table,
+        df,
+        pl.col("gyldig_til_d") < pl.col("gyldig_fra_d"),
+        "gyldig_til",
+        "order",
+        _("'gyldig_til' is before 'gyldig_fra'"),
+    )
+    c.check(
+        table,
+        df,
+        ~pl.col("aga_sone").is_in(list(AGA_ZONES)),
+        "aga_sone",
+        "zone",
+        _("employer-tax zone must be one of {zones}").format(zones=", ".join(AGA_ZONES)),
+    )
+    c.check(
+        table,
+        df,
+        _empty("reiseindeks") | ~pl.col("reiseindeks").str.contains(_NUM_RE),
+        "reiseindeks",
+        "number",
+        _("not a number (use a decimal point)"),
+    )
+    c.check(
+        table,
+        df,
+        pl.col("reiseindeks").str.starts_with("-"),
+        "reiseindeks",
+        "negative",
+        _("must be 0 or more"),
+    )
+    c.check(
+        table,
+        df,
+        pl.col("kommunenummer").is_duplicated() & _present("kommunenummer"),
+        "kommunenummer",
+        "duplicate",
+        _("the municipality code occurs more than once"),
+    )
+    c.check(
+        table,
+        df,
+        _present("etterfolger") & ~pl.col("etterfolger").str.contains(_CODE_RE),
+        "etterfolger",
+        "code",
+        _("a municipality code has four digits as text (e.g. 0301)"),
+    )
+    c.check(
+        table,
+        df,
+        _present("etterfolger") & pl.col("gyldig_til_d").is_null(),
+        "etterfolger",
+        "successor",
+        _("a successor requires 'gyldig_til'"),
+    )
+    succ = df.select(
+        pl.col("kommunenummer").alias("etterfolger"),
+        pl.col("gyldig_fra_d").alias("_succ_fra"),
+    ).unique("etterfolger")
+    j = df.join(succ, on="etterfolger", how="left")
+    c.check(
+        table,
+        j,
+        _present("etterfolger") & pl.col("_succ_fra").is_null(),
+        "etterfolger",
+        "unknown",
+        _("the successor is not in the municipality list"),
+    )
+    c.check(
+        table,
+        j,
+        _present("etterfolger")
+        & pl.col("_succ_fra").is_not_null()
+        & (pl.col("_succ_fra") != pl.col("gyldig_til_d") + pl.duration(days=1)),
+        "etterfolger",
+        "successor_date",
+        _("the successor's 'gyldig_fra' must be the day after this 'gyldig_til'"),
+    )
+    return df
+
+
+def _join_validity(df: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
+    return df.join(
+        codes.rename({"gyldig_fra_d": "_k_fra", "gyldig_til_d": "_k_til"}).with_columns(
+            pl.lit(True).alias("_k_known")
+        ),
+        on="kommunenummer",
+        how="left",
+    )
+
+
+def _check_known_code(c: _Collector, table: RawTable, df: pl.DataFrame) -> None:
+    c.check(
+        table,
+        df,
+        _present("kommunenummer")
+        & pl.col("kommunenummer").str.contains(_CODE_RE)
+        & pl.col("_k_known").is_null(),
+        "kommunenummer",
+        "unknown",
+        _("the municipality is not in kommuner"),
+    )
+
+
+def _check_deltakelse(
+    c: _Collector, table: RawTable, df: pl.DataFrame, codes: pl.DataFrame
+) -> pl.DataFrame:
+    _check_code(c, table, df, "kommunenummer")
+    df = _join_validity(df, codes)
+    _check_known_code(c, table, df)
+    c.check(
+        table,
+        df,
+        ~pl.col("modell").is_in(["A", "B"]),
+        "modell",
+        "model",
+        _("model must be A or B"),
+    )
+    c.check(table, df, _empty("fra"), "fra", "required", _("required value is empty"))
+    for col in ("fra", "til", "aktivitet_fra"):
+        c.check(table, df, _bad_date(col), col, "date", _("not a date YYYY-MM-DD"))
+    df = df.with_columns(
+        _date("fra").alias("fra_d"),
+        _date("til").alias("til_d"),
+        _date("aktivitet_fra").alias("aktivitet_fra_d"),
+    )
+    first = _("must be the first day of a month")
+    c.check(table, df, pl.col("fra_d").dt.day() != 1, "fra", "month_start", first)
+    c.check(
+        table, df, pl.col("aktivitet_fra_d").dt.day() != 1, "aktivitet_fra", "month_start", first
+    )
+    c.check(
+        table,
+        df,
+        pl.col("til_d") != pl.col("til_d").dt.month_end(),
+        "til",
+        "month_end",
+        _("must be the last day of a month"),
+    )
+    c.check(
+        table, df, pl.col("til_d") < pl.col("fra_d"), "til", "order", _("'til' is before 'fra'")
+    )
+    c.check(
+        table,
+        df,
+        pl.col("aktivitet_fra_d").is_not_null() & (pl.col("modell") != "A"),
+        "aktivitet_fra",
+        "model_a_only",
+        _("'aktivitet_fra' applies to model A only"),
+    )
+    c.check(
+        table,
+        df,
+        (pl.col("aktivitet_fra_d") < pl.col("fra_d"))
+        | (pl.col("aktivitet_fra_d") > pl.col("til_d")),
+        "aktivitet_fra",
+        "within",
+        _("'aktivitet_fra' must lie within the period"),
+    )
+    cov = pl.col("covid_saerordning").str.to_lowercase()
+    c.check(
+        table,
+        df,
+        _present("covid_saerordning") & ~cov.is_in(["true", "false"]),
+        "covid_saerordning",
+        "bool",
+        _("must be true, false or empty"),
+    )
+    c.check(
+        table,
+        df,
+        (pl.col("fra_d") < pl.col("_k_fra"))
+        | (pl.col("til_d") > pl.col("_k_til"))
+        | (
+            pl.col("til_d").is_null()
+            & pl.col("_k_til").is_not_null()
+            & pl.col("fra_d").is_not_null()
+        ),
+        "fra",
+        "validity",
+        _("the period must lie within the municipality's validity"),
+    )
+    # overlapping (or month-sharing) periods of one municipality
+    far = dt.date(9999, 12, 31)
+    s = df.filter(pl.col("fra_d").is_not_null()).sort("kommunenummer", "fra_d")
+    s = s.with_columns(
+        pl.col("til_d").fill_null(far).shift(1).over("kommunenummer").alias("_prev_til")
+    )
+    c.check(
+        table,
+        s,
+        pl.col("_prev_til") >= pl.col("fra_d"),
+        "fra",
+        "overlap",
+        _("overlaps another participation period of the same municipality"),
+    )
+    return df.select(
+        "kommunenummer",
+        "modell",
+        pl.col("fra_d").alias("fra"),
+        pl.col("til_d").alias("til"),
+        pl.coalesce("aktivitet_fra_d", "fra_d").alias("aktivitet_fra"),
+        (cov.fill_null("true").replace("", "true") == "true").alias("covid_saerordning"),
+    ).sort("kommunenummer", "fra")
+
+
+def _check_keyed_amounts(
+    c: _Collector,
+    table: RawTable,
+    df: pl.DataFrame,
+    codes: pl.DataFrame,
+    amount: str,
+    extra_key: str | None = None,
+    allow_negative: bool = False,
+) -> pl.DataFrame:
+    _check_code(c, table, df, "kommunenummer")
+    df = _join_validity(df, codes)
+    _check_known_code(c, table, df)
+    c.check(
+        table,
+        df,
+        _empty("aar") | ~pl.col("aar").str.contains(r"^\d{4}$"),
+        "aar",
+        "year",
+        _("not a year (four digits)"),
+    )
+    c.check(
+        table,
+        df,
+        _empty(amount) | ~pl.col(amount).str.contains(_INT_RE),
+        amount,
+        "integer",
+        _("not a whole number"),
+    )
+    if not allow_negative:
+        c.check(
+            table,
+            df,
+            pl.col(amount).str.starts_with("-"),
+            amount,
+            "negative",
+            _("must be 0 or more"),
+        )
+    keys = ["kommunenummer", "aar"]
+    if extra_key == "kostra_funksjon":
+        c.check(
+            table,
+            df,
+            ~pl.col(extra_key).str.contains(r"^\d{3}$"),
+            extra_key,
+            "function",
+            _("a KOSTRA function has three digits"),
+        )
+    elif extra_key == "aldersgruppe":
+        c.check(
+            table,
+            df,
+            ~pl.col(extra_key).is_in(list(AGE_GROUPS)),
+            extra_key,
+            "age_group",
+            _("age group must be one of {groups}").format(groups=", ".join(AGE_GROUPS)),
+        )
+    if extra_key:
+        keys.append(extra_key)
+    c.check(
+        table,
+        df,
+        pl.struct(keys).is_duplicated(),
+        keys[-1],
+        "duplicate",
+        _("the same key occurs more than once"),
+    )
+    return df.select(
+        *keys[:1],
+        pl.col("aar").cast(pl.Int32, strict=False),
+        *keys[2:],
+        pl.col(amount).cast(pl.Int64, strict=False),
+    )
+
+
+def _service_tables(params: ParameterSet) -> tuple[dict[str, set[str]], set[str]]:
+    priced = {
+        s: set(params.children(f"aktivitetstilskudd.enhetspris.{s}"))
+        for s in params.children("aktivitetstilskudd.enhetspris")
+    }
+    lump = set(params.children("rundsumtilskudd.tjenester"))
+    return priced, lump
+
+
+def _price_unit(params: ParameterSet, service: str) -> str:
+    path = f"aktivitetstilskudd.enhet.{service}"
+    if not params.has(path):
+        return ""
+    p = params.get(path)
+    dv = p.at(dt.date(9999, 1, 1)) or (p.values[0] if p.values else None)
+    return str(dv.value) if dv is not None else ""
+
+
+def _check_vedtak(
+    c: _Collector, table: RawTable, df: pl.DataFrame, codes: pl.DataFrame, params: ParameterSet
+) -> pl.DataFrame:
+    priced, lump = _service_tables(params)
+    for col in ("vedtak_id", "person_id", "tjeneste", "enhet", "fra", "omfang"):
+        c.check(table, df, _empty(col), col, "required", _("required value is empty"))
+    _check_code(c, table, df, "kommunenummer")
+    c.check(
+        table,
+        df,
+        pl.col("vedtak_id").is_duplicated() & _present("vedtak_id"),
+        "vedtak_id",
+        "duplicate",
+        _("the same vedtak_id occurs more than once"),
+    )
+    c.check(
+        table,
+        df,
+        pl.col("person_id").str.contains(r"^\d{11}$"),
+        "person_id",
+        "pseudonym",
+        _("looks like a national identity number; person_id must be a pseudonym"),
+    )
+    df = _join_validity(df, codes)
+    _check_known_code(c, table, df)
+    known = sorted(set(priced) | lump)
+    c.check(
+        table,
+        df,
+        _present("tjeneste") & ~pl.col("tjeneste").is_in(known),
+        "tjeneste",
+        "service",
+        _("unknown service (known: {services})").format(services=", ".join(known)),
+    )
+    group_pairs = pl.DataFrame(
+        [(s, g) for s, gs in priced.items() for g in gs],
+        schema={"tjeneste": pl.Utf8, "_grp": pl.Utf8},
+        orient="row",
+    ).with_columns(pl.lit(True).alias("_grp_ok"))
+    df = df.with_columns(
+        pl.when(_present("prisgruppe"))
+        .then(pl.col("prisgruppe"))
+        .otherwise(pl.lit(STANDARD_GROUP))
+        .alias("_grp")
+    ).join(group_pairs, on=["tjeneste", "_grp"], how="left")
+    c.check(
+        table,
+        df,
+        pl.col("tjeneste").is_in(list(priced)) & pl.col("_grp_ok").is_null(),
+        "prisgruppe",
+        "price_group",
+        _("the price group does not exist for this service"),
+    )
+    c.check(
+        table,
+        df,
+        _present("enhet") & ~pl.col("enhet").is_in(list(UNITS)),
+        "enhet",
+        "unit",
+        _("unit must be one of {units}").format(units=", ".join(UNITS)),
+    )
+    hour = [s for s in priced if _price_unit(params, s) == "time"]
+    day = [s for s in priced if _price_unit(params, s) == "doegn"]
+    c.check(
+        table,
+        df,
+        pl.col("enhet").is_in(list(HOUR_UNITS)) & pl.col("tjeneste").is_in(day),
+        "enhet",
+        "unit_service",
+        _("hour units only for services priced per hour"),
+    )
+    c.check(
+        table,
+        df,
+        (pl.col("enhet") == "doegn") & pl.col("tjeneste").is_in(hour),
+        "enhet",
+        "unit_service",
+        _("'doegn' only for services priced per day"),
+    )
+    c.check(
+        table,
+        df,
+        _present("omfang") & pl.col("omfang").str.contains(r"^-?\d+,\d+$"),
+        "omfang",
+        "decimal_comma",
+        _("decimal comma; use a decimal point (7.5, not 7,5)"),
+    )
+    c.check(
+        table,
+        df,
+        _present("omfang")
+        & ~pl.col("omfang").str.contains(_NUM_RE)
+        & ~pl.col("omfang").str.contains(r"^-?\d+,\d+$"),
+        "omfang",
+        "number",
+        _("not a number"),
+    )
+    omfang = pl.col("omfang").cast(pl.Float64, strict=False)
+    c.check(table, df, omfang < 0, "omfang", "negative", _("volume must be 0 or more"))
+    c.check(
+        table,
+        df,
+        (pl.col("enhet") == "timer_per_uke") & (omfang > 168),
+        "omfang",
+        "range",
+        _("more hours per week than a week has (168)"),
+    )
+    c.check(
+        table,
+        df,
+        ((pl.col("enhet") == "timer_per_uke") & (omfang > 84) & (omfang <= 168))
+        | ((pl.col("enhet") == "doegn") & (omfang > 2)),
+        "omfang",
+        "unusual",
+        _("volume far above the usual range"),
+        WARNING,
+    )
+    for col in ("fra", "til"):
+        c.check(table, df, _bad_date(col), col, "date", _("not a date YYYY-MM-DD"))
+    df = df.with_columns(_date("fra").alias("fra_d"), _date("til").alias("til_d"))
+    c.check(
+        table, df, pl.col("til_d") < pl.col("fra_d"), "til", "order", _("'til' is before 'fra'")
+    )
+    c.check(
+        table,
+        df,
+        pl.col("_k_known").is_not_null()
+        & (
+            (pl.col("fra_d") < pl.col("_k_fra"))
+            | (pl.col("til_d") > pl.col("_k_til"))
+            | (pl.col("til_d").is_null() & pl.col("_k_til").is_not_null())
+        ),
+        "kommunenummer",
+        "validity",
+        _("the municipality is not valid on the vedtak's dates"),
+    )
+    return df.select(
+        "vedtak_id",
+        "person_id",
+        "kommunenummer",
+        "tjeneste",
+        pl.col("_grp").alias("prisgruppe"),
+        omfang.alias("omfang"),
+        pl.col("omfang").alias("omfang_tekst"),
+        "enhet",
+        pl.col("fra_d").alias("fra"),
+        pl.col("til_d").alias("til"),
+        pl.col("_line").alias("line"),
+    )
+
+
+def load_input(directory: Path, params: ParameterSet) -> tuple[InputData, list[Problem]]:
+    """Read and validate an input directory; raise `InputInvalid` with every problem if bad."""
+    raw = read_input_dir(directory)
+    data, problems = validate_raw(raw, params)
+    if data is None:
+        raise InputInvalid(problems)
+    return data, problems
+
+
+def warnings_of(problems: Iterable[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == WARNING]

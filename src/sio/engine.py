@@ -1,0 +1,531 @@
+"""The engine: runs the rules for a year over every municipality and assembles the annual figures.
+
+Per municipality `k` and year `y` (scheme.md §3, interfaces.md §2), month by month:
+- participating month: extraction uttrekk(k, y)/12 and supplement min(sats × uttrekk, tak)/12;
+- activity-financed month (model A from `aktivitet_fra`): activity grant (or its Covid
+  replacement), lump sum andel × uttrekk/12 and toppfinansiering/12;
+- other participating month (model B, or model A before `aktivitet_fra`): øremerket uttrekk/12;
+- phase-out years after an exit: the phase-out share of the last full-year supplement.
+Every amount stays exact until the annual figure, which is rounded once to whole kroner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from sio.data.model import InputData
+from sio.data.registry import Registry
+from sio.i18n import _
+from sio.money import round_half_away
+from sio.parameters import ParameterSet, UsageLog
+from sio.results import AnnualResult
+from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
+from sio.rules.participation import Month, Participation, first_day
+from sio.rules.uttrekk import DataGap, UttrekkCalculator, jan1
+from sio.trace import Node, fmt_exact
+
+COMPONENTS = (
+    "uttrekk",
+    "toppfinansiering",
+    "aktivitetstilskudd",
+    "rundsumtilskudd",
+    "oeremerket_tilskudd",
+    "inntektspaaslag",
+)
+
+
+@dataclass
+class MonthFigures:
+    """The exact amounts of one municipality in one month (kroner, as fractions)."""
+
+    maaned: int
+    modell: str
+    aktivitet: bool
+    uttrekk: Fraction = Fraction(0)
+    toppfinansiering: Fraction = Fraction(0)
+    aktivitetstilskudd_oere: int = 0
+    aktivitet_linjer: int = 0
+    covid_erstattet: bool = False
+    rundsumtilskudd: Fraction = Fraction(0)
+    oeremerket_tilskudd: Fraction = Fraction(0)
+    inntektspaaslag: Fraction = Fraction(0)
+
+
+@dataclass
+class MunicipalityYear:
+    """Everything computed for one municipality and year: the result row and its trace."""
+
+    result: AnnualResult
+    trace: Node
+    months: list[MonthFigures] = field(default_factory=list)
+    exact: dict[str, Fraction] = field(default_factory=dict)
+    log: UsageLog = field(default_factory=UsageLog)
+
+
+@dataclass
+class YearResult:
+    """All municipalities with money in one year."""
+
+    year: int
+    rows: list[MunicipalityYear]
+    params_version: str
+    data_source: str
+
+    @property
+    def results(self) -> list[AnnualResult]:
+        return [r.result for r in self.rows]
+
+    def get(self, code: str) -> MunicipalityYear | None:
+        for r in self.rows:
+            if r.result.kommunenummer == code:
+                return r
+        return None
+
+
+class Engine:
+    """Computes annual figures from validated input and a parameter set."""
+
+    def __init__(self, data: InputData, params: ParameterSet) -> None:
+        self.data = data
+        self.params = params
+        self.registry = Registry(data.kommuner)
+        self.participation = Participation(data.deltakelse)
+        self.uttrekk = UttrekkCalculator(
+            params, self.registry, self.participation, data.utgifter, data.befolkning
+        )
+        self._topp: dict[tuple[str, int], int] = {
+            (k, y): v
+            for k, y, v in data.toppfinansiering.select(
+                "kommunenummer", "aar", "beloep"
+            ).iter_rows()
+        }
+
+    # -- months and Covid -------------------------------------------------------------------------
+    def _covid_months(
+        self, year: int, log: UsageLog | None = None
+    ) -> tuple[list[Month], list[Month]]:
+        """The replaced months within `year` and the reference window (any year)."""
+        replaced = self._month_series("saerordning.covid.maaned", year, log)
+        refs = self._month_series("saerordning.covid.referanse", year, log)
+        return [m for m in replaced if m[0] == year], refs
+
+    def _month_series(self, prefix: str, year: int, log: UsageLog | None) -> list[Month]:
+        out: list[Month] = []
+        n = 1
+        while self.params.has(f"{prefix}_{n}"):
+            p = self.params.get(f"{prefix}_{n}")
+            if p.at(jan1(year)) is None:
+                break
+            text = self.params.text(f"{prefix}_{n}", jan1(year), log)
+            out.append((int(text[:4]), int(text[5:7])))
+            n += 1
+        return out
+
+    def _continuing_predecessors(self, code: str) -> list[str]:
+        k = self.registry.get(code)
+        y0 = k.gyldig_fra.year
+        if self.participation.first_fra(code) != k.gyldig_fra:
+            return []
+        return [
+            p
+            for p in self.registry.predecessors(code)
+            if self.participation.state(p, (y0 - 1, 12)) is not None
+        ]
+
+    def _financed_codes_in(self, code: str, m: Month) -> list[str]:
+        """Which codes' activity counts as `code`'s in month m (predecessors before a merger)."""
+        k = self.registry.get(code)
+        if first_day(m) >= k.gyldig_fra:
+            return [code]
+        out: list[str] = []
+        for p in self._continuing_predecessors(code):
+            out.extend(self._financed_codes_in(p, m))
+        return out
+
+    # -- the year ---------------------------------------------------------------------------------
+    def compute_year(self, year: int) -> YearResult:
+        codes = [
+            c for c in self.participation.codes() if self.participation.months_in_year(c, year)
+        ]
+        replaced, refs = self._covid_months(year)
+        months: set[Month] = {(year, mo) for mo in range(1, 13)}
+        financed: set[tuple[str, Month]] = set()
+        for c in codes:
+            for mo in self.participation.activity_months(c, year):
+                financed.add((c, (year, mo)))
+        covid_codes = [
+            c
+            for c in codes
+            if any(
+                (s := self.participation.state(c, m)) is not None and s.activity and s.covid
+                for m in replaced
+            )
+        ]
+        if covid_codes:
+            for r in refs:
+                months.add(r)
+                for c in covid_codes:
+                    for src in self._financed_codes_in(c, r):
+                        st = self.participation.state(src, r)
+                        if st is not None and st.activity:
+                            financed.add((src, r))
+        activity = compute_activity(
+            self.data.vedtak, self.params, self.registry, sorted(months), financed
+        )
+        rows = [self._municipality_year(c, year, activity, replaced, refs) for c in codes]
+        rows.extend(self._phase_outs(year, {r.result.kommunenummer for r in rows}))
+        rows.sort(key=lambda r: r.result.kommunenummer)
+        return YearResult(year, rows, self.params.version, self.data.source)
+
+    def _municipality_year(
+        self,
+        code: str,
+        year: int,
+        activity: ActivityGrant,
+        replaced: list[Month],
+        refs: list[Month],
+    ) -> MunicipalityYear:
+        states = self.participation.months_in_year(code, year)
+        ut = self.uttrekk.uttrekk(code, year)
+        log = UsageLog()
+        log.merge(ut.log)
+        u = ut.value
+        topp_year = self._topp.get((code, year), 0)
+        months: list[MonthFigures] = []
+        covid_nodes: list[Node] = []
+        for mo, st in states.items():
+            on = dt.date(year, mo, 1)
+            mf = MonthFigures(mo, st.model, st.activity)
+            mf.uttrekk = u / 12
+            mf.inntektspaaslag = self._supplement_month(u, on, log)
+            if st.activity:
+                mf.rundsumtilskudd = self.params.number("rundsumtilskudd.andel", on, log) * u / 12
+                mf.toppfinansiering = Fraction(topp_year, 12)
+                mf.aktivitetstilskudd_oere = activity.get(code, (year, mo))
+                mf.aktivitet_linjer = activity.lines.get((code, (year, mo)), 0)
+                if (year, mo) in replaced and st.covid:
+                    node = self._covid_replacement(code, (year, mo), refs, activity, log)
+                    if node is not None:
+                        mf.aktivitetstilskudd_oere = int(node.value or 0)
+                        mf.covid_erstattet = True
+                        covid_nodes.append(node)
+            else:
+                mf.oeremerket_tilskudd = u / 12
+            months.append(mf)
+        for s, g in sorted(activity.used_groups.get((code, year), set())):
+            self._log_activity_params(code, s, g, year, log)
+        exact = {
+            "uttrekk": sum((m.uttrekk for m in months), Fraction(0)),
+            "toppfinansiering": sum((m.toppfinansiering for m in months), Fraction(0)),
+            "aktivitetstilskudd": Fraction(sum(m.aktivitetstilskudd_oere for m in months), 100),
+            "rundsumtilskudd": sum((m.rundsumtilskudd for m in months), Fraction(0)),
+            "oeremerket_tilskudd": sum((m.oeremerket_tilskudd for m in months), Fraction(0)),
+            "inntektspaaslag": sum((m.inntektspaaslag for m in months), Fraction(0)),
+        }
+        rounded = {k: round_half_away(v) for k, v in exact.items()}
+        tilskudd = (
+            rounded["aktivitetstilskudd"]
+            + rounded["rundsumtilskudd"]
+            + rounded["oeremerket_tilskudd"]
+            + rounded["inntektspaaslag"]
+        )
+        netto = tilskudd - rounded["uttrekk"] - rounded["toppfinansiering"]
+        last = max(states)
+        k = self.registry.get(code)
+        result = AnnualResult(
+            kommunenummer=code,
+            navn=k.navn,
+            aar=year,
+            modell=states[last].model,
+            maaneder=len(states),
+            uttrekk=rounded["uttrekk"],
+            toppfinansiering=rounded["toppfinansiering"],
+            aktivitetstilskudd=rounded["aktivitetstilskudd"],
+            rundsumtilskudd=rounded["rundsumtilskudd"],
+            oeremerket_tilskudd=rounded["oeremerket_tilskudd"],
+            inntektspaaslag=rounded["inntektspaaslag"],
+            tilskudd=tilskudd,
+            netto=netto,
+            estimerte_parametere=log.estimate_paths(),
+        )
+        trace = self._trace(result, months, exact, ut.node, covid_nodes, log, topp_year)
+        return MunicipalityYear(result, trace, months, exact, log)
+
+    def _log_activity_params(self, code: str, s: str, g: str, year: int, log: UsageLog) -> None:
+        from sio.rules.aktivitetstilskudd import k_aga, k_reise, unit_price
+
+        k = self.registry.get(code)
+        for mo in self.participation.activity_months(code, year):
+            m = (year, mo)
+            unit_price(self.params, s, g, m, log)
+            self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), log)
+            k_aga(self.params, k.aga_sone, m, log)
+            k_reise(self.params, k.reiseindeks, s, m, log)
+
+    def _covid_replacement(
+        self, code: str, m: Month, refs: list[Month], activity: ActivityGrant, log: UsageLog
+    ) -> Node | None:
+        """The Covid replacement of month m: the rounded mean of the reference months, if every
+        reference month was activity-financed (counting continuing predecessors)."""
+        values: list[int] = []
+        parts: list[str] = []
+        for r in refs:
+            srcs = [
+                c
+                for c in self._financed_codes_in(code, r)
+                if (st := self.participation.state(c, r)) is not None and st.activity
+            ]
+            if not srcs:
+                return None
+            v = sum(activity.get(c, r) for c in srcs)
+            values.append(v)
+            parts.append(
+                f"{r[0]}-{r[1]:02d}: {fmt_exact(v)} øre"
+                + (f" ({', '.join(srcs)})" if srcs != [code] else "")
+            )
+        self._covid_months(m[0], log)
+        mean = round_half_away(Fraction(sum(values), len(values)))
+        return Node(
+            _("Covid replacement {year}-{month:02d}").format(year=m[0], month=m[1]),
+            mean,
+            "øre",
+            "(" + " + ".join(parts) + f") / {len(values)} = {fmt_exact(mean)} øre",
+        )
+
+    def _supplement_month(self, u: Fraction, on: dt.date, log: UsageLog) -> Fraction:
+        """min(sats × uttrekk, tak) / 12; the cap counts as used only where it binds."""
+        sats = self.params.number("inntektspaaslag.sats", on, log)
+        tak = self.params.number("inntektspaaslag.tak", on)
+        if sats * u >= tak:
+            self.params.at("inntektspaaslag.tak", on, log)
+            return tak / 12
+        return sats * u / 12
+
+    # -- phase-out --------------------------------------------------------------------------------
+    def _exit_month(self, code: str) -> Month | None:
+        last = self.participation.last_month(code)
+        if last is None:
+            return None
+        succ = self.registry.successor(code)
+        if succ is not None and succ in self.registry:
+            s = self.registry.get(succ)
+            continued = (
+                self.participation.first_fra(succ) == s.gyldig_fra
+                and last == (s.gyldig_fra.year - 1, 12)
+                and s.gyldig_fra.month == 1
+                and s.gyldig_fra.day == 1
+            )
+            if continued:
+                return None
+        return last
+
+    def _phase_outs(self, year: int, participating: set[str]) -> list[MunicipalityYear]:
+        out: dict[str, MunicipalityYear] = {}
+        for code in self.participation.codes():
+            ex = self._exit_month(code)
+            if ex is None or not (1 <= year - ex[0] <= 3):
+                continue
+            n = year - ex[0]
+            log = UsageLog()
+            share = self.params.number(f"inntektspaaslag.nedtrapping.aar_{n}", jan1(year), log)
+            base, base_node = self._phase_out_base(code, ex[0], log)
+            amount = share * base
+            target = self.registry.code_on(code, jan1(year))
+            k = self.registry.get(target)
+            node = Node(
+                _("phase-out {code} {year} (year {n} after exit {exit})").format(
+                    code=target, year=year, n=n, exit=f"{ex[0]}-{ex[1]:02d}"
+                ),
+                amount,
+                "kr",
+                f"{float(share):g} × {fmt_exact(base)} = {fmt_exact(amount)}",
+                params=[u for u in log.uses.values() if u.path.startswith("inntektspaaslag.ned")],
+                children=[base_node],
+            )
+            kr = round_half_away(amount)
+            if target in out:  # two phase-outs landing on one code: add them up
+                prev = out[target]
+                kr += prev.result.inntektspaaslag
+                log.merge(prev.log)
+                node.children.append(prev.trace)
+            result = AnnualResult(
+                kommunenummer=target,
+                navn=k.navn,
+                aar=year,
+                modell="utfasing",
+                maaneder=0,
+                uttrekk=0,
+                toppfinansiering=0,
+                aktivitetstilskudd=0,
+                rundsumtilskudd=0,
+                oeremerket_tilskudd=0,
+                inntektspaaslag=kr,
+                tilskudd=kr,
+                netto=kr,
+                estimerte_parametere=log.estimate_paths(),
+            )
+            out[target] = MunicipalityYear(result, node, [], {"inntektspaaslag": amount}, log)
+        return [v for c, v in out.items() if c not in participating]
+
+    def _phase_out_base(self, code: str, exit_year: int, log: UsageLog) -> tuple[Fraction, Node]:
+        """The exact supplement of the last full 12-month year (else the last year's, ×12/n)."""
+        chosen: int | None = None
+        for y in range(exit_year, exit_year - 200, -1):
+            n = len(self.participation.months_in_year(code, y))
+            if n == 0:
+                break
+            if n == 12:
+                chosen = y
+                break
+        y = chosen if chosen is not None else exit_year
+        states = self.participation.months_in_year(code, y)
+        ut = self.uttrekk.uttrekk(code, y)
+        log.merge(ut.log)
+        total = Fraction(0)
+        for mo in states:
+            on = dt.date(y, mo, 1)
+            total += self._supplement_month(ut.value, on, log)
+        scaled = total * 12 / len(states)
+        formula = (
+            _("supplement {year} (12 months)").format(year=y)
+            if len(states) == 12
+            else _("supplement {year} × 12 / {n}").format(year=y, n=len(states))
+        )
+        node = Node(
+            _("phase-out base: supplement {year}").format(year=y),
+            scaled,
+            "kr",
+            f"{formula} = {fmt_exact(scaled)}",
+            children=[ut.node],
+        )
+        return scaled, node
+
+    # -- trace ------------------------------------------------------------------------------------
+    def _trace(
+        self,
+        result: AnnualResult,
+        months: list[MonthFigures],
+        exact: dict[str, Fraction],
+        uttrekk_node: Node,
+        covid_nodes: list[Node],
+        log: UsageLog,
+        topp_year: int,
+    ) -> Node:
+        code, year = result.kommunenummer, result.aar
+        root = Node(
+            _("{name} ({code}) {year}").format(name=result.navn, code=code, year=year),
+            result.netto,
+            "kr",
+            _("netto = tilskudd − uttrekk − toppfinansiering = {a} − {b} − {c}").format(
+                a=fmt_exact(result.tilskudd),
+                b=fmt_exact(result.uttrekk),
+                c=fmt_exact(result.toppfinansiering),
+            ),
+        )
+        n = len(months)
+        act_n = sum(1 for m in months if m.aktivitet)
+        uses = list(log.uses.values())
+
+        u = uttrekk_node.value if isinstance(uttrekk_node.value, Fraction) else Fraction(0)
+        root.add(
+            Node(
+                "uttrekk",
+                result.uttrekk,
+                "kr",
+                f"{fmt_exact(u)} × {n}/12 = {fmt_exact(exact['uttrekk'])} → {result.uttrekk}",
+                children=[uttrekk_node],
+            )
+        )
+        root.add(
+            Node(
+                "toppfinansiering",
+                result.toppfinansiering,
+                "kr",
+                f"{fmt_exact(topp_year)} × {act_n}/12 = {fmt_exact(exact['toppfinansiering'])}"
+                f" → {result.toppfinansiering}",
+                inputs=[_("toppfinansiering: {v} kr for {y}").format(v=topp_year, y=year)],
+            )
+        )
+        act = Node(
+            "aktivitetstilskudd",
+            result.aktivitetstilskudd,
+            "kr",
+            " + ".join(f"{m.aktivitetstilskudd_oere}" for m in months if m.aktivitet)
+            + f" øre = {fmt_exact(exact['aktivitetstilskudd'])} kr → {result.aktivitetstilskudd}"
+            if act_n
+            else "0",
+            params=[x for x in uses if x.path.startswith("aktivitetstilskudd")],
+        )
+        for m in months:
+            if m.aktivitet:
+                act.add(
+                    Node(
+                        _("month {m:02d}").format(m=m.maaned),
+                        m.aktivitetstilskudd_oere,
+                        "øre",
+                        _("Covid replacement")
+                        if m.covid_erstattet
+                        else _("sum of {n} vedtak lines").format(n=m.aktivitet_linjer),
+                    )
+                )
+        act.children.extend(covid_nodes)
+        root.add(act)
+        rs_n = sum(1 for m in months if m.aktivitet)
+        root.add(
+            Node(
+                "rundsumtilskudd",
+                result.rundsumtilskudd,
+                "kr",
+                _("andel × uttrekk / 12 over {n} activity-financed months").format(n=rs_n)
+                + f" = {fmt_exact(exact['rundsumtilskudd'])} → {result.rundsumtilskudd}",
+                params=[x for x in uses if x.path.startswith("rundsumtilskudd")],
+            )
+        )
+        ob_n = sum(1 for m in months if not m.aktivitet)
+        root.add(
+            Node(
+                "oeremerket_tilskudd",
+                result.oeremerket_tilskudd,
+                "kr",
+                f"{fmt_exact(u)} × {ob_n}/12 = {fmt_exact(exact['oeremerket_tilskudd'])}"
+                f" → {result.oeremerket_tilskudd}",
+            )
+        )
+        root.add(
+            Node(
+                "inntektspaaslag",
+                result.inntektspaaslag,
+                "kr",
+                _("Σ min(sats × uttrekk, tak) / 12 over {n} months").format(n=n)
+                + f" = {fmt_exact(exact['inntektspaaslag'])} → {result.inntektspaaslag}",
+                params=[x for x in uses if x.path.startswith("inntektspaaslag")],
+            )
+        )
+        root.add(
+            Node(
+                "tilskudd",
+                result.tilskudd,
+                "kr",
+                f"{result.aktivitetstilskudd} + {result.rundsumtilskudd} + "
+                f"{result.oeremerket_tilskudd} + {result.inntektspaaslag}",
+            )
+        )
+        return root
+
+
+def compute(data: InputData, params: ParameterSet, year: int) -> YearResult:
+    """Compute one year (the function the CLI and the tests call)."""
+    return Engine(data, params).compute_year(year)
+
+
+__all__ = [
+    "COMPONENTS",
+    "DataGap",
+    "Engine",
+    "MonthFigures",
+    "MunicipalityYear",
+    "YearResult",
+    "compute",
+]

@@ -1,0 +1,388 @@
+"""Activity grant (aktivitetstilskudd), model A (scheme.md §3.3; interfaces.md §2 "Activity grant").
+
+For every vedtak in force in an activity-financed month:
+    line = volume × enhetspris(service, price group, month) × k_aga(k) × k_reise(k, service),
+rounded half away from zero to whole øre; the month's grant is the sum of its lines.
+
+- volume: `timer_per_uke` omfang × days in force / 7; `doegn` omfang × days in force;
+  `timer_per_maaned`, `per_maaned` omfang × days in force / days in the month.
+- enhetspris: the latest value dated on or before the first day of the month, p0 dated in year d0,
+  × Π over years t = d0+1 … the month's year of (1 + deflator(t)).
+- k_aga = 1 + lonnsandel × (sats(sone) − referansesats) / (1 + referansesats).
+- k_reise = 1 + faktor × reiseindeks for home-based services, else 1.
+
+Vectorised over all vedtak and months at once (decision 0002): the lines are computed in float64
+and every line whose value lies within a tiny distance of a rounding boundary (x.5 øre) is
+recomputed exactly with fractions, so each rounded line equals the exactly rounded value.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import polars as pl
+
+from sio.data.registry import Registry
+from sio.money import round_half_away, to_fraction
+from sio.parameters import ParameterSet, UsageLog
+from sio.rules.participation import Month, first_day
+
+PRICE_ROOT = "aktivitetstilskudd.enhetspris"
+_EPOCH = dt.date(1970, 1, 1)
+_FAR = 2_000_000_000  # "open" til as days since epoch
+# A float64 line value is trusted for rounding when it lies farther than this from x.5 øre.
+_ABS_TOL = 1e-6
+_REL_TOL = 1e-12
+
+
+def days_in_month(m: Month) -> int:
+    return calendar.monthrange(m[0], m[1])[1]
+
+
+def _day_number(d: dt.date) -> int:
+    return (d - _EPOCH).days
+
+
+def unit_price(
+    params: ParameterSet, service: str, group: str, m: Month, log: UsageLog | None = None
+) -> Fraction:
+    """The exact unit price (kroner) of a service and price group in month `m`."""
+    on = first_day(m)
+    dv = params.at(f"{PRICE_ROOT}.{service}.{group}", on, log)
+    assert isinstance(dv.value, Fraction)
+    price = dv.value
+    for t in range(dv.start.year + 1, m[0] + 1):
+        price *= 1 + params.number("uttrekk.deflator", dt.date(t, 1, 1), log)
+    return price
+
+
+def k_aga(params: ParameterSet, zone: str, m: Month, log: UsageLog | None = None) -> Fraction:
+    """The employer-tax correction for a zone in month `m` (exact)."""
+    on = first_day(m)
+    rate = params.number(f"aktivitetstilskudd.aga.sats.sone_{zone}", on, log)
+    ref = params.number("aktivitetstilskudd.aga.referansesats", on, log)
+    if rate == ref:
+        return Fraction(1)
+    w = params.number("aktivitetstilskudd.aga.lonnsandel", on, log)
+    return 1 + w * (rate - ref) / (1 + ref)
+
+
+def k_reise(
+    params: ParameterSet,
+    reiseindeks: Fraction,
+    service: str,
+    m: Month,
+    log: UsageLog | None = None,
+) -> Fraction:
+    """The travel correction for a service in month `m` (1 unless home-based)."""
+    on = first_day(m)
+    if not params.flag(f"aktivitetstilskudd.hjemmebasert.{service}", on, log):
+        return Fraction(1)
+    if reiseindeks == 0:
+        return Fraction(1)
+    return 1 + params.number("aktivitetstilskudd.reise.faktor", on, log) * reiseindeks
+
+
+def priced_groups(params: ParameterSet) -> list[tuple[str, str]]:
+    """All (service, price group) pairs that have a unit price."""
+    return [
+        (s, g) for s in params.children(PRICE_ROOT) for g in params.children(f"{PRICE_ROOT}.{s}")
+    ]
+
+
+def volume_exact(omfang: Fraction, enhet: str, days: int, m: Month) -> Fraction:
+    """The month's volume of one vedtak, exactly (interfaces.md §2)."""
+    if enhet == "timer_per_uke":
+        return omfang * days / 7
+    if enhet == "doegn":
+        return omfang * days
+    return omfang * days / days_in_month(m)
+
+
+@dataclass
+class FactorTable:
+    """Exact øre-per-unit factors F(k, service, group, month) = price × 100 × k_aga × k_reise."""
+
+    params: ParameterSet
+    registry: Registry
+    _cache: dict[tuple[str, str, str, Month], Fraction] = field(default_factory=dict)
+
+    def factor(self, code: str, service: str, group: str, m: Month) -> Fraction:
+        key = (code, service, group, m)
+        f = self._cache.get(key)
+        if f is None:
+            k = self.registry.get(code)
+            f = (
+                unit_price(self.params, service, group, m)
+                * 100
+                * k_aga(self.params, k.aga_sone, m)
+                * k_reise(self.params, k.reiseindeks, service, m)
+            )
+            self._cache[key] = f
+        return f
+
+
+@dataclass
+class ActivityGrant:
+    """The activity grant of every municipality and month asked for, in øre."""
+
+    months: list[Month]
+    oere: dict[tuple[str, Month], int]
+    lines: dict[tuple[str, Month], int]
+    used_groups: dict[tuple[str, int], set[tuple[str, str]]]
+    exact_rechecks: int
+
+    def get(self, code: str, m: Month) -> int:
+        return self.oere.get((code, m), 0)
+
+
+def _factor_frame(
+    params: ParameterSet,
+    registry: Registry,
+    codes: Sequence[str],
+    months: Sequence[Month],
+    financed: set[tuple[str, Month]],
+) -> pl.DataFrame:
+    """One row per (kommunenummer, tjeneste, prisgruppe) with a float factor column per month
+    (null where the municipality is not activity-financed or there is no price)."""
+    groups = priced_groups(params)
+    zone_cache: dict[tuple[str, Month], float] = {}
+    price_cache: dict[tuple[str, str, Month], float | None] = {}
+    home_cache: dict[tuple[str, Month], bool] = {}
+    tau_cache: dict[Month, Fraction] = {}
+    rows: list[list[object]] = []
+    for code in codes:
+        k = registry.get(code)
+        for s, g in groups:
+            row: list[object] = [code, s, g]
+            for m in months:
+                if (code, m) not in financed:
+                    row.append(None)
+                    continue
+                pk = (s, g, m)
+                if pk not in price_cache:
+                    try:
+                        price_cache[pk] = float(unit_price(params, s, g, m) * 100)
+                    except LookupError:
+                        price_cache[pk] = None
+                price = price_cache[pk]
+                if price is None:
+                    row.append(None)
+                    continue
+                zk = (k.aga_sone, m)
+                if zk not in zone_cache:
+                    zone_cache[zk] = float(k_aga(params, k.aga_sone, m))
+                hk = (s, m)
+                if hk not in home_cache:
+                    home_cache[hk] = params.flag(
+                        f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)
+                    )
+                reise = 1.0
+                if home_cache[hk] and k.reiseindeks != 0:
+                    if m not in tau_cache:
+                        tau_cache[m] = params.number(
+                            "aktivitetstilskudd.reise.faktor", first_day(m)
+                        )
+                    reise = float(1 + tau_cache[m] * k.reiseindeks)
+                row.append(price * zone_cache[zk] * reise)
+            rows.append(row)
+    schema = {"kommunenummer": pl.Utf8, "tjeneste": pl.Utf8, "prisgruppe": pl.Utf8}
+    schema.update({f"F{i}": pl.Float64 for i in range(len(months))})  # type: ignore[misc]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def compute_activity(
+    vedtak: pl.DataFrame,
+    params: ParameterSet,
+    registry: Registry,
+    months: Sequence[Month],
+    financed: Iterable[tuple[str, Month]],
+) -> ActivityGrant:
+    """The activity grant per municipality and month for `months`, in øre.
+
+    `financed` lists the (kommunenummer, month) pairs that are activity-financed; vedtak of other
+    municipalities or months give nothing.
+    """
+    months = list(months)
+    fin = set(financed)
+    codes = sorted({c for c, m in fin if m in months})
+    empty = ActivityGrant(months, {}, {}, {}, 0)
+    if not codes or not months:
+        return empty
+    starts = [_day_number(first_day(m)) for m in months]
+    ends = [s + days_in_month(m) - 1 for s, m in zip(starts, months, strict=True)]
+    factors = _factor_frame(params, registry, codes, months, fin)
+
+    lf = (
+        vedtak.lazy()
+        .filter(
+            pl.col("kommunenummer").is_in(codes)
+            & (pl.col("fra") <= first_day(months[-1]).replace(day=days_in_month(months[-1])))
+            & (pl.col("til").is_null() | (pl.col("til") >= first_day(min(months))))
+        )
+        .join(factors.lazy(), on=["kommunenummer", "tjeneste", "prisgruppe"], how="inner")
+        .with_columns(
+            pl.col("fra").cast(pl.Int32).alias("_fra"),
+            pl.col("til").cast(pl.Int32).fill_null(_FAR).alias("_til"),
+        )
+    )
+    exprs: list[pl.Expr] = []
+    for i, m in enumerate(months):
+        days = (
+            pl.min_horizontal(pl.col("_til"), pl.lit(ends[i]))
+            - pl.max_horizontal(pl.col("_fra"), pl.lit(starts[i]))
+            + 1
+        ).clip(lower_bound=0)
+        divisor = (
+            pl.when(pl.col("enhet") == "timer_per_uke")
+            .then(pl.lit(7.0))
+            .when(pl.col("enhet") == "doegn")
+            .then(pl.lit(1.0))
+            .otherwise(pl.lit(float(days_in_month(m))))
+        )
+        exprs.append(days.alias(f"d{i}"))
+        exprs.append(
+            (pl.col("omfang") * days.cast(pl.Float64) * pl.col(f"F{i}") / divisor).alias(f"x{i}")
+        )
+    lines = lf.with_columns(exprs)
+    rexprs: list[pl.Expr] = []
+    amb: list[pl.Expr] = []
+    for i in range(len(months)):
+        x = pl.col(f"x{i}")
+        rexprs.append(
+            (x.sign() * (x.abs() + 0.5).floor()).cast(pl.Int64).fill_null(0).alias(f"r{i}")
+        )
+        frac = x.abs() - x.abs().floor()
+        tol = pl.max_horizontal(pl.lit(_ABS_TOL), x.abs() * _REL_TOL)
+        amb.append(((frac - 0.5).abs() < tol).fill_null(False))
+        rexprs.append(((pl.col(f"d{i}") > 0) & pl.col(f"F{i}").is_not_null()).alias(f"n{i}"))
+    df = lines.with_columns(rexprs).with_columns(pl.any_horizontal(amb).alias("_amb")).collect()
+
+    sums = df.group_by("kommunenummer").agg(
+        [pl.col(f"r{i}").sum() for i in range(len(months))]
+        + [pl.col(f"n{i}").sum() for i in range(len(months))]
+    )
+    oere: dict[tuple[str, Month], int] = {}
+    count: dict[tuple[str, Month], int] = {}
+    for row in sums.iter_rows(named=True):
+        for i, m in enumerate(months):
+            if (row["kommunenummer"], m) in fin:
+                oere[(row["kommunenummer"], m)] = int(row[f"r{i}"])
+                count[(row["kommunenummer"], m)] = int(row[f"n{i}"])
+
+    # exact recheck of lines near a rounding boundary
+    rechecks = 0
+    ft = FactorTable(params, registry)
+    amb_rows = df.filter(pl.col("_amb"))
+    for row in amb_rows.iter_rows(named=True):
+        for i, m in enumerate(months):
+            x = row[f"x{i}"]
+            if x is None or row[f"d{i}"] <= 0:
+                continue
+            frac = abs(x) - int(abs(x))
+            if abs(frac - 0.5) >= max(_ABS_TOL, abs(x) * _REL_TOL):
+                continue
+            rechecks += 1
+            f = ft.factor(row["kommunenummer"], row["tjeneste"], row["prisgruppe"], m)
+            exact = (
+                volume_exact(to_fraction(row["omfang_tekst"]), row["enhet"], row[f"d{i}"], m) * f
+            )
+            delta = round_half_away(exact) - int(row[f"r{i}"])
+            if delta:
+                oere[(row["kommunenummer"], m)] += delta
+
+    used_df = (
+        df.filter(pl.any_horizontal([pl.col(f"n{i}") for i in range(len(months))]))
+        .select(
+            "kommunenummer",
+            "tjeneste",
+            "prisgruppe",
+            *[pl.col(f"n{i}") for i in range(len(months))],
+        )
+        .group_by("kommunenummer", "tjeneste", "prisgruppe")
+        .agg([pl.col(f"n{i}").any() for i in range(len(months))])
+    )
+    used: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    for row in used_df.iter_rows(named=True):
+        for i, m in enumerate(months):
+            if row[f"n{i}"]:
+                used.setdefault((row["kommunenummer"], m[0]), set()).add(
+                    (row["tjeneste"], row["prisgruppe"])
+                )
+    return ActivityGrant(months, oere, count, used, rechecks)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One vedtak-month line, exactly, for traces."""
+
+    vedtak_id: str
+    line: int
+    tjeneste: str
+    prisgruppe: str
+    omfang: Fraction
+    enhet: str
+    fra: dt.date
+    til: dt.date | None
+    days: int
+    volume: Fraction
+    price: Fraction
+    k_aga: Fraction
+    k_reise: Fraction
+    exact_oere: Fraction
+    oere: int
+
+
+def lines_for_month(
+    vedtak: pl.DataFrame,
+    params: ParameterSet,
+    registry: Registry,
+    code: str,
+    m: Month,
+    log: UsageLog | None = None,
+) -> list[Line]:
+    """Every vedtak line of one municipality and month, computed exactly (for traces)."""
+    start = first_day(m)
+    end = start.replace(day=days_in_month(m))
+    k = registry.get(code)
+    rows = vedtak.filter(
+        (pl.col("kommunenummer") == code)
+        & (pl.col("fra") <= end)
+        & (pl.col("til").is_null() | (pl.col("til") >= start))
+    ).sort("vedtak_id")
+    priced = set(params.children(PRICE_ROOT))
+    out: list[Line] = []
+    for r in rows.iter_rows(named=True):
+        if r["tjeneste"] not in priced:
+            continue
+        days = (min(r["til"] or end, end) - max(r["fra"], start)).days + 1
+        omfang = to_fraction(r["omfang_tekst"])
+        vol = volume_exact(omfang, r["enhet"], days, m)
+        price = unit_price(params, r["tjeneste"], r["prisgruppe"], m, log)
+        ka = k_aga(params, k.aga_sone, m, log)
+        kr = k_reise(params, k.reiseindeks, r["tjeneste"], m, log)
+        exact = vol * price * 100 * ka * kr
+        out.append(
+            Line(
+                r["vedtak_id"],
+                r["line"],
+                r["tjeneste"],
+                r["prisgruppe"],
+                omfang,
+                r["enhet"],
+                r["fra"],
+                r["til"],
+                days,
+                vol,
+                price,
+                ka,
+                kr,
+                exact,
+                round_half_away(exact),
+            )
+        )
+    return out

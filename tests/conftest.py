@@ -1,0 +1,52 @@
+"""Shared fixtures: the default parameters and helpers to write input directories."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sio import i18n
+from sio.data.tables import TABLES
+from sio.parameters import ParameterSet, load_parameters
+
+
+@pytest.fixture(autouse=True)
+def _norwegian() -> None:
+    i18n.set_language("nb")
+
+
+@pytest.fixture(scope="session")
+def params() -> ParameterSet:
+    return load_parameters()
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def write_input(directory: Path, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> Path:
+    """Write input tables as CSV files with the columns of interfaces.md §1, in order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for spec in TABLES:
+        rows = tables.get(spec.name)
+        if rows is None:
+            if spec.optional:
+                continue
+            rows = []
+        with (directory / f"{spec.name}.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(spec.columns)
+            for r in rows:
+                w.writerow([_cell(r.get(c)) for c in spec.columns])
+    return directory
