@@ -35,8 +35,15 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-def write_input(directory: Path, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> Path:
-    """Write input tables as CSV files with the columns of interfaces.md §1, in order."""
+def write_input(
+    directory: Path,
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    only_present: bool = False,
+) -> Path:
+    """Write input tables as CSV files with the columns of interfaces.md §1, in order.
+
+    With `only_present`, a column that no row names is left out of the file (to test a missing
+    column); otherwise every column is written and a missing key is an empty cell."""
     directory.mkdir(parents=True, exist_ok=True)
     for spec in TABLES:
         rows = tables.get(spec.name)
@@ -46,7 +53,10 @@ def write_input(directory: Path, tables: Mapping[str, Sequence[Mapping[str, Any]
             rows = []
         with (directory / f"{spec.name}.csv").open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(spec.columns)
+            cols = spec.columns
+            if only_present and rows:
+                cols = tuple(c for c in spec.columns if any(c in r for r in rows))
+            w.writerow(cols)
             for r in rows:
-                w.writerow([_cell(r.get(c)) for c in spec.columns])
+                w.writerow([_cell(r.get(c)) for c in cols])
     return directory

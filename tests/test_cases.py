@@ -26,7 +26,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def _setup(case: dict[str, Any], tmp_path: Path) -> tuple[Path, Path | None]:
-    data_dir = write_input(tmp_path / "data", case["input"])
+    data_dir = write_input(tmp_path / "data", case["input"], only_present=True)
     override = None
     if case.get("override"):
         override = tmp_path / "override.yaml"
@@ -65,6 +65,9 @@ def test_case(path: Path, tmp_path: Path) -> None:
     if case.get("expected_estimates"):
         first = rows[str(expected[0]["kommunenummer"])]
         assert set(case["expected_estimates"]) <= set(first["estimerte_parametere"])
+    if case.get("expected_not_estimates"):
+        first = rows[str(expected[0]["kommunenummer"])]
+        assert not set(case["expected_not_estimates"]) & set(first["estimerte_parametere"])
     if case.get("expected_monthly"):
         data, _ = load_input(data_dir, params)
         yr = Engine(data, params).compute_year(case["year"])

@@ -194,7 +194,11 @@ def _tree(node: Node, parent: Tree | None = None) -> Tree:
     t = Tree(label) if parent is None else parent.add(label)
     if node.formula:
         t.add(f"[cyan]{node.formula}[/cyan]")
-    for u in node.params:
+    seen: set[tuple[str, dt.date]] = set()
+    for u in node.params:  # one line per parameter value, however many months used it
+        if (u.path, u.value.start) in seen:
+            continue
+        seen.add((u.path, u.value.start))
         t.add(f"[magenta]{_use_text(u)}[/magenta]")
     for i in node.inputs:
         t.add(f"[green]{i}[/green]")
@@ -253,36 +257,25 @@ def _explain_month(engine: Engine, result: YearResult, code: str, year: int, mo:
         return
     lines = lines_for_month(engine.data.vedtak, engine.params, engine.registry, code, (year, mo))
     table = Table(title=_("Vedtak lines {code} {year}-{m:02d}").format(code=code, year=year, m=mo))
-    for col in (
-        "vedtak_id",
-        _("line"),
-        _("service"),
-        _("price group"),
-        "omfang",
-        _("unit"),
-        _("days"),
-        _("volume"),
-        _("unit price (kr)"),
-        "k_aga",
-        "k_reise",
-        _("øre"),
-    ):
-        table.add_column(col, justify="right" if col not in ("vedtak_id",) else "left")
+    table.add_column("vedtak_id")
+    table.add_column(_("service"))
+    table.add_column("omfang", justify="right")
+    table.add_column(_("days"), justify="right")
+    table.add_column(_("volume"), justify="right")
+    table.add_column(_("unit price (kr)"), justify="right")
+    table.add_column("k_aga × k_reise", justify="right")
+    table.add_column(_("øre"), justify="right")
     total = 0
     for ln in lines:
         total += ln.oere
         table.add_row(
-            ln.vedtak_id,
-            str(ln.line),
-            ln.tjeneste,
-            ln.prisgruppe,
-            fmt_exact(ln.omfang, 2),
-            ln.enhet,
+            f"{ln.vedtak_id} ({_('line')} {ln.line})",
+            f"{ln.tjeneste} {ln.prisgruppe}",
+            f"{fmt_exact(ln.omfang, 2)} {ln.enhet}",
             str(ln.days),
             fmt_exact(ln.volume, 4),
             fmt_exact(ln.price, 4),
-            fmt_exact(ln.k_aga, 6),
-            fmt_exact(ln.k_reise, 6),
+            f"{fmt_exact(ln.k_aga, 6)} × {fmt_exact(ln.k_reise, 6)}",
             fmt_exact(ln.oere),
         )
     out.print(table)

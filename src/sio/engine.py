@@ -19,7 +19,7 @@ from sio.data.model import InputData
 from sio.data.registry import Registry
 from sio.i18n import _
 from sio.money import round_half_away
-from sio.parameters import ParameterSet, UsageLog
+from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
 from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
 from sio.rules.participation import Month, Participation, first_day
@@ -95,6 +95,7 @@ class Engine:
         self.uttrekk = UttrekkCalculator(
             params, self.registry, self.participation, data.utgifter, data.befolkning
         )
+        self._uses_cache: dict[tuple[object, ...], list[Use]] = {}
         self._topp: dict[tuple[str, int], int] = {
             (k, y): v
             for k, y, v in data.toppfinansiering.select(
@@ -254,15 +255,29 @@ class Engine:
         return MunicipalityYear(result, trace, months, exact, log)
 
     def _log_activity_params(self, code: str, s: str, g: str, year: int, log: UsageLog) -> None:
+        """Record the parameters behind municipality `code`'s lines of (s, g) in `year`.
+
+        The lookups depend only on the service, group, zone, travel index and months, so they are
+        cached: most municipalities share them.
+        """
         from sio.rules.aktivitetstilskudd import k_aga, k_reise, unit_price
 
         k = self.registry.get(code)
-        for mo in self.participation.activity_months(code, year):
-            m = (year, mo)
-            unit_price(self.params, s, g, m, log)
-            self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), log)
-            k_aga(self.params, k.aga_sone, m, log)
-            k_reise(self.params, k.reiseindeks, s, m, log)
+        months = tuple(self.participation.activity_months(code, year))
+        key = (s, g, k.aga_sone, k.reiseindeks, year, months)
+        uses = self._uses_cache.get(key)
+        if uses is None:
+            tmp = UsageLog()
+            for mo in months:
+                m = (year, mo)
+                unit_price(self.params, s, g, m, tmp)
+                self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), tmp)
+                k_aga(self.params, k.aga_sone, m, tmp)
+                k_reise(self.params, k.reiseindeks, s, m, tmp)
+            uses = list(tmp.uses.values())
+            self._uses_cache[key] = uses
+        for u in uses:
+            log.add(u)
 
     def _covid_replacement(
         self, code: str, m: Month, refs: list[Month], activity: ActivityGrant, log: UsageLog
@@ -434,7 +449,8 @@ class Engine:
                 "uttrekk",
                 result.uttrekk,
                 "kr",
-                f"{fmt_exact(u)} × {n}/12 = {fmt_exact(exact['uttrekk'])} → {result.uttrekk}",
+                f"{fmt_exact(u)} × {n}/12 = {fmt_exact(exact['uttrekk'])}"
+                f" → {fmt_exact(result.uttrekk)}",
                 children=[uttrekk_node],
             )
         )
@@ -444,7 +460,7 @@ class Engine:
                 result.toppfinansiering,
                 "kr",
                 f"{fmt_exact(topp_year)} × {act_n}/12 = {fmt_exact(exact['toppfinansiering'])}"
-                f" → {result.toppfinansiering}",
+                f" → {fmt_exact(result.toppfinansiering)}",
                 inputs=[_("toppfinansiering: {v} kr for {y}").format(v=topp_year, y=year)],
             )
         )
@@ -452,8 +468,9 @@ class Engine:
             "aktivitetstilskudd",
             result.aktivitetstilskudd,
             "kr",
-            " + ".join(f"{m.aktivitetstilskudd_oere}" for m in months if m.aktivitet)
-            + f" øre = {fmt_exact(exact['aktivitetstilskudd'])} kr → {result.aktivitetstilskudd}"
+            " + ".join(fmt_exact(m.aktivitetstilskudd_oere) for m in months if m.aktivitet)
+            + f" øre = {fmt_exact(exact['aktivitetstilskudd'])} kr"
+            f" → {fmt_exact(result.aktivitetstilskudd)}"
             if act_n
             else "0",
             params=[x for x in uses if x.path.startswith("aktivitetstilskudd")],
@@ -479,7 +496,7 @@ class Engine:
                 result.rundsumtilskudd,
                 "kr",
                 _("andel × uttrekk / 12 over {n} activity-financed months").format(n=rs_n)
-                + f" = {fmt_exact(exact['rundsumtilskudd'])} → {result.rundsumtilskudd}",
+                + f" = {fmt_exact(exact['rundsumtilskudd'])} → {fmt_exact(result.rundsumtilskudd)}",
                 params=[x for x in uses if x.path.startswith("rundsumtilskudd")],
             )
         )
@@ -490,7 +507,7 @@ class Engine:
                 result.oeremerket_tilskudd,
                 "kr",
                 f"{fmt_exact(u)} × {ob_n}/12 = {fmt_exact(exact['oeremerket_tilskudd'])}"
-                f" → {result.oeremerket_tilskudd}",
+                f" → {fmt_exact(result.oeremerket_tilskudd)}",
             )
         )
         root.add(
@@ -499,7 +516,7 @@ class Engine:
                 result.inntektspaaslag,
                 "kr",
                 _("Σ min(sats × uttrekk, tak) / 12 over {n} months").format(n=n)
-                + f" = {fmt_exact(exact['inntektspaaslag'])} → {result.inntektspaaslag}",
+                + f" = {fmt_exact(exact['inntektspaaslag'])} → {fmt_exact(result.inntektspaaslag)}",
                 params=[x for x in uses if x.path.startswith("inntektspaaslag")],
             )
         )
@@ -508,8 +525,8 @@ class Engine:
                 "tilskudd",
                 result.tilskudd,
                 "kr",
-                f"{result.aktivitetstilskudd} + {result.rundsumtilskudd} + "
-                f"{result.oeremerket_tilskudd} + {result.inntektspaaslag}",
+                f"{fmt_exact(result.aktivitetstilskudd)} + {fmt_exact(result.rundsumtilskudd)} + "
+                f"{fmt_exact(result.oeremerket_tilskudd)} + {fmt_exact(result.inntektspaaslag)}",
             )
         )
         return root

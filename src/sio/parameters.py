@@ -8,6 +8,7 @@ whole dated series and are marked with the evidence level `override`.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
@@ -15,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ class DatedValue:
 
 
 @dataclass(frozen=True)
-class Parameter:
+class Parameter:  # not slotted: `_starts` is a cached property
     """A leaf parameter: its path, metadata and dated values (sorted by date)."""
 
     path: str
@@ -82,15 +83,15 @@ class Parameter:
 
     def at(self, on: dt.date) -> DatedValue | None:
         """The value in force on `on` (the latest dated on or before it), or None."""
-        found: DatedValue | None = None
-        for v in self.values:
-            if v.start <= on:
-                found = v
-            else:
-                break
-        if found is None or found.value is None:
+        i = bisect.bisect_right(self._starts, on)
+        if i == 0:
             return None
-        return found
+        found = self.values[i - 1]
+        return None if found.value is None else found
+
+    @cached_property
+    def _starts(self) -> list[dt.date]:
+        return [v.start for v in self.values]
 
 
 @dataclass(frozen=True)
@@ -202,14 +203,22 @@ class ParameterSet:
         return ParameterSet(params, source=f"{self.source}+{source}")
 
     def _sibling_template(self, path: str, source: str) -> Parameter:
-        if not all(_PATH_PART_RE.match(p) for p in path.split(".")):
-            raise ParameterError(source, f"'{path}': not a valid parameter path")
-        parent = path.rsplit(".", 1)[0] if "." in path else ""
-        siblings = [p for p in self._params.values() if parent and p.path.startswith(parent + ".")]
-        if not siblings:
-            raise ParameterError(source, f"'{path}': unknown parameter path")
-        s = siblings[0]
-        return Parameter(path, s.description, s.unit, source, (), s.label_en)
+        """A template for a new path an override may add (a new price group, service, KOSTRA
+        function or Covid month); any other unknown path is refused."""
+        for pattern, unit, description in _EXTENSIBLE:
+            if pattern.match(path):
+                return Parameter(path, description, unit, source, ())
+        raise ParameterError(source, f"'{path}': unknown parameter path")
+
+
+_EXTENSIBLE: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"^aktivitetstilskudd\.enhetspris\.[A-Z0-9_]+\.[A-Z0-9_]+$"), "NOK", "Enhetspris"),
+    (re.compile(r"^aktivitetstilskudd\.enhet\.[A-Z0-9_]+$"), "enhet", "Prisenhet"),
+    (re.compile(r"^aktivitetstilskudd\.hjemmebasert\.[A-Z0-9_]+$"), "flag", "Hjemmebasert"),
+    (re.compile(r"^rundsumtilskudd\.tjenester\.[A-Z0-9_]+$"), "flag", "Dekket av rundsum"),
+    (re.compile(r"^uttrekk\.kostra_funksjoner\.f\d{3}$"), "flag", "KOSTRA-funksjon i grunnlaget"),
+    (re.compile(r"^saerordning\.covid\.(maaned|referanse)_\d+$"), "maaned", "Covid-måned"),
+)
 
 
 def _version_of(params: Mapping[str, Parameter]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from sio.parameters import Use
@@ -41,9 +42,29 @@ class Node:
         return None
 
 
+def _finite_decimal(x: Fraction) -> Decimal | None:
+    """The exact decimal of x if it has one with at most 12 decimals, else None."""
+    d = x.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return None
+    dec = Decimal(x.numerator) / Decimal(x.denominator)
+    return dec if -dec.as_tuple().exponent <= 12 else None  # type: ignore[operator]
+
+
 def fmt_exact(x: Fraction | int, decimals: int = 2) -> str:
-    """An exact number as text: integers as is, fractions with a few decimals and a '≈'."""
+    """An exact number in the current language: exact decimals when it has them, else '≈' and
+    `decimals` decimals (a trace shows the number, not a rounding of it)."""
+    from babel.numbers import format_decimal
+
+    from sio.i18n import babel_locale, format_number
+
     if isinstance(x, int) or x.denominator == 1:
-        return f"{int(x):,}".replace(",", " ")
-    approx = f"{float(x):,.{decimals}f}".replace(",", " ")
-    return approx if Fraction(approx.replace(" ", "")) == x else f"≈{approx}"
+        return format_number(int(x))
+    dec = _finite_decimal(x)
+    if dec is not None:
+        return format_decimal(dec, locale=babel_locale(), decimal_quantization=False)
+    approx = Decimal(x.numerator) / Decimal(x.denominator)
+    return "≈" + format_number(approx, decimals)

@@ -148,51 +148,58 @@ def _factor_frame(
     financed: set[tuple[str, Month]],
 ) -> pl.DataFrame:
     """One row per (kommunenummer, tjeneste, prisgruppe) with a float factor column per month
-    (null where the municipality is not activity-financed or there is no price)."""
-    groups = priced_groups(params)
-    zone_cache: dict[tuple[str, Month], float] = {}
-    price_cache: dict[tuple[str, str, Month], float | None] = {}
-    home_cache: dict[tuple[str, Month], bool] = {}
-    tau_cache: dict[Month, Fraction] = {}
-    rows: list[list[object]] = []
+    (null where the municipality is not activity-financed or there is no price).
+
+    The exact factors are small tables (prices per group and month, k_aga per zone and month,
+    k_reise per travel index and month); they are combined for all municipalities at once.
+    """
+    n = len(months)
+    price_rows: list[list[object]] = []
+    for s, g in priced_groups(params):
+        row: list[object] = [s, g]
+        for m in months:
+            try:
+                row.append(float(unit_price(params, s, g, m) * 100))
+            except LookupError:
+                row.append(None)
+        for m in months:
+            row.append(params.flag(f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)))
+        price_rows.append(row)
+    price_schema: dict[str, pl.DataType] = {"tjeneste": pl.Utf8(), "prisgruppe": pl.Utf8()}
+    price_schema.update({f"P{i}": pl.Float64() for i in range(n)})
+    price_schema.update({f"H{i}": pl.Boolean() for i in range(n)})
+    prices = pl.DataFrame(price_rows, schema=price_schema, orient="row")
+
+    aga: dict[tuple[str, Month], float] = {}
+    tau = [params.number("aktivitetstilskudd.reise.faktor", first_day(m)) for m in months]
+    code_rows: list[list[object]] = []
     for code in codes:
         k = registry.get(code)
-        for s, g in groups:
-            row: list[object] = [code, s, g]
-            for m in months:
-                if (code, m) not in financed:
-                    row.append(None)
-                    continue
-                pk = (s, g, m)
-                if pk not in price_cache:
-                    try:
-                        price_cache[pk] = float(unit_price(params, s, g, m) * 100)
-                    except LookupError:
-                        price_cache[pk] = None
-                price = price_cache[pk]
-                if price is None:
-                    row.append(None)
-                    continue
-                zk = (k.aga_sone, m)
-                if zk not in zone_cache:
-                    zone_cache[zk] = float(k_aga(params, k.aga_sone, m))
-                hk = (s, m)
-                if hk not in home_cache:
-                    home_cache[hk] = params.flag(
-                        f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)
-                    )
-                reise = 1.0
-                if home_cache[hk] and k.reiseindeks != 0:
-                    if m not in tau_cache:
-                        tau_cache[m] = params.number(
-                            "aktivitetstilskudd.reise.faktor", first_day(m)
-                        )
-                    reise = float(1 + tau_cache[m] * k.reiseindeks)
-                row.append(price * zone_cache[zk] * reise)
-            rows.append(row)
-    schema = {"kommunenummer": pl.Utf8, "tjeneste": pl.Utf8, "prisgruppe": pl.Utf8}
-    schema.update({f"F{i}": pl.Float64 for i in range(len(months))})  # type: ignore[misc]
-    return pl.DataFrame(rows, schema=schema, orient="row")
+        row = [code]
+        for m in months:
+            key = (k.aga_sone, m)
+            if key not in aga:
+                aga[key] = float(k_aga(params, k.aga_sone, m))
+            row.append(aga[key] if (code, m) in financed else None)
+        row.extend(float(1 + t * k.reiseindeks) for t in tau)
+        code_rows.append(row)
+    code_schema: dict[str, pl.DataType] = {"kommunenummer": pl.Utf8()}
+    code_schema.update({f"A{i}": pl.Float64() for i in range(n)})
+    code_schema.update({f"R{i}": pl.Float64() for i in range(n)})
+    per_code = pl.DataFrame(code_rows, schema=code_schema, orient="row")
+    return per_code.join(prices, how="cross").select(
+        "kommunenummer",
+        "tjeneste",
+        "prisgruppe",
+        *[
+            (
+                pl.col(f"P{i}")
+                * pl.col(f"A{i}")
+                * pl.when(pl.col(f"H{i}")).then(pl.col(f"R{i}")).otherwise(pl.lit(1.0))
+            ).alias(f"F{i}")
+            for i in range(n)
+        ],
+    )
 
 
 def compute_activity(

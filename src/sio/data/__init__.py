@@ -1,0 +1,1 @@
+"""Input data: reading, validating and the built-in demo data set."""
