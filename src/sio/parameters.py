@@ -263,6 +263,8 @@ def _read_yaml(file: Path) -> Any:
             return yaml.load(fh, Loader=_DecimalLoader)
     except yaml.YAMLError as exc:
         raise ParameterError(file, f"not valid YAML: {exc}") from None
+    except ValueError as exc:  # e.g. a date key like 2016-13-01
+        raise ParameterError(file, f"is not a date or number as written: {exc}") from None
 
 
 def _merge_meta(

@@ -1,0 +1,154 @@
+"""Input validation: every problem in one run, named by file, line, field and rule; formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from conftest import write_input
+from sio.data.readers import read_input_dir
+from sio.data.validation import InputInvalid, load_input, problems_json, validate_raw
+from sio.engine import Engine
+from sio.parameters import ParameterSet
+from test_cli import EXPECTED_2016, small_world
+
+
+def _problems(d: Path, params: ParameterSet) -> list[tuple[str, int | None, str | None, str]]:
+    with pytest.raises(InputInvalid) as exc:
+        load_input(d, params)
+    return [(p.file, p.row, p.field, p.rule) for p in exc.value.problems]
+
+
+def test_every_problem_is_listed_in_one_run(tmp_path: Path, params: ParameterSet) -> None:
+    w = small_world()
+    w["kommuner"].append(
+        {
+            "kommunenummer": "123",
+            "navn": "",
+            "gyldig_fra": "2020-02-30",
+            "aga_sone": "6",
+            "reiseindeks": "-1",
+        }
+    )
+    w["deltakelse"].append(
+        {"kommunenummer": "9001", "modell": "C", "fra": "2016-06-15", "til": "2016-07-30"}
+    )
+    w["vedtak"].append(
+        {
+            "vedtak_id": "V1",
+            "person_id": "01017012345",
+            "kommunenummer": "9002",
+            "tjeneste": "INST_LANG",
+            "prisgruppe": "LUKSUS",
+            "omfang": "7,5",
+            "enhet": "timer_per_uke",
+            "fra": "2016-01-01",
+        }
+    )
+    probs = set(_problems(write_input(tmp_path / "d", w), params))
+    expected = {
+        ("kommuner.csv", 3, "kommunenummer", "code"),
+        ("kommuner.csv", 3, "navn", "required"),
+        ("kommuner.csv", 3, "gyldig_fra", "date"),
+        ("kommuner.csv", 3, "aga_sone", "zone"),
+        ("kommuner.csv", 3, "reiseindeks", "negative"),
+        ("deltakelse.csv", 3, "modell", "model"),
+        ("deltakelse.csv", 3, "fra", "month_start"),
+        ("deltakelse.csv", 3, "til", "month_end"),
+        ("deltakelse.csv", 3, "fra", "overlap"),
+        ("vedtak.csv", 3, "vedtak_id", "duplicate"),
+        ("vedtak.csv", 3, "person_id", "pseudonym"),
+        ("vedtak.csv", 3, "kommunenummer", "unknown"),
+        ("vedtak.csv", 3, "prisgruppe", "price_group"),
+        ("vedtak.csv", 3, "omfang", "decimal_comma"),
+        ("vedtak.csv", 3, "enhet", "unit_service"),
+    }
+    assert expected <= probs, expected - probs
+
+
+def test_problems_as_json(tmp_path: Path, params: ParameterSet) -> None:
+    w = small_world()
+    w["vedtak"][0]["omfang"] = "-2"
+    raw = read_input_dir(write_input(tmp_path / "d", w))
+    data, problems = validate_raw(raw, params)
+    assert data is None
+    parsed = json.loads(problems_json(problems))
+    assert len(parsed) == 1
+    p = parsed[0]
+    assert (p["file"], p["row"], p["field"], p["rule"], p["severity"]) == (
+        "vedtak.csv",
+        2,
+        "omfang",
+        "negative",
+        "error",
+    )
+    assert p["message"] and p["message"] != "volume must be 0 or more"  # Norwegian by default
+
+
+def test_a_warning_does_not_block(tmp_path: Path, params: ParameterSet) -> None:
+    w = small_world()
+    w["vedtak"][0]["omfang"] = "100"  # above the usual range, below 168 h/week
+    _data, problems = load_input(write_input(tmp_path / "d", w), params)
+    assert [(p.row, p.field, p.severity) for p in problems] == [(2, "omfang", "warning")]
+
+
+def test_missing_file_and_column(tmp_path: Path, params: ParameterSet) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    (d / "befolkning.csv").unlink()
+    text = (d / "vedtak.csv").read_text().replace("enhet,", "enheten,")
+    (d / "vedtak.csv").write_text(text)
+    probs = _problems(d, params)
+    assert ("befolkning.csv", None, None, "read") in probs
+    assert ("vedtak.csv", 1, "enhet", "column") in probs
+
+
+def test_semicolon_and_latin1_are_recognised(tmp_path: Path, params: ParameterSet) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    kommuner = (d / "kommuner.csv").read_text(encoding="utf-8")
+    (d / "kommuner.csv").write_text(kommuner.replace(",", ";"), encoding="utf-8")
+    utg = (d / "utgifter.csv").read_text(encoding="utf-8") + "9001,2016,253,1\n"
+    (d / "utgifter.csv").write_bytes(utg.replace("253,1\n", "253,1\n").encode("utf-8"))
+    (d / "deltakelse.csv").write_bytes(
+        "kommunenummer,modell,fra,til,aktivitet_fra,covid_saerordning\n9001,A,2016-05-01,,,\n"
+        "# Bærum\n".encode("latin-1")
+    )
+    probs = _problems(d, params)
+    files = {p[0]: p for p in probs if p[3] == "read"}
+    assert "kommuner.csv" in files
+    assert "deltakelse.csv" in files
+
+
+def test_parquet_and_excel_give_the_same_result(tmp_path: Path, params: ParameterSet) -> None:
+    csv_dir = write_input(tmp_path / "csv", small_world())
+    pq_dir = tmp_path / "pq"
+    pq_dir.mkdir()
+    xl_dir = tmp_path / "xl"
+    xl_dir.mkdir()
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(xl_dir / "inndata.xlsx"))
+    for f in sorted(csv_dir.glob("*.csv")):
+        df = pl.read_csv(f, infer_schema=False)
+        df.write_parquet(pq_dir / f"{f.stem}.parquet")
+        df.write_excel(workbook=book, worksheet=f.stem)
+    book.close()
+    results = []
+    for d in (csv_dir, pq_dir, xl_dir):
+        data, _ = load_input(d, params)
+        row = Engine(data, params).compute_year(2016).results[0].to_dict()
+        results.append({k: row[k] for k in EXPECTED_2016})
+    assert results[0] == EXPECTED_2016
+    assert results[1] == EXPECTED_2016
+    assert results[2] == EXPECTED_2016
+
+
+def test_one_bad_row_among_many_is_named(tmp_path: Path, params: ParameterSet) -> None:
+    w = small_world()
+    v = w["vedtak"][0]
+    w["vedtak"] = [dict(v, vedtak_id=f"V{i}") for i in range(20_000)]
+    w["vedtak"][12_345]["til"] = "2015-12-31"
+    probs = _problems(write_input(tmp_path / "d", w), params)
+    assert probs == [("vedtak.csv", 12_347, "til", "order")]
