@@ -311,3 +311,22 @@ def test_console_script_runs_as_a_subprocess(world_dir: Path) -> None:
     )
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)[0]["netto"] == EXPECTED_2016["netto"]
+
+
+def test_project_cost_limit_is_checked(tmp_path: Path) -> None:
+    """Model A from May 2016: limit = 500 000 × 8/12 = 333 333⅓ kr (below the supplement
+    2 743 984 kr), so 400 000 kr is over the limit and 333 333 kr is within it."""
+    w = small_world()
+    w["prosjektkostnader"] = [{"kommunenummer": "9001", "aar": 2016, "beloep": 400_000}]
+    d = write_input(tmp_path / "over", w)
+    res = RUNNER.invoke(app, ["compute", "--data", str(d), "--year", "2016", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert "400 000" in plain(res.stderr) and "333 333" in plain(res.stderr)
+    assert json.loads(res.stdout)[0]["netto"] == EXPECTED_2016["netto"]  # a check, not money
+    w["prosjektkostnader"][0]["beloep"] = 333_333
+    d = write_input(tmp_path / "within", w)
+    res = RUNNER.invoke(app, ["compute", "--data", str(d), "--year", "2016", "--format", "json"])
+    assert res.exit_code == 0
+    assert res.stderr == ""
+    res = RUNNER.invoke(app, ["explain", "--data", str(d), "--kommune", "9001", "--year", "2016"])
+    assert "333 333⅓" in plain(res.output) or "333 333,33" in plain(res.output)

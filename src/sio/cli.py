@@ -142,6 +142,16 @@ def compute(
         inp, problems = load_input(data, params)
         _warn(problems)
         result = Engine(inp, params).compute_year(year)
+    for b in result.project_cost_breaches:
+        err.print(
+            _("{code} {year}: project costs {amount} kr exceed the limit of {limit} kr").format(
+                code=b.kommunenummer,
+                year=b.aar,
+                amount=fmt_exact(b.beloep),
+                limit=fmt_exact(b.grense),
+            ),
+            style="yellow",
+        )
     rows = result.results
     if fmt == "json":
         text = results_json(rows) + "\n"

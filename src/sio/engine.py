@@ -23,6 +23,7 @@ from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
 from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
 from sio.rules.participation import Month, Participation, first_day
+from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
 from sio.rules.uttrekk import DataGap, UttrekkCalculator, jan1
 from sio.trace import Node, fmt_exact
 
@@ -62,6 +63,7 @@ class MunicipalityYear:
     months: list[MonthFigures] = field(default_factory=list)
     exact: dict[str, Fraction] = field(default_factory=dict)
     log: UsageLog = field(default_factory=UsageLog)
+    project_costs: ProjectCostCheck | None = None
 
 
 @dataclass
@@ -76,6 +78,15 @@ class YearResult:
     @property
     def results(self) -> list[AnnualResult]:
         return [r.result for r in self.rows]
+
+    @property
+    def project_cost_breaches(self) -> list[ProjectCostCheck]:
+        """Municipalities whose reported project costs exceed the limit (scheme.md §3.2)."""
+        return [
+            r.project_costs
+            for r in self.rows
+            if r.project_costs is not None and not r.project_costs.innenfor
+        ]
 
     def get(self, code: str) -> MunicipalityYear | None:
         for r in self.rows:
@@ -96,6 +107,14 @@ class Engine:
             params, self.registry, self.participation, data.utgifter, data.befolkning
         )
         self._uses_cache: dict[tuple[object, ...], list[Use]] = {}
+        self._project: dict[tuple[str, int], int] = {}
+        if data.prosjektkostnader is not None:
+            self._project = {
+                (k, y): v
+                for k, y, v in data.prosjektkostnader.select(
+                    "kommunenummer", "aar", "beloep"
+                ).iter_rows()
+            }
         self._topp: dict[tuple[str, int], int] = {
             (k, y): v
             for k, y, v in data.toppfinansiering.select(
@@ -252,7 +271,32 @@ class Engine:
             estimerte_parametere=log.estimate_paths(),
         )
         trace = self._trace(result, months, exact, ut.node, covid_nodes, log, topp_year)
-        return MunicipalityYear(result, trace, months, exact, log)
+        check = None
+        if (code, year) in self._project:
+            check = check_project_costs(
+                code,
+                year,
+                self._project[(code, year)],
+                self.params,
+                [m.maaned for m in months if m.modell == "A"],
+                exact["inntektspaaslag"],
+                log,
+            )
+            verdict = _("within the limit") if check.innenfor else _("OVER the limit")
+            trace.add(
+                Node(
+                    _("project costs"),
+                    check.beloep,
+                    "kr",
+                    _("{amount} kr against the limit {limit} kr: {verdict}").format(
+                        amount=fmt_exact(check.beloep),
+                        limit=fmt_exact(check.grense),
+                        verdict=verdict,
+                    ),
+                    params=[u for u in log.uses.values() if u.path.endswith("prosjektmidler_maks")],
+                )
+            )
+        return MunicipalityYear(result, trace, months, exact, log, check)
 
     def _log_activity_params(self, code: str, s: str, g: str, year: int, log: UsageLog) -> None:
         """Record the parameters behind municipality `code`'s lines of (s, g) in `year`.

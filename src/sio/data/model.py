@@ -19,6 +19,8 @@ class InputData:
     - utgifter: kommunenummer, aar Int32, kostra_funksjon Utf8, netto_driftsutgifter Int64
     - befolkning: kommunenummer, aar Int32, aldersgruppe Utf8, antall Int64
     - toppfinansiering: kommunenummer, aar Int32, beloep Int64 (empty frame if no file)
+    - prosjektkostnader: kommunenummer, aar Int32, beloep Int64 — the part of the supplement
+      spent on running the project (optional file; checked against the spending limit)
     - vedtak: vedtak_id, person_id, kommunenummer, tjeneste, prisgruppe (filled: STANDARD),
       omfang Float64, omfang_tekst Utf8 (exact decimal text), enhet, fra Date, til Date?,
       line Int64 (the line in the input file)
@@ -30,4 +32,5 @@ class InputData:
     befolkning: pl.DataFrame
     toppfinansiering: pl.DataFrame
     vedtak: pl.DataFrame
+    prosjektkostnader: pl.DataFrame | None = None  # kommunenummer, aar, beloep (optional file)
     source: str = ""

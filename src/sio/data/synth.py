@@ -67,6 +67,8 @@ _NEED_BY_AGE = (0.012, 0.07, 0.3, 0.65)
 _CARE_FUNCTIONS = (("234", 0.07), ("253", 0.52), ("254", 0.39), ("261", 0.02))
 _OTHER_FUNCTION = "120"
 _OTHER_PER_INHABITANT = 3_000.0
+_FLOOR_PER_INHABITANT = 100.0
+"""Least care expenditure per inhabitant (kroner), for municipalities with few or no decisions."""
 _ROUGH_GROWTH = 1.03
 """Rough yearly price growth since 2016, for calibrating expenditure only."""
 
@@ -239,7 +241,7 @@ def _municipalities(rng: np.random.Generator, n: int) -> _Municipalities:
     total = rng.permutation(np.concatenate([cities, bulk]))
     small = np.clip((np.log(30_000.0) - np.log(total)) / 3.0, 0.0, 1.0)
 
-    shares = np.empty((n, 4))
+    shares = np.zeros((n, 4))
     shares[:, 1] = (0.11 + 0.05 * small) * rng.lognormal(0, 0.08, n)
     shares[:, 2] = (0.035 + 0.025 * small) * rng.lognormal(0, 0.1, n)
     shares[:, 3] = (0.008 + 0.008 * small) * rng.lognormal(0, 0.15, n)
@@ -399,7 +401,7 @@ def national_frames(
 
     value = _value_in_year(v, n, year) / _ROUGH_GROWTH
     total_pop = k.population.sum(axis=1).astype(np.float64)
-    care = np.maximum(value / CALIBRATION_RATIO, 2_000.0 * total_pop)
+    care = np.maximum(value / CALIBRATION_RATIO, _FLOOR_PER_INHABITANT * total_pop)
     care = care * rng_e.lognormal(0, 0.05, n)
     care_next = care * (1 + rng_e.normal(0.045, 0.02, n))
     rows: list[pl.DataFrame] = []

@@ -34,6 +34,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("utgifter", ("kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter")),
     TableSpec("befolkning", ("kommunenummer", "aar", "aldersgruppe", "antall")),
     TableSpec("toppfinansiering", ("kommunenummer", "aar", "beloep"), optional=True),
+    # an extension of interfaces.md §1: project costs paid from the supplement (model A)
+    TableSpec("prosjektkostnader", ("kommunenummer", "aar", "beloep"), optional=True),
     TableSpec(
         "vedtak",
         (

@@ -150,19 +150,14 @@ def validate_raw(raw: RawInput, params: ParameterSet) -> tuple[InputData | None,
             frames[spec.name] = _with_lines(table)
     if any(n not in frames for n in TABLE_BY_NAME if not TABLE_BY_NAME[n].optional):
         return None, c.problems
-    if "toppfinansiering" not in frames:
-        frames["toppfinansiering"] = pl.DataFrame(
-            {"kommunenummer": [], "aar": [], "beloep": [], "_line": []},
-            schema={
-                "kommunenummer": pl.Utf8,
-                "aar": pl.Utf8,
-                "beloep": pl.Utf8,
-                "_line": pl.Int64,
-            },
-        )
-        raw.tables["toppfinansiering"] = RawTable(
-            "toppfinansiering", "toppfinansiering", frames["toppfinansiering"]
-        )
+    for optional in ("toppfinansiering", "prosjektkostnader"):
+        if optional not in frames:
+            cols = [*TABLE_BY_NAME[optional].columns, "_line"]
+            frames[optional] = pl.DataFrame(
+                {c: [] for c in cols},
+                schema={c: (pl.Int64 if c == "_line" else pl.Utf8) for c in cols},
+            )
+            raw.tables.setdefault(optional, RawTable(optional, optional, frames[optional]))
     t = raw.tables
     kommuner = _check_kommuner(c, t["kommuner"], frames["kommuner"])
     codes = kommuner.select("kommunenummer", "gyldig_fra_d", "gyldig_til_d").unique("kommunenummer")
@@ -182,6 +177,9 @@ def validate_raw(raw: RawInput, params: ParameterSet) -> tuple[InputData | None,
     topp = _check_keyed_amounts(
         c, t["toppfinansiering"], frames["toppfinansiering"], codes, "beloep"
     )
+    prosjekt = _check_keyed_amounts(
+        c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
+    )
     vedtak = _check_vedtak(c, t["vedtak"], frames["vedtak"], codes, params)
     errors = [p for p in c.problems if p.severity == ERROR]
     if errors:
@@ -200,6 +198,7 @@ def validate_raw(raw: RawInput, params: ParameterSet) -> tuple[InputData | None,
         utgifter=utgifter,
         befolkning=befolkning,
         toppfinansiering=topp,
+        prosjektkostnader=prosjekt,
         vedtak=vedtak,
         source=str(raw.directory),
     )

@@ -95,12 +95,29 @@ def estimate_paths(results: Iterable[AnnualResult]) -> list[str]:
     return sorted({p for r in results for p in r.estimerte_parametere})
 
 
+def compact_paths(paths: Sequence[str]) -> list[str]:
+    """Paths with a shared parent listed once: `a.b.{X, Y}`; deeper tables (unit prices per
+    service and price group) are grouped by their table: `aktivitetstilskudd.enhetspris.{…}`."""
+    groups: dict[str, list[str]] = {}
+    for p in sorted(paths):
+        parts = p.split(".")
+        head = ".".join(parts[:2]) if len(parts) > 2 else ".".join(parts[:-1])
+        groups.setdefault(head, []).append(p[len(head) + 1 :] if head else p)
+    out: list[str] = []
+    for head, tails in groups.items():
+        if len(tails) == 1 or not head:
+            out.extend(f"{head}.{t}" if head else t for t in tails)
+        else:
+            out.append(f"{head}.{{{', '.join(tails)}}}")
+    return out
+
+
 def estimate_footnote(paths: Sequence[str]) -> str:
     """The footnote explaining the estimate marker, or "" when no estimate was used."""
     if not paths:
         return ""
     return _("{mark} based on estimated parameters: {paths}").format(
-        mark=ESTIMATE_MARK, paths=", ".join(paths)
+        mark=ESTIMATE_MARK, paths=", ".join(compact_paths(paths))
     )
 
 
