@@ -56,6 +56,12 @@ out = Console()
 err = Console(stderr=True)
 
 
+def _table_console() -> Console:
+    """The console for wide tables: the terminal as it is, or 200 columns when writing to a
+    file or a pipe (where nothing wraps and every column should be there)."""
+    return out if out.is_terminal else Console(width=200)
+
+
 class BadInput(Exception):
     """Raised inside commands for anything that should end with exit code 2."""
 
@@ -158,7 +164,7 @@ def compute(
     elif fmt == "csv":
         text = results_csv(rows)
     else:
-        console = Console(record=True, width=220) if out_file else out
+        console = Console(record=True, width=220) if out_file else _table_console()
         _render_table(rows, year, console)
         if out_file is None:
             return
@@ -420,8 +426,9 @@ def demo(
         "persons, vedtak, expenditure and population are synthetic."
     )
     out.print(f"[bold yellow]{note}[/bold yellow]")
+    console = _table_console()
     for y, rows in results.items():
-        render_year_table(rows, y, out)
+        render_year_table(rows, y, console)
     files = write_report(results, out_dir, note=note, lang=i18n.get_language())
     out.print(_("Report written:"))
     for f in files:
