@@ -12,8 +12,10 @@ Every amount stays exact until the annual figure, which is rounded once to whole
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from sio.data.model import InputData
 from sio.data.registry import Registry
@@ -59,11 +61,19 @@ class MunicipalityYear:
     """Everything computed for one municipality and year: the result row and its trace."""
 
     result: AnnualResult
-    trace: Node
+    build_trace: Callable[[], Node]
     months: list[MonthFigures] = field(default_factory=list)
     exact: dict[str, Fraction] = field(default_factory=dict)
     log: UsageLog = field(default_factory=UsageLog)
     project_costs: ProjectCostCheck | None = None
+    _trace: Node | None = field(default=None, repr=False)
+
+    @property
+    def trace(self) -> Node:
+        """The trace of this row, built on first use (a national run rarely needs them all)."""
+        if self._trace is None:
+            self._trace = self.build_trace()
+        return self._trace
 
 
 @dataclass
@@ -215,14 +225,22 @@ class Engine:
         topp_year = self._topp.get((code, year), 0)
         months: list[MonthFigures] = []
         covid_nodes: list[Node] = []
+        twelfth = u / 12
+        topp_month = Fraction(topp_year, 12)
+        memo: dict[tuple[str, object], Fraction] = {}  # equal parameter values, equal amounts
         for mo, st in states.items():
             on = dt.date(year, mo, 1)
             mf = MonthFigures(mo, st.model, st.activity)
-            mf.uttrekk = u / 12
-            mf.inntektspaaslag = self._supplement_month(u, on, log)
+            mf.uttrekk = twelfth
+            mf.inntektspaaslag = self._supplement_month(u, on, log, memo)
             if st.activity:
-                mf.rundsumtilskudd = self.params.number("rundsumtilskudd.andel", on, log) * u / 12
-                mf.toppfinansiering = Fraction(topp_year, 12)
+                andel = self.params.at("rundsumtilskudd.andel", on, log)
+                key = ("andel", id(andel))
+                if key not in memo:
+                    assert isinstance(andel.value, Fraction)
+                    memo[key] = andel.value * twelfth
+                mf.rundsumtilskudd = memo[key]
+                mf.toppfinansiering = topp_month
                 mf.aktivitetstilskudd_oere = activity.get(code, (year, mo))
                 mf.aktivitet_linjer = activity.lines.get((code, (year, mo)), 0)
                 if (year, mo) in replaced and st.covid:
@@ -232,17 +250,18 @@ class Engine:
                         mf.covid_erstattet = True
                         covid_nodes.append(node)
             else:
-                mf.oeremerket_tilskudd = u / 12
+                mf.oeremerket_tilskudd = twelfth
             months.append(mf)
+        act_months = tuple(self.participation.activity_months(code, year))
         for s, g in sorted(activity.used_groups.get((code, year), set())):
-            self._log_activity_params(code, s, g, year, log)
+            self._log_activity_params(code, s, g, year, log, act_months)
         exact = {
-            "uttrekk": sum((m.uttrekk for m in months), Fraction(0)),
-            "toppfinansiering": sum((m.toppfinansiering for m in months), Fraction(0)),
+            "uttrekk": _sum_exact(m.uttrekk for m in months),
+            "toppfinansiering": _sum_exact(m.toppfinansiering for m in months),
             "aktivitetstilskudd": Fraction(sum(m.aktivitetstilskudd_oere for m in months), 100),
-            "rundsumtilskudd": sum((m.rundsumtilskudd for m in months), Fraction(0)),
-            "oeremerket_tilskudd": sum((m.oeremerket_tilskudd for m in months), Fraction(0)),
-            "inntektspaaslag": sum((m.inntektspaaslag for m in months), Fraction(0)),
+            "rundsumtilskudd": _sum_exact(m.rundsumtilskudd for m in months),
+            "oeremerket_tilskudd": _sum_exact(m.oeremerket_tilskudd for m in months),
+            "inntektspaaslag": _sum_exact(m.inntektspaaslag for m in months),
         }
         rounded = {k: round_half_away(v) for k, v in exact.items()}
         tilskudd = (
@@ -270,7 +289,6 @@ class Engine:
             netto=netto,
             estimerte_parametere=log.estimate_paths(),
         )
-        trace = self._trace(result, months, exact, ut.node, covid_nodes, log, topp_year)
         check = None
         if (code, year) in self._project:
             check = check_project_costs(
@@ -282,46 +300,63 @@ class Engine:
                 exact["inntektspaaslag"],
                 log,
             )
-            verdict = _("within the limit") if check.innenfor else _("OVER the limit")
-            trace.add(
-                Node(
-                    _("project costs"),
-                    check.beloep,
-                    "kr",
-                    _("{amount} kr against the limit {limit} kr: {verdict}").format(
-                        amount=fmt_exact(check.beloep),
-                        limit=fmt_exact(check.grense),
-                        verdict=verdict,
-                    ),
-                    params=[u for u in log.uses.values() if u.path.endswith("prosjektmidler_maks")],
-                )
-            )
-        return MunicipalityYear(result, trace, months, exact, log, check)
 
-    def _log_activity_params(self, code: str, s: str, g: str, year: int, log: UsageLog) -> None:
+        def build() -> Node:
+            trace = self._trace(result, months, exact, ut.node, covid_nodes, log, topp_year)
+            if check is not None:
+                verdict = _("within the limit") if check.innenfor else _("OVER the limit")
+                trace.add(
+                    Node(
+                        _("project costs"),
+                        check.beloep,
+                        "kr",
+                        _("{amount} kr against the limit {limit} kr: {verdict}").format(
+                            amount=fmt_exact(check.beloep),
+                            limit=fmt_exact(check.grense),
+                            verdict=verdict,
+                        ),
+                        params=[
+                            u for u in log.uses.values() if u.path.endswith("prosjektmidler_maks")
+                        ],
+                    )
+                )
+            return trace
+
+        return MunicipalityYear(result, build, months, exact, log, check)
+
+    def _log_activity_params(
+        self, code: str, s: str, g: str, year: int, log: UsageLog, months: tuple[int, ...]
+    ) -> None:
         """Record the parameters behind municipality `code`'s lines of (s, g) in `year`.
 
-        The lookups depend only on the service, group, zone, travel index and months, so they are
-        cached: most municipalities share them.
+        The lookups depend only on the service and group, the zone, whether there is a travel
+        index, and the months; they are cached so that municipalities share them.
         """
         from sio.rules.aktivitetstilskudd import k_aga, k_reise, unit_price
 
         k = self.registry.get(code)
-        months = tuple(self.participation.activity_months(code, year))
-        key = (s, g, k.aga_sone, k.reiseindeks, year, months)
-        uses = self._uses_cache.get(key)
-        if uses is None:
-            tmp = UsageLog()
-            for mo in months:
-                m = (year, mo)
-                unit_price(self.params, s, g, m, tmp)
-                self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), tmp)
-                k_aga(self.params, k.aga_sone, m, tmp)
-                k_reise(self.params, k.reiseindeks, s, m, tmp)
-            uses = list(tmp.uses.values())
-            self._uses_cache[key] = uses
-        for u in uses:
-            log.add(u)
+        keys: list[tuple[object, ...]] = [
+            ("price", s, g, year, months),
+            ("aga", k.aga_sone, year, months),
+            ("reise", s, k.reiseindeks != 0, year, months),
+        ]
+        for key in keys:
+            uses = self._uses_cache.get(key)
+            if uses is None:
+                tmp = UsageLog()
+                for mo in months:
+                    m = (year, mo)
+                    if key[0] == "price":
+                        unit_price(self.params, s, g, m, tmp)
+                        self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), tmp)
+                    elif key[0] == "aga":
+                        k_aga(self.params, k.aga_sone, m, tmp)
+                    else:
+                        k_reise(self.params, Fraction(int(bool(key[2]))), s, m, tmp)
+                uses = list(tmp.uses.values())
+                self._uses_cache[key] = uses
+            for u in uses:
+                log.add(u)
 
     def _covid_replacement(
         self, code: str, m: Month, refs: list[Month], activity: ActivityGrant, log: UsageLog
@@ -353,14 +388,30 @@ class Engine:
             "(" + " + ".join(parts) + f") / {len(values)} = {fmt_exact(mean)} øre",
         )
 
-    def _supplement_month(self, u: Fraction, on: dt.date, log: UsageLog) -> Fraction:
+    def _supplement_month(
+        self,
+        u: Fraction,
+        on: dt.date,
+        log: UsageLog,
+        memo: dict[tuple[str, object], Fraction] | None = None,
+    ) -> Fraction:
         """min(sats × uttrekk, tak) / 12; the cap counts as used only where it binds."""
-        sats = self.params.number("inntektspaaslag.sats", on, log)
-        tak = self.params.number("inntektspaaslag.tak", on)
-        if sats * u >= tak:
-            self.params.at("inntektspaaslag.tak", on, log)
-            return tak / 12
-        return sats * u / 12
+        sats = self.params.at("inntektspaaslag.sats", on, log)
+        tak = self.params.at("inntektspaaslag.tak", on)
+        key = ("supplement", (id(sats), id(tak)))
+        if memo is not None and key in memo:
+            if memo[("binds", (id(sats), id(tak)))]:
+                log.add(Use("inntektspaaslag.tak", on, tak))
+            return memo[key]
+        assert isinstance(sats.value, Fraction) and isinstance(tak.value, Fraction)
+        binds = sats.value * u >= tak.value
+        if binds:
+            log.add(Use("inntektspaaslag.tak", on, tak))
+        amount = (tak.value if binds else sats.value * u) / 12
+        if memo is not None:
+            memo[key] = amount
+            memo[("binds", (id(sats), id(tak)))] = Fraction(int(binds))
+        return amount
 
     # -- phase-out --------------------------------------------------------------------------------
     def _exit_month(self, code: str) -> Month | None:
@@ -425,7 +476,9 @@ class Engine:
                 netto=kr,
                 estimerte_parametere=log.estimate_paths(),
             )
-            out[target] = MunicipalityYear(result, node, [], {"inntektspaaslag": amount}, log)
+            out[target] = MunicipalityYear(
+                result, _constant(node), [], {"inntektspaaslag": amount}, log
+            )
         return [v for c, v in out.items() if c not in participating]
 
     def _phase_out_base(self, code: str, exit_year: int, log: UsageLog) -> tuple[Fraction, Node]:
@@ -574,6 +627,28 @@ class Engine:
             )
         )
         return root
+
+
+def _sum_exact(values: Iterable[Fraction]) -> Fraction:
+    """The exact sum; equal monthly amounts (usually the same object) are multiplied, not added."""
+    counts: dict[int, list[Any]] = {}
+    for v in values:
+        entry = counts.get(id(v))
+        if entry is None:
+            counts[id(v)] = [v, 1]
+        else:
+            entry[1] += 1
+    total = Fraction(0)
+    for v, n in counts.values():
+        total += v * n
+    return total
+
+
+def _constant(node: Node) -> Callable[[], Node]:
+    def get() -> Node:
+        return node
+
+    return get
 
 
 def compute(data: InputData, params: ParameterSet, year: int) -> YearResult:

@@ -110,7 +110,8 @@ class UsageLog:
     uses: dict[tuple[str, dt.date], Use] = field(default_factory=dict)
 
     def add(self, use: Use) -> None:
-        self.uses.setdefault((use.path, use.on), use)
+        """Record a use; one entry per parameter value (the first date it was looked up on)."""
+        self.uses.setdefault((use.path, use.value.start), use)
 
     def estimate_paths(self) -> tuple[str, ...]:
         """Paths whose used value rests on the evidence level `estimate`, sorted."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from sio.parameters import Use
 
@@ -54,17 +55,38 @@ def _finite_decimal(x: Fraction) -> Decimal | None:
     return dec if -dec.as_tuple().exponent <= 12 else None  # type: ignore[operator]
 
 
+@lru_cache(maxsize=8)
+def _symbols(locale: str) -> tuple[str, str]:
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_group_symbol(locale), get_decimal_symbol(locale)
+
+
+def _group(digits: str, sep: str) -> str:
+    head = len(digits) % 3 or 3
+    parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return sep.join(parts)
+
+
+def _fmt_decimal(dec: Decimal, places: int | None) -> str:
+    from sio.i18n import babel_locale
+
+    group, point = _symbols(babel_locale())
+    text = f"{dec:f}" if places is None else f"{dec:.{places}f}"
+    sign = "-" if text.startswith("-") else ""
+    text = text.lstrip("-")
+    whole, _, frac = text.partition(".")
+    out = sign + _group(whole, group)
+    return out + point + frac if frac else out
+
+
 def fmt_exact(x: Fraction | int, decimals: int = 2) -> str:
     """An exact number in the current language: exact decimals when it has them, else '≈' and
     `decimals` decimals (a trace shows the number, not a rounding of it)."""
-    from babel.numbers import format_decimal
-
-    from sio.i18n import babel_locale, format_number
-
     if isinstance(x, int) or x.denominator == 1:
-        return format_number(int(x))
+        return _fmt_decimal(Decimal(int(x)), None)
     dec = _finite_decimal(x)
     if dec is not None:
-        return format_decimal(dec, locale=babel_locale(), decimal_quantization=False)
+        return _fmt_decimal(dec, None)
     approx = Decimal(x.numerator) / Decimal(x.denominator)
-    return "≈" + format_number(approx, decimals)
+    return "≈" + _fmt_decimal(approx, decimals)

@@ -23,7 +23,8 @@ class InputData:
       spent on running the project (optional file; checked against the spending limit)
     - vedtak: vedtak_id, person_id, kommunenummer, tjeneste, prisgruppe (filled: STANDARD),
       omfang Float64, omfang_tekst Utf8 (exact decimal text), enhet, fra Date, til Date?,
-      line Int64 (the line in the input file)
+      line Int64 (the line in the input file), and the kernel's derived columns gid, _fra, _til,
+      _q, _m (see `sio.rules.aktivitetstilskudd.with_derived`)
     """
 
     kommuner: pl.DataFrame

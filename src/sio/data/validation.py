@@ -28,6 +28,7 @@ from sio.data.tables import (
 )
 from sio.i18n import _
 from sio.parameters import ParameterSet
+from sio.rules.aktivitetstilskudd import with_derived
 
 ERROR = "error"
 WARNING = "warning"
@@ -199,7 +200,7 @@ def validate_raw(raw: RawInput, params: ParameterSet) -> tuple[InputData | None,
         befolkning=befolkning,
         toppfinansiering=topp,
         prosjektkostnader=prosjekt,
-        vedtak=vedtak,
+        vedtak=with_derived(vedtak)[0],
         source=str(raw.directory),
     )
     return data, c.problems

@@ -103,6 +103,34 @@ def volume_exact(omfang: Fraction, enhet: str, days: int, m: Month) -> Fraction:
     return omfang * days / days_in_month(m)
 
 
+KEYS = ["kommunenummer", "tjeneste", "prisgruppe"]
+DERIVED = ("gid", "_fra", "_til", "_q", "_m")
+
+
+def with_derived(vedtak: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The vedtak with the columns the activity kernel works on, and the table of groups.
+
+    - gid: an integer id of (kommunenummer, tjeneste, prisgruppe) — the kernel joins prices on it;
+    - _fra, _til: days since 1970-01-01 (_til of an open vedtak: far in the future);
+    - _q: volume per day in force (omfang/7 for hours per week, omfang for the other units);
+    - _m: 1.0 for the per-month units (prorated by days / days in the month), else 0.0.
+    Computed once when the data are loaded (`sio.data.validation`), or here if missing.
+    """
+    if all(c in vedtak.columns for c in DERIVED) and "gid" in vedtak.columns:
+        groups = vedtak.select("gid", *KEYS).unique("gid").sort("gid")
+        return vedtak, groups
+    groups = vedtak.select(KEYS).unique().sort(KEYS).with_row_index("gid")
+    out = vedtak.join(groups, on=KEYS, how="left").with_columns(
+        pl.col("fra").cast(pl.Int32).alias("_fra"),
+        pl.col("til").cast(pl.Int32).fill_null(_FAR).alias("_til"),
+        (
+            pl.col("omfang") / pl.when(pl.col("enhet") == "timer_per_uke").then(7.0).otherwise(1.0)
+        ).alias("_q"),
+        pl.col("enhet").is_in(["timer_per_maaned", "per_maaned"]).cast(pl.Float64).alias("_m"),
+    )
+    return out, groups
+
+
 @dataclass
 class FactorTable:
     """Exact øre-per-unit factors F(k, service, group, month) = price × 100 × k_aga × k_reise."""
@@ -146,8 +174,10 @@ def _factor_frame(
     codes: Sequence[str],
     months: Sequence[Month],
     financed: set[tuple[str, Month]],
+    groups: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per (kommunenummer, tjeneste, prisgruppe) with a float factor column per month
+    """One row per (kommunenummer, tjeneste, prisgruppe) — per `gid` of `groups` if given — with
+    a float factor column per month
     (null where the municipality is not activity-financed or there is no price).
 
     The exact factors are small tables (prices per group and month, k_aga per zone and month,
@@ -187,7 +217,18 @@ def _factor_frame(
     code_schema.update({f"A{i}": pl.Float64() for i in range(n)})
     code_schema.update({f"R{i}": pl.Float64() for i in range(n)})
     per_code = pl.DataFrame(code_rows, schema=code_schema, orient="row")
-    return per_code.join(prices, how="cross").select(
+    if groups is not None:
+        per_code = groups.join(per_code, on="kommunenummer", how="inner")
+    negative = prices.select(pl.any_horizontal(pl.col(f"P{i}") < 0 for i in range(n)).any()).item()
+    if negative or any(v < 0 for v in aga.values()):
+        raise ValueError("a unit price or employer-tax factor is negative")
+    combined = (
+        per_code.join(prices, on=["tjeneste", "prisgruppe"], how="inner")
+        if groups is not None
+        else per_code.join(prices, how="cross")
+    )
+    return combined.select(
+        *(["gid"] if groups is not None else []),
         "kommunenummer",
         "tjeneste",
         "prisgruppe",
@@ -214,7 +255,7 @@ def compute_activity(
     `financed` lists the (kommunenummer, month) pairs that are activity-financed; vedtak of other
     municipalities or months give nothing.
     """
-    months = list(months)
+    months = sorted(months)
     fin = set(financed)
     codes = sorted({c for c, m in fin if m in months})
     empty = ActivityGrant(months, {}, {}, {}, 0)
@@ -222,104 +263,108 @@ def compute_activity(
         return empty
     starts = [_day_number(first_day(m)) for m in months]
     ends = [s + days_in_month(m) - 1 for s, m in zip(starts, months, strict=True)]
-    factors = _factor_frame(params, registry, codes, months, fin)
-
-    lf = (
+    vedtak, groups = with_derived(vedtak)
+    factors = _factor_frame(params, registry, codes, months, fin, groups)
+    keys = KEYS
+    lo, hi = starts[0], ends[-1]
+    base = (
         vedtak.lazy()
-        .filter(
-            pl.col("kommunenummer").is_in(codes)
-            & (pl.col("fra") <= first_day(months[-1]).replace(day=days_in_month(months[-1])))
-            & (pl.col("til").is_null() | (pl.col("til") >= first_day(min(months))))
-        )
-        .join(factors.lazy(), on=["kommunenummer", "tjeneste", "prisgruppe"], how="inner")
-        .with_columns(
-            pl.col("fra").cast(pl.Int32).alias("_fra"),
-            pl.col("til").cast(pl.Int32).fill_null(_FAR).alias("_til"),
-        )
+        .filter((pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
+        .join(factors.lazy(), on="gid", how="inner")
     )
-    exprs: list[pl.Expr] = []
-    for i, m in enumerate(months):
-        days = (
-            pl.min_horizontal(pl.col("_til"), pl.lit(ends[i]))
-            - pl.max_horizontal(pl.col("_fra"), pl.lit(starts[i]))
+
+    def month_exprs(i: int, m: Month) -> tuple[pl.Expr, pl.Expr]:
+        d = (
+            pl.col("_til").clip(upper_bound=ends[i])
+            - pl.col("_fra").clip(lower_bound=starts[i])
             + 1
         ).clip(lower_bound=0)
-        divisor = (
-            pl.when(pl.col("enhet") == "timer_per_uke")
-            .then(pl.lit(7.0))
-            .when(pl.col("enhet") == "doegn")
-            .then(pl.lit(1.0))
-            .otherwise(pl.lit(float(days_in_month(m))))
+        x = (
+            pl.col("_q")
+            * d.cast(pl.Float64)
+            * pl.col(f"F{i}")
+            * (1.0 + pl.col("_m") * (1.0 / days_in_month(m) - 1.0))
         )
-        exprs.append(days.alias(f"d{i}"))
-        exprs.append(
-            (pl.col("omfang") * days.cast(pl.Float64) * pl.col(f"F{i}") / divisor).alias(f"x{i}")
-        )
-    lines = lf.with_columns(exprs)
-    rexprs: list[pl.Expr] = []
-    amb: list[pl.Expr] = []
-    for i in range(len(months)):
-        x = pl.col(f"x{i}")
-        rexprs.append(
-            (x.sign() * (x.abs() + 0.5).floor()).cast(pl.Int64).fill_null(0).alias(f"r{i}")
-        )
-        frac = x.abs() - x.abs().floor()
-        tol = pl.max_horizontal(pl.lit(_ABS_TOL), x.abs() * _REL_TOL)
-        amb.append(((frac - 0.5).abs() < tol).fill_null(False))
-        rexprs.append(((pl.col(f"d{i}") > 0) & pl.col(f"F{i}").is_not_null()).alias(f"n{i}"))
-    df = lines.with_columns(rexprs).with_columns(pl.any_horizontal(amb).alias("_amb")).collect()
+        return d, x
 
-    sums = df.group_by("kommunenummer").agg(
-        [pl.col(f"r{i}").sum() for i in range(len(months))]
-        + [pl.col(f"n{i}").sum() for i in range(len(months))]
+    # Each line rounded twice, with the half-øre boundary nudged down and up by the float error
+    # bound: where the two agree for every line of a group the rounding is certain (decision 0002).
+    cols: list[pl.Expr] = []
+    for i, m in enumerate(months):
+        d, x = month_exprs(i, m)
+        tol = _ABS_TOL + x * _REL_TOL
+        cols.append((x + 0.5 + tol).floor().cast(pl.Int64).alias(f"hi{i}"))
+        cols.append((x + 0.5 - tol).floor().cast(pl.Int64).alias(f"lo{i}"))
+        cols.append((d > 0).alias(f"n{i}"))
+    per_group = (
+        base.select("gid", *cols)
+        .group_by("gid")
+        .agg(pl.all().sum())
+        .join(groups.lazy(), on="gid", how="left")
+        .collect()
+    )
+
+    nm = len(months)
+    per_code = per_group.group_by("kommunenummer").agg(
+        [pl.col(f"hi{i}").sum() for i in range(nm)] + [pl.col(f"n{i}").sum() for i in range(nm)]
     )
     oere: dict[tuple[str, Month], int] = {}
     count: dict[tuple[str, Month], int] = {}
-    for row in sums.iter_rows(named=True):
+    for row in per_code.iter_rows(named=True):
+        code = row["kommunenummer"]
         for i, m in enumerate(months):
-            if (row["kommunenummer"], m) in fin:
-                oere[(row["kommunenummer"], m)] = int(row[f"r{i}"])
-                count[(row["kommunenummer"], m)] = int(row[f"n{i}"])
-
-    # exact recheck of lines near a rounding boundary
-    rechecks = 0
-    ft = FactorTable(params, registry)
-    amb_rows = df.filter(pl.col("_amb"))
-    for row in amb_rows.iter_rows(named=True):
-        for i, m in enumerate(months):
-            x = row[f"x{i}"]
-            if x is None or row[f"d{i}"] <= 0:
-                continue
-            frac = abs(x) - int(abs(x))
-            if abs(frac - 0.5) >= max(_ABS_TOL, abs(x) * _REL_TOL):
-                continue
-            rechecks += 1
-            f = ft.factor(row["kommunenummer"], row["tjeneste"], row["prisgruppe"], m)
-            exact = (
-                volume_exact(to_fraction(row["omfang_tekst"]), row["enhet"], row[f"d{i}"], m) * f
-            )
-            delta = round_half_away(exact) - int(row[f"r{i}"])
-            if delta:
-                oere[(row["kommunenummer"], m)] += delta
-
-    used_df = (
-        df.filter(pl.any_horizontal([pl.col(f"n{i}") for i in range(len(months))]))
-        .select(
-            "kommunenummer",
-            "tjeneste",
-            "prisgruppe",
-            *[pl.col(f"n{i}") for i in range(len(months))],
-        )
-        .group_by("kommunenummer", "tjeneste", "prisgruppe")
-        .agg([pl.col(f"n{i}").any() for i in range(len(months))])
-    )
+            if (code, m) in fin:
+                oere[(code, m)] = int(row[f"hi{i}"] or 0)
+                count[(code, m)] = int(row[f"n{i}"] or 0)
     used: dict[tuple[str, int], set[tuple[str, str]]] = {}
-    for row in used_df.iter_rows(named=True):
+    for year in sorted({m[0] for m in months}):
+        idx = [i for i, m in enumerate(months) if m[0] == year]
+        in_use = per_group.filter(pl.any_horizontal([pl.col(f"n{i}") > 0 for i in idx]))
+        for code, svc, grp in in_use.select(keys).iter_rows():
+            used.setdefault((code, year), set()).add((svc, grp))
+    flagged = (
+        per_group.filter(
+            pl.any_horizontal([pl.col(f"hi{i}") != pl.col(f"lo{i}") for i in range(nm)])
+        )
+        .get_column("gid")
+        .to_list()
+    )
+
+    # exact recheck of the lines whose two roundings disagree
+    rechecks = 0
+    if flagged:
+        ft = FactorTable(params, registry)
+        cols = []
         for i, m in enumerate(months):
-            if row[f"n{i}"]:
-                used.setdefault((row["kommunenummer"], m[0]), set()).add(
-                    (row["tjeneste"], row["prisgruppe"])
+            d, x = month_exprs(i, m)
+            tol = _ABS_TOL + x * _REL_TOL
+            cols.append(d.alias(f"d{i}"))
+            cols.append((x + 0.5 + tol).floor().cast(pl.Int64).alias(f"hi{i}"))
+            cols.append((x + 0.5 - tol).floor().cast(pl.Int64).alias(f"lo{i}"))
+        wanted = sorted(set(flagged))
+        rows = (
+            vedtak.lazy()
+            .filter(pl.col("gid").is_in(wanted) & (pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
+            .join(factors.lazy().filter(pl.col("gid").is_in(wanted)), on="gid", how="inner")
+            .select(*keys, "omfang_tekst", "enhet", *cols)
+            .filter(pl.any_horizontal([pl.col(f"hi{i}") != pl.col(f"lo{i}") for i in range(nm)]))
+            .collect()
+        )
+        for row in rows.iter_rows(named=True):
+            for i, m in enumerate(months):
+                if row[f"hi{i}"] is None or row[f"hi{i}"] == row[f"lo{i}"]:
+                    continue
+                if (row["kommunenummer"], m) not in fin:
+                    continue
+                f = ft.factor(row["kommunenummer"], row["tjeneste"], row["prisgruppe"], m)
+                exact = volume_exact(
+                    to_fraction(row["omfang_tekst"]), row["enhet"], row[f"d{i}"], m
                 )
+                rechecks += 1
+                delta = round_half_away(exact * f) - int(row[f"hi{i}"])
+                if delta:
+                    oere[(row["kommunenummer"], m)] += delta
+
     return ActivityGrant(months, oere, count, used, rechecks)
 
 

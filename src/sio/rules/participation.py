@@ -55,6 +55,7 @@ class Participation:
 
     def __init__(self, deltakelse: pl.DataFrame) -> None:
         self._periods: dict[str, list[Period]] = {}
+        self._year_cache: dict[tuple[str, int], dict[int, MonthState]] = {}
         for r in deltakelse.sort("kommunenummer", "fra").iter_rows(named=True):
             fra: dt.date = r["fra"]
             til: dt.date | None = r["til"]
@@ -88,12 +89,16 @@ class Participation:
         return None
 
     def months_in_year(self, code: str, year: int) -> dict[int, MonthState]:
-        """Participating months of `year` (1..12) with their state."""
+        """Participating months of `year` (1..12) with their state (cached; do not modify)."""
+        cached = self._year_cache.get((code, year))
+        if cached is not None:
+            return cached
         out: dict[int, MonthState] = {}
         for mo in range(1, 13):
             s = self.state(code, (year, mo))
             if s is not None:
                 out[mo] = s
+        self._year_cache[(code, year)] = out
         return out
 
     def last_month(self, code: str) -> Month | None:
