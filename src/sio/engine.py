@@ -23,7 +23,7 @@ from sio.i18n import _
 from sio.money import round_half_away
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
-from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
+from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity, count_lines
 from sio.rules.participation import Month, Participation, first_day
 from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
 from sio.rules.uttrekk import DataGap, UttrekkCalculator, jan1
@@ -242,7 +242,6 @@ class Engine:
                 mf.rundsumtilskudd = memo[key]
                 mf.toppfinansiering = topp_month
                 mf.aktivitetstilskudd_oere = activity.get(code, (year, mo))
-                mf.aktivitet_linjer = activity.lines.get((code, (year, mo)), 0)
                 if (year, mo) in replaced and st.covid:
                     node = self._covid_replacement(code, (year, mo), refs, activity, log)
                     if node is not None:
@@ -302,6 +301,9 @@ class Engine:
             )
 
         def build() -> Node:
+            counts = count_lines(self.data.vedtak, self.params, code, year)
+            for mf in months:
+                mf.aktivitet_linjer = counts[mf.maaned - 1] if mf.aktivitet else 0
             trace = self._trace(result, months, exact, ut.node, covid_nodes, log, topp_year)
             if check is not None:
                 verdict = _("within the limit") if check.innenfor else _("OVER the limit")

@@ -160,7 +160,6 @@ class ActivityGrant:
 
     months: list[Month]
     oere: dict[tuple[str, Month], int]
-    lines: dict[tuple[str, Month], int]
     used_groups: dict[tuple[str, int], set[tuple[str, str]]]
     exact_rechecks: int
 
@@ -258,7 +257,7 @@ def compute_activity(
     months = sorted(months)
     fin = set(financed)
     codes = sorted({c for c, m in fin if m in months})
-    empty = ActivityGrant(months, {}, {}, {}, 0)
+    empty = ActivityGrant(months, {}, {}, 0)
     if not codes or not months:
         return empty
     starts = [_day_number(first_day(m)) for m in months]
@@ -287,85 +286,94 @@ def compute_activity(
         )
         return d, x
 
-    # Each line rounded twice, with the half-øre boundary nudged down and up by the float error
-    # bound: where the two agree for every line of a group the rounding is certain (decision 0002).
-    cols: list[pl.Expr] = []
-    for i, m in enumerate(months):
-        d, x = month_exprs(i, m)
-        tol = _ABS_TOL + x * _REL_TOL
-        cols.append((x + 0.5 + tol).floor().cast(pl.Int64).alias(f"hi{i}"))
-        cols.append((x + 0.5 - tol).floor().cast(pl.Int64).alias(f"lo{i}"))
-        cols.append((d > 0).alias(f"n{i}"))
+    # Each line is rounded from its float64 value; per group we keep the line nearest to a
+    # half-øre boundary, measured as |frac(x + 0.5) − 0.5| + 1e-12·x. Where that exceeds
+    # 0.5 − 1e-6 the float rounding is not certain and the group's lines are rechecked
+    # exactly (decision 0002).
+    nm = len(months)
+    ys = [month_exprs(i, m)[1].add(0.5).alias(f"y{i}") for i, m in enumerate(months)]
+    aggs: list[pl.Expr] = []
+    for i in range(nm):
+        y = pl.col(f"y{i}")
+        aggs.append(y.floor().sum().alias(f"r{i}"))
+        aggs.append(((y - y.floor() - 0.5).abs() + y * _REL_TOL).max().alias(f"a{i}"))
     per_group = (
-        base.select("gid", *cols)
+        base.select("gid", *ys)
         .group_by("gid")
-        .agg(pl.all().sum())
+        .agg(aggs)
         .join(groups.lazy(), on="gid", how="left")
         .collect()
     )
-
-    nm = len(months)
-    per_code = per_group.group_by("kommunenummer").agg(
-        [pl.col(f"hi{i}").sum() for i in range(nm)] + [pl.col(f"n{i}").sum() for i in range(nm)]
-    )
+    limit = 0.5 - _ABS_TOL
+    per_code = per_group.group_by("kommunenummer").agg([pl.col(f"r{i}").sum() for i in range(nm)])
     oere: dict[tuple[str, Month], int] = {}
-    count: dict[tuple[str, Month], int] = {}
     for row in per_code.iter_rows(named=True):
         code = row["kommunenummer"]
         for i, m in enumerate(months):
             if (code, m) in fin:
-                oere[(code, m)] = int(row[f"hi{i}"] or 0)
-                count[(code, m)] = int(row[f"n{i}"] or 0)
+                oere[(code, m)] = int(row[f"r{i}"] or 0)
     used: dict[tuple[str, int], set[tuple[str, str]]] = {}
     for year in sorted({m[0] for m in months}):
         idx = [i for i, m in enumerate(months) if m[0] == year]
-        in_use = per_group.filter(pl.any_horizontal([pl.col(f"n{i}") > 0 for i in idx]))
+        in_use = per_group.filter(pl.any_horizontal([pl.col(f"r{i}") > 0 for i in idx]))
         for code, svc, grp in in_use.select(keys).iter_rows():
             used.setdefault((code, year), set()).add((svc, grp))
     flagged = (
-        per_group.filter(
-            pl.any_horizontal([pl.col(f"hi{i}") != pl.col(f"lo{i}") for i in range(nm)])
-        )
+        per_group.filter(pl.any_horizontal([pl.col(f"a{i}") > limit for i in range(nm)]))
         .get_column("gid")
         .to_list()
     )
 
-    # exact recheck of the lines whose two roundings disagree
+    # exact recheck of the uncertain lines
     rechecks = 0
     if flagged:
         ft = FactorTable(params, registry)
-        cols = []
+        cols: list[pl.Expr] = []
         for i, m in enumerate(months):
             d, x = month_exprs(i, m)
-            tol = _ABS_TOL + x * _REL_TOL
+            y = x + 0.5
             cols.append(d.alias(f"d{i}"))
-            cols.append((x + 0.5 + tol).floor().cast(pl.Int64).alias(f"hi{i}"))
-            cols.append((x + 0.5 - tol).floor().cast(pl.Int64).alias(f"lo{i}"))
-        wanted = sorted(set(flagged))
+            cols.append(y.floor().alias(f"r{i}"))
+            cols.append(((y - y.floor() - 0.5).abs() + y * _REL_TOL).alias(f"a{i}"))
         rows = (
             vedtak.lazy()
-            .filter(pl.col("gid").is_in(wanted) & (pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
-            .join(factors.lazy().filter(pl.col("gid").is_in(wanted)), on="gid", how="inner")
+            .filter(pl.col("gid").is_in(flagged) & (pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
+            .join(factors.lazy().filter(pl.col("gid").is_in(flagged)), on="gid", how="inner")
             .select(*keys, "omfang_tekst", "enhet", *cols)
-            .filter(pl.any_horizontal([pl.col(f"hi{i}") != pl.col(f"lo{i}") for i in range(nm)]))
+            .filter(pl.any_horizontal([pl.col(f"a{i}") > limit for i in range(nm)]))
             .collect()
         )
         for row in rows.iter_rows(named=True):
             for i, m in enumerate(months):
-                if row[f"hi{i}"] is None or row[f"hi{i}"] == row[f"lo{i}"]:
-                    continue
-                if (row["kommunenummer"], m) not in fin:
+                a = row[f"a{i}"]
+                if a is None or a <= limit or (row["kommunenummer"], m) not in fin:
                     continue
                 f = ft.factor(row["kommunenummer"], row["tjeneste"], row["prisgruppe"], m)
                 exact = volume_exact(
                     to_fraction(row["omfang_tekst"]), row["enhet"], row[f"d{i}"], m
                 )
                 rechecks += 1
-                delta = round_half_away(exact * f) - int(row[f"hi{i}"])
+                delta = round_half_away(exact * f) - int(row[f"r{i}"])
                 if delta:
                     oere[(row["kommunenummer"], m)] += delta
 
-    return ActivityGrant(months, oere, count, used, rechecks)
+    return ActivityGrant(months, oere, used, rechecks)
+
+
+def count_lines(vedtak: pl.DataFrame, params: ParameterSet, code: str, year: int) -> list[int]:
+    """How many priced vedtak of a municipality are in force in each month of a year (traces)."""
+    priced = set(params.children(PRICE_ROOT))
+    rows = vedtak.filter((pl.col("kommunenummer") == code) & pl.col("tjeneste").is_in(priced))
+    counts = []
+    for mo in range(1, 13):
+        start = dt.date(year, mo, 1)
+        end = start.replace(day=days_in_month((year, mo)))
+        counts.append(
+            rows.filter(
+                (pl.col("fra") <= end) & (pl.col("til").is_null() | (pl.col("til") >= start))
+            ).height
+        )
+    return counts
 
 
 @dataclass(frozen=True)
