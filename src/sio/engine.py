@@ -252,8 +252,19 @@ class Engine:
                 mf.oeremerket_tilskudd = twelfth
             months.append(mf)
         act_months = tuple(self.participation.activity_months(code, year))
-        for s, g in sorted(activity.used_groups.get((code, year), set())):
-            self._log_activity_params(code, s, g, year, log, act_months)
+        used = frozenset(activity.used_groups.get((code, year), set()))
+        if used:
+            k = self.registry.get(code)
+            ukey = ("all", used, k.aga_sone, k.reiseindeks != 0, year, act_months)
+            uses = self._uses_cache.get(ukey)
+            if uses is None:
+                tmp = UsageLog()
+                for s, g in sorted(used):
+                    self._log_activity_params(code, s, g, year, tmp, act_months)
+                uses = list(tmp.uses.values())
+                self._uses_cache[ukey] = uses
+            for use in uses:
+                log.add(use)
         exact = {
             "uttrekk": _sum_exact(m.uttrekk for m in months),
             "toppfinansiering": _sum_exact(m.toppfinansiering for m in months),

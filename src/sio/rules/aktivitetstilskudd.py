@@ -200,6 +200,7 @@ def _factor_frame(
     prices = pl.DataFrame(price_rows, schema=price_schema, orient="row")
 
     aga: dict[tuple[str, Month], float] = {}
+    reise_cache: dict[tuple[Fraction, ...], list[float]] = {}
     tau = [params.number("aktivitetstilskudd.reise.faktor", first_day(m)) for m in months]
     code_rows: list[list[object]] = []
     for code in codes:
@@ -210,7 +211,10 @@ def _factor_frame(
             if key not in aga:
                 aga[key] = float(k_aga(params, k.aga_sone, m))
             row.append(aga[key] if (code, m) in financed else None)
-        row.extend(float(1 + t * k.reiseindeks) for t in tau)
+        rkey = (k.reiseindeks, *tau)
+        if rkey not in reise_cache:
+            reise_cache[rkey] = [float(1 + t * k.reiseindeks) for t in tau]
+        row.extend(reise_cache[rkey])
         code_rows.append(row)
     code_schema: dict[str, pl.DataType] = {"kommunenummer": pl.Utf8()}
     code_schema.update({f"A{i}": pl.Float64() for i in range(n)})

@@ -22,7 +22,7 @@ import polars as pl
 from sio.data.registry import Registry
 from sio.data.tables import AGE_GROUP_PARAM, AGE_GROUPS
 from sio.i18n import _
-from sio.parameters import ParameterSet, UsageLog
+from sio.parameters import ParameterSet, UsageLog, Use
 from sio.rules.participation import Participation
 from sio.trace import Node, fmt_exact
 
@@ -73,6 +73,8 @@ class UttrekkCalculator:
         ).iter_rows():
             self._pop.setdefault((k, y), {})[g] = n
         self._memo: dict[tuple[str, int], Exact] = {}
+        self._weights: dict[int, list[Fraction]] = {}
+        self._weight_uses: dict[int, list[Use]] = {}
 
     # -- grunnlag ---------------------------------------------------------------------------------
     def grunnlag(self, code: str, base_year: int) -> Exact:
@@ -115,12 +117,26 @@ class UttrekkCalculator:
                 "befolkning",
                 _("population by age group missing for {code} in {year}").format(code=code, year=t),
             )
-        total = Fraction(0)
-        for g in AGE_GROUPS:
-            weight = self.params.number(
-                f"uttrekk.demografi.kostnadsvekt.{AGE_GROUP_PARAM[g]}", jan1(weight_year), log
+        weights = self._weights.get(weight_year)
+        if weights is None:
+            wlog = UsageLog()
+            weights = [
+                self.params.number(
+                    f"uttrekk.demografi.kostnadsvekt.{AGE_GROUP_PARAM[g]}", jan1(weight_year), wlog
+                )
+                for g in AGE_GROUPS
+            ]
+            self._weights[weight_year] = weights
+            self._weight_uses[weight_year] = list(wlog.uses.values())
+        for u in self._weight_uses[weight_year]:
+            log.add(u)
+        if all(w.denominator == 1 for w in weights):  # integer kroner: stay in ints
+            return Fraction(
+                sum(pop[g] * w.numerator for g, w in zip(AGE_GROUPS, weights, strict=True))
             )
-            total += pop[g] * weight
+        total = Fraction(0)
+        for g, w in zip(AGE_GROUPS, weights, strict=True):
+            total += pop[g] * w
         return total
 
     def start(self, code: str) -> tuple[str, int]:
