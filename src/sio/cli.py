@@ -208,8 +208,10 @@ def _value_text(n: Node) -> str:
 def _tree(node: Node, parent: Tree | None = None) -> Tree:
     label = f"[bold]{node.label}[/bold] = {_value_text(node)}"
     t = Tree(label) if parent is None else parent.add(label)
-    if node.formula:
-        t.add(f"[cyan]{node.formula}[/cyan]")
+    if node.formula_text:
+        t.add(
+            f"[cyan]{node.formula_text}[/cyan]",
+        )
     seen: set[tuple[str, dt.date]] = set()
     for u in node.params:  # one line per parameter value, however many months used it
         if (u.path, u.value.start) in seen:

@@ -117,6 +117,7 @@ class Engine:
             params, self.registry, self.participation, data.utgifter, data.befolkning
         )
         self._uses_cache: dict[tuple[object, ...], list[Use]] = {}
+        self._uses_dicts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
         self._project: dict[tuple[str, int], int] = {}
         if data.prosjektkostnader is not None:
             self._project = {
@@ -256,15 +257,14 @@ class Engine:
         if used:
             k = self.registry.get(code)
             ukey = ("all", used, k.aga_sone, k.reiseindeks != 0, year, act_months)
-            uses = self._uses_cache.get(ukey)
-            if uses is None:
+            udict = self._uses_dicts.get(ukey)
+            if udict is None:
                 tmp = UsageLog()
                 for s, g in sorted(used):
                     self._log_activity_params(code, s, g, year, tmp, act_months)
-                uses = list(tmp.uses.values())
-                self._uses_cache[ukey] = uses
-            for use in uses:
-                log.add(use)
+                udict = tmp.uses
+                self._uses_dicts[ukey] = udict
+            log.add_all(udict)
         exact = {
             "uttrekk": _sum_exact(m.uttrekk for m in months),
             "toppfinansiering": _sum_exact(m.toppfinansiering for m in months),

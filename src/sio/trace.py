@@ -6,7 +6,7 @@ value is exact (a `Fraction` of kroner or øre, or an int) so that the tree repr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -22,10 +22,17 @@ class Node:
     label: str
     value: Fraction | int | str | None = None
     unit: str = ""
-    formula: str = ""
+    formula: str | Callable[[], str] = ""
     params: list[Use] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+
+    @property
+    def formula_text(self) -> str:
+        """The formula with the numbers put in (built on first use when given as a function)."""
+        if callable(self.formula):
+            self.formula = self.formula()
+        return self.formula
 
     def add(self, child: Node) -> Node:
         self.children.append(child)

@@ -188,8 +188,10 @@ class UttrekkCalculator:
                 label,
                 value,
                 "kr",
-                f"{fmt_exact(prev.value)} × (1 + {float(defl):g}) × {fmt_exact(w_now, 0)} / "
-                f"{fmt_exact(w_before, 0)} = {fmt_exact(value)}",
+                lambda: (
+                    f"{fmt_exact(prev.value)} × (1 + {fmt_exact(defl)}) × {fmt_exact(w_now, 0)}"
+                    f" / {fmt_exact(w_before, 0)} = {fmt_exact(value)}"
+                ),
                 params=[u for u in log.uses.values() if u not in prev.log.uses.values()],
                 inputs=[
                     _("demographic index W({code}, {y}) / {prev}").format(
