@@ -184,13 +184,20 @@ def _factor_frame(
     """
     n = len(months)
     price_rows: list[list[object]] = []
+    price_cache: dict[tuple[int, int], float] = {}
     for s, g in priced_groups(params):
         row: list[object] = [s, g]
+        param = params.get(f"{PRICE_ROOT}.{s}.{g}")
+        price_cache.clear()
         for m in months:
-            try:
-                row.append(float(unit_price(params, s, g, m) * 100))
-            except LookupError:
+            dv = param.at(first_day(m))
+            if dv is None:
                 row.append(None)
+                continue
+            pkey = (id(dv), m[0])  # the same dated value indexed to the same year
+            if pkey not in price_cache:
+                price_cache[pkey] = float(unit_price(params, s, g, m) * 100)
+            row.append(price_cache[pkey])
         for m in months:
             row.append(params.flag(f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)))
         price_rows.append(row)

@@ -88,17 +88,17 @@ class UttrekkCalculator:
             )
         log = UsageLog()
         total = 0
-        parts: list[str] = []
+        parts: list[tuple[str, int]] = []
         for f, v in sorted(rows):
             path = f"uttrekk.kostra_funksjoner.f{f}"
             if self.params.flag(path, jan1(base_year), log):
                 total += v
-                parts.append(f"f{f} {fmt_exact(v)}")
+                parts.append((f, v))
         node = Node(
             _("grunnlag {code} (base year {year})").format(code=code, year=base_year),
             Fraction(total),
             "kr",
-            " + ".join(parts) if parts else "0",
+            lambda: " + ".join(f"f{f} {fmt_exact(v)}" for f, v in parts) if parts else "0",
             params=list(log.uses.values()),
             inputs=[
                 _("utgifter: {n} rows for {code} {year}").format(
@@ -178,11 +178,13 @@ class UttrekkCalculator:
             )
         else:
             prev = self.uttrekk(code, y - 1)
+            step = UsageLog()  # this step's own lookups, for its node
+            defl = self.params.number("uttrekk.deflator", jan1(y), step)
+            w_now = self.w(code, y, y, step)
+            w_before, w_label = self.w_prev(code, y, step)
             log = UsageLog()
             log.merge(prev.log)
-            defl = self.params.number("uttrekk.deflator", jan1(y), log)
-            w_now = self.w(code, y, y, log)
-            w_before, w_label = self.w_prev(code, y, log)
+            log.merge(step)
             value = prev.value * (1 + defl) * w_now / w_before
             node = Node(
                 label,
@@ -192,7 +194,7 @@ class UttrekkCalculator:
                     f"{fmt_exact(prev.value)} × (1 + {fmt_exact(defl)}) × {fmt_exact(w_now, 0)}"
                     f" / {fmt_exact(w_before, 0)} = {fmt_exact(value)}"
                 ),
-                params=[u for u in log.uses.values() if u not in prev.log.uses.values()],
+                params=list(step.uses.values()),
                 inputs=[
                     _("demographic index W({code}, {y}) / {prev}").format(
                         code=code, y=y, prev=w_label
