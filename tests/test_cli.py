@@ -284,7 +284,7 @@ def test_params_list_and_show() -> None:
     assert "28 000 000" in plain(res.output)
     res = RUNNER.invoke(app, ["params", "show", "inntektspaaslag.tak", "--at", "2019-06-01"])
     assert res.exit_code == 0, res.output
-    assert "25 000 000" in plain(res.output) and "confirmed" in plain(res.output)
+    assert "25 000 000" in plain(res.output) and "bekreftet" in plain(res.output)
     res = RUNNER.invoke(app, ["params", "show", "finnes.ikke"])
     assert res.exit_code == 2
 

@@ -188,12 +188,27 @@ def _atomic_write(path: Path, text: str) -> None:
 # -- explain -----------------------------------------------------------------------------------
 
 
+def evidence_label(level: str) -> str:
+    """The evidence level in the current language."""
+    labels = {
+        "confirmed": _("confirmed"),
+        "secondary": _("secondary"),
+        "estimate": _("estimate"),
+        "override": _("override"),
+    }
+    return labels.get(level, level)
+
+
 def _use_text(u: Use) -> str:
     v = u.value.value
     val = fmt_exact(v, 4) if isinstance(v, Fraction) else str(v)
     refs = "; ".join(r.title for r in u.value.references)
     return _("{path} = {value} (from {date}, {evidence}; {refs})").format(
-        path=u.path, value=val, date=u.value.start.isoformat(), evidence=u.value.evidence, refs=refs
+        path=u.path,
+        value=val,
+        date=u.value.start.isoformat(),
+        evidence=evidence_label(u.value.evidence),
+        refs=refs,
     )
 
 
@@ -348,7 +363,9 @@ def params_list(
         v = dv.value
         val = fmt_exact(v, 4) if isinstance(v, Fraction) else str(v)
         style = "yellow" if dv.evidence == "estimate" else ""
-        table.add_row(path, val, p.unit, dv.start.isoformat(), dv.evidence, style=style)
+        table.add_row(
+            path, val, p.unit, dv.start.isoformat(), evidence_label(dv.evidence), style=style
+        )
     out.print(table)
 
 
@@ -391,7 +408,7 @@ def params_show(
         )
         refs = "\n".join(f"{r.title} {r.href}".strip() for r in v.references)
         mark = " ◀" if current is v else ""
-        table.add_row(v.start.isoformat() + mark, val, v.evidence, refs)
+        table.add_row(v.start.isoformat() + mark, val, evidence_label(v.evidence), refs)
     out.print(table)
 
 
