@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -152,3 +153,29 @@ def test_one_bad_row_among_many_is_named(tmp_path: Path, params: ParameterSet) -
     w["vedtak"][12_345]["til"] = "2015-12-31"
     probs = _problems(write_input(tmp_path / "d", w), params)
     assert probs == [("vedtak.csv", 12_347, "til", "order")]
+
+
+def test_parquet_null_boolean_means_true(tmp_path: Path, params: ParameterSet) -> None:
+    """An empty covid_saerordning is true (interfaces.md §1), also as a typed Parquet null."""
+    d = write_input(tmp_path / "d", small_world())
+    (d / "deltakelse.csv").unlink()
+    pl.DataFrame(
+        {
+            "kommunenummer": ["9001"],
+            "modell": ["A"],
+            "fra": [dt.date(2016, 5, 1)],
+            "til": [None],
+            "aktivitet_fra": [None],
+            "covid_saerordning": [None],
+        },
+        schema={
+            "kommunenummer": pl.Utf8,
+            "modell": pl.Utf8,
+            "fra": pl.Date,
+            "til": pl.Date,
+            "aktivitet_fra": pl.Date,
+            "covid_saerordning": pl.Boolean,
+        },
+    ).write_parquet(d / "deltakelse.parquet")
+    data, _ = load_input(d, params)
+    assert data.deltakelse.get_column("covid_saerordning").to_list() == [True]

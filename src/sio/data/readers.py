@@ -40,7 +40,13 @@ def _to_text(df: pl.DataFrame) -> pl.DataFrame:
         if dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
             c = c.dt.date().cast(pl.Utf8)
         elif dtype == pl.Boolean:
-            c = pl.when(c).then(pl.lit("true")).otherwise(pl.lit("false"))
+            c = (
+                pl.when(c.is_null())
+                .then(None)
+                .when(c)
+                .then(pl.lit("true"))
+                .otherwise(pl.lit("false"))
+            )
         elif dtype != pl.Utf8:
             c = c.cast(pl.Utf8)
         cols.append(c.alias(name))

@@ -1,0 +1,468 @@
+"""Benchmark: the engine's full national year against DuckDB SQL and an OpenFisca-core model.
+
+    .venv/bin/python benchmarks/run.py [--persons 400000] [--repeat 7] [--year 2021]
+
+1. generates the synthetic national data set (`sio.data.synth`) into benchmarks/data/ if missing;
+2. loads it with `load_input` (read + validate), timed once;
+3. times `Engine(data, params).compute_year(year)` — a fresh Engine each run — `--repeat` times;
+4. times the activity grant as one hand-written DuckDB query (peers.DuckDBPeer);
+5. times the same rules as an OpenFisca-core model in float64 (peers.OpenFiscaPeer);
+6. checks that the three give the same activity grant per municipality to the øre;
+7. measures the peak memory (RSS, sampled) of an engine run;
+8. prints a table and writes benchmarks/results.json.
+
+If the engine misses its time target (or with --profile) one engine run is profiled with cProfile
+and the top lines by cumulative time are printed and stored in the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from peers import DuckDBPeer, OpenFiscaPeer, financed_months, year_months  # noqa: E402
+
+from sio.data.synth import write_national  # noqa: E402
+from sio.data.validation import load_input  # noqa: E402
+from sio.engine import Engine, YearResult  # noqa: E402
+from sio.parameters import load_parameters  # noqa: E402
+from sio.rules.aktivitetstilskudd import DERIVED, compute_activity, with_derived  # noqa: E402
+
+TARGET_ENGINE_S = 0.5
+TARGET_OPENFISCA_RATIO = 4.0
+TARGET_PEAK_BYTES = 1.5e9
+MB = 1e6
+
+
+class PeakRSS:
+    """Samples this process's resident set size in a thread; `peak` is the largest seen."""
+
+    def __init__(self, interval: float = 0.002) -> None:
+        self.interval = interval
+        self.proc = psutil.Process()
+        self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+
+def busy_cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds used by the whole machine, by this process) so far."""
+    t = psutil.cpu_times()
+    machine_busy = t.user + t.system + getattr(t, "nice", 0.0) + getattr(t, "irq", 0.0)
+    machine_busy += getattr(t, "softirq", 0.0) + getattr(t, "steal", 0.0)
+    own = psutil.Process().cpu_times()
+    return machine_busy, own.user + own.system
+
+
+def rss() -> int:
+    return int(psutil.Process().memory_info().rss)
+
+
+def max_rss() -> int:
+    """Peak RSS of the process so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    versions = {}
+    for dist in ("polars", "duckdb", "OpenFisca-Core", "numpy", "pyarrow", "psutil"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "nproc": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model(),
+        "memory_total_gb": round(psutil.virtual_memory().total / 1e9, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+def git_state() -> dict[str, Any]:
+    """The commit measured, and any uncommitted changes under src/."""
+
+    def git(*cmd: str) -> str:
+        try:
+            out = subprocess.run(
+                ["git", *cmd], cwd=HERE.parent, capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+        return out.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "src")
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "subject": git("log", "-1", "--format=%s"),
+        "src_uncommitted": dirty.splitlines() if dirty else [],
+    }
+
+
+def stats(times: list[float]) -> dict[str, Any]:
+    return {
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "max_s": max(times),
+        "runs_s": times,
+    }
+
+
+def repeat_timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    times: list[float] = []
+    result: Any = None
+    for _ in range(repeat):
+        result = None
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return times, result
+
+
+def engine_oere(result: YearResult) -> dict[str, int]:
+    """The activity grant per municipality in øre (sum of the monthly sums of rounded lines)."""
+    return {
+        r.result.kommunenummer: sum(m.aktivitetstilskudd_oere for m in r.months)
+        for r in result.rows
+        if any(m.aktivitet for m in r.months)
+    }
+
+
+def compare(reference: dict[str, int], other: dict[str, int]) -> dict[str, Any]:
+    codes = sorted(set(reference) | set(other))
+    diffs = {
+        c: other.get(c, 0) - reference.get(c, 0)
+        for c in codes
+        if other.get(c, 0) != reference.get(c, 0)
+    }
+    return {
+        "municipalities": len(codes),
+        "differing": len(diffs),
+        "max_abs_diff_oere": max((abs(d) for d in diffs.values()), default=0),
+        "total_diff_oere": sum(diffs.values()),
+        "diffs_oere": diffs,
+    }
+
+
+def profile_engine(run: Callable[[], Any], top: int = 15) -> str:
+    prof = cProfile.Profile()
+    prof.runcall(run)
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(top)
+    text = out.getvalue().replace(str(HERE.parent) + "/", "")
+    for prefix in {p for p in sys.path if p.endswith("site-packages")}:
+        text = text.replace(prefix + "/", "")
+    return text.replace(sys.base_prefix + "/lib/", "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--persons", type=int, default=400_000, help="care users (default 400000)")
+    ap.add_argument("--repeat", type=int, default=7, help="timed runs of each (default 7)")
+    ap.add_argument("--year", type=int, default=2021, help="the year computed (default 2021)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
+    ap.add_argument("--data", type=Path, default=None, help="data directory (default: generated)")
+    ap.add_argument(
+        "--regenerate", action="store_true", help="write the data set again even if present"
+    )
+    ap.add_argument("--profile", action="store_true", help="profile an engine run even if fast")
+    ap.add_argument("--out", type=Path, default=HERE / "results.json", help="results file (JSON)")
+    args = ap.parse_args(argv)
+    year, repeat = args.year, args.repeat
+    wall0, (busy0, own0) = time.perf_counter(), busy_cpu_seconds()
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "git": git_state(),
+        "year": year,
+        "repeat": repeat,
+    }
+
+    # 1. data
+    data_dir = args.data or HERE / "data" / f"national-p{args.persons}-y{year}-s{args.seed}"
+    generated = None
+    present = (data_dir / "vedtak.parquet").exists() or (data_dir / "vedtak.csv").exists()
+    if args.regenerate or not present:
+        print(f"generating {data_dir} …", flush=True)
+        t0 = time.perf_counter()
+        write_national(data_dir, seed=args.seed, persons=args.persons, year=year)
+        generated = time.perf_counter() - t0
+    results["data"] = {"directory": str(data_dir), "generate_s": generated}
+
+    # 2. load
+    params = load_parameters()
+    gc.collect()
+    t0 = time.perf_counter()
+    data, problems = load_input(data_dir, params)
+    load_s = time.perf_counter() - t0
+    results["data"].update(
+        {
+            "persons": data.vedtak.get_column("person_id").n_unique(),
+            "vedtak_rows": data.vedtak.height,
+            "municipalities": data.kommuner.height,
+            "warnings": len(problems),
+            "load_s": load_s,
+        }
+    )
+    print(
+        f"loaded {data.vedtak.height:,} vedtak, {data.kommuner.height} municipalities "
+        f"in {load_s:.2f} s",
+        flush=True,
+    )
+
+    # 3. engine
+    def engine_run() -> YearResult:
+        return Engine(data, params).compute_year(year)
+
+    # 7. memory of an engine run (first, so that earlier runs do not warm the allocator)
+    gc.collect()
+    before, load_peak = rss(), max_rss()
+    with PeakRSS() as peak:
+        engine_run()
+    results["memory"] = {
+        "rss_after_load_mb": before / MB,
+        "ru_maxrss_after_load_mb": load_peak / MB,
+        "peak_rss_during_engine_mb": peak.peak / MB,
+        "engine_increase_mb": (peak.peak - before) / MB,
+        "ru_maxrss_after_engine_mb": max_rss() / MB,
+    }
+
+    print("engine …", flush=True)
+    engine_times, result = repeat_timed(engine_run, repeat)
+    reference = engine_oere(result)
+    rows = len(result.rows)
+    del result
+    results["engine"] = stats(engine_times) | {"rows": rows}
+
+    fin = financed_months(data, year)
+    financed = {(c, (year, m)) for c, ms in fin.items() for m in ms}
+    probe = Engine(data, params)
+    kernel_times, _ = repeat_timed(
+        lambda: compute_activity(data.vedtak, params, probe.registry, year_months(year), financed),
+        repeat,
+    )
+    results["engine_kernel"] = stats(kernel_times)
+    if all(c in data.vedtak.columns for c in (*DERIVED, "gid")):
+        # the kernel's derived columns are computed by load_input (so not in the engine's time)
+        plain = data.vedtak.drop(*DERIVED, "gid")
+        derived_times, _ = repeat_timed(lambda: with_derived(plain), repeat)
+        results["derived_columns_in_load"] = stats(derived_times)
+        del plain
+
+    # 4. DuckDB
+    print("duckdb …", flush=True)
+    t0 = time.perf_counter()
+    duck = DuckDBPeer(data, params, year)
+    duck_setup = time.perf_counter() - t0
+    duck_parts: list[dict[str, float]] = []
+
+    def duck_run() -> dict[str, int]:
+        out = duck.run()
+        duck_parts.append(duck.timings)
+        return out
+
+    duck_times, duck_res = repeat_timed(duck_run, repeat)
+    results["duckdb"] = stats(duck_times) | {
+        "load_into_duckdb_s": duck_setup,
+        "factor_table_per_year": duck.per_year,
+        "factors_median_s": statistics.median(p["factors"] for p in duck_parts),
+        "query_median_s": statistics.median(p["query"] for p in duck_parts),
+        "query_min_s": min(p["query"] for p in duck_parts),
+    }
+    duck.close()
+
+    # 5. OpenFisca
+    print("openfisca …", flush=True)
+    t0 = time.perf_counter()
+    of = OpenFiscaPeer(data, params, year)
+    of_setup = time.perf_counter() - t0
+    of_parts: list[dict[str, float]] = []
+
+    def of_run() -> dict[str, int]:
+        out = of.run()
+        of_parts.append(of.timings)
+        return out
+
+    of_times, of_res = repeat_timed(of_run, repeat)
+    results["openfisca"] = stats(of_times) | {
+        "tax_benefit_system_s": of_setup,
+        "build_median_s": statistics.median(p["build"] for p in of_parts),
+        "calculate_median_s": statistics.median(p["calculate"] for p in of_parts),
+    }
+
+    # 6. agreement
+    results["agreement"] = {
+        "duckdb_vs_engine": compare(reference, duck_res),
+        "openfisca_vs_engine": compare(reference, of_res),
+        "engine_total_oere": sum(reference.values()),
+    }
+
+    # targets
+    e_med = results["engine"]["median_s"]
+    d_med = results["duckdb"]["median_s"]
+    o_med = results["openfisca"]["median_s"]
+    peak_b = results["memory"]["peak_rss_during_engine_mb"] * MB
+    targets = {
+        "engine_median_le_0_5_s": e_med <= TARGET_ENGINE_S,
+        "engine_faster_than_duckdb": e_med < d_med,
+        "engine_4x_faster_than_openfisca": o_med / e_med >= TARGET_OPENFISCA_RATIO,
+        "peak_memory_le_1_5_gb": peak_b <= TARGET_PEAK_BYTES,
+    }
+    results["targets"] = targets
+    results["machine"]["loadavg_at_end"] = list(os.getloadavg())
+    busy1, own1 = busy_cpu_seconds()
+    results["machine"]["other_processes_cpu_s"] = max(0.0, (busy1 - busy0) - (own1 - own0))
+    results["machine"]["benchmark_wall_s"] = time.perf_counter() - wall0
+
+    if args.profile or not targets["engine_median_le_0_5_s"]:
+        print("profiling one engine run (cProfile) …", flush=True)
+        results["engine_profile_top15_cumulative"] = profile_engine(engine_run)
+
+    print_table(results)
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+def print_table(r: dict[str, Any]) -> None:
+    m, d = r["machine"], r["data"]
+    print()
+    print(
+        f"machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_total_gb']} GB, "
+        f"Python {m['python']}, polars {m['versions']['polars']}, duckdb "
+        f"{m['versions']['duckdb']}, OpenFisca-Core {m['versions']['OpenFisca-Core']}"
+    )
+    print(
+        f"load average at start {m['loadavg_at_start'][0]:.2f}, at end "
+        f"{m['loadavg_at_end'][0]:.2f}; other processes used "
+        f"{m['other_processes_cpu_s']:.1f} CPU-s during the {m['benchmark_wall_s']:.0f} s run"
+    )
+    gen = f"generated in {d['generate_s']:.2f} s; " if d["generate_s"] is not None else ""
+    print(
+        f"data: {d['municipalities']} municipalities, {d['persons']:,} persons, "
+        f"{d['vedtak_rows']:,} vedtak; {gen}load_input {d['load_s']:.2f} s; year {r['year']}, "
+        f"{r['repeat']} runs each"
+    )
+    print()
+    e, k, dk, of = r["engine"], r["engine_kernel"], r["duckdb"], r["openfisca"]
+    rows = [
+        ("engine: Engine(data, params).compute_year", e, "full year, all annual figures"),
+        ("  of which compute_activity alone", k, "vectorised activity kernel (info)"),
+        (
+            "DuckDB: factor table + SQL query",
+            dk,
+            f"query alone median {dk['query_median_s']:.3f} s; factors "
+            f"{dk['factors_median_s']:.3f} s",
+        ),
+        (
+            "OpenFisca-core model (float64)",
+            of,
+            f"build {of['build_median_s']:.3f} s + calculate {of['calculate_median_s']:.3f} s",
+        ),
+    ]
+    if "derived_columns_in_load" in r:
+        rows.insert(
+            2,
+            (
+                "  + derived vedtak columns (in load_input)",
+                r["derived_columns_in_load"],
+                "with_derived: not in the engine's time",
+            ),
+        )
+    g = r["git"]
+    dirty = " (uncommitted changes in src)" if g["src_uncommitted"] else ""
+    print(f"commit {g['commit']} {g['subject']}{dirty}")
+    print()
+    print(f"| {'what':<44} | {'median s':>8} | {'min s':>7} | notes")
+    print(f"|{'-' * 46}|{'-' * 10}:|{'-' * 8}:|{'-' * 50}")
+    for name, s, note in rows:
+        print(f"| {name:<44} | {s['median_s']:>8.3f} | {s['min_s']:>7.3f} | {note}")
+    mem = r["memory"]
+    print()
+    print(
+        f"memory: RSS after load {mem['rss_after_load_mb']:.0f} MB (load_input high-water mark "
+        f"{mem['ru_maxrss_after_load_mb']:.0f} MB); peak RSS during an engine run "
+        f"{mem['peak_rss_during_engine_mb']:.0f} MB (+{mem['engine_increase_mb']:.0f} MB)"
+    )
+    a = r["agreement"]
+    for name in ("duckdb_vs_engine", "openfisca_vs_engine"):
+        c = a[name]
+        print(
+            f"{name}: {c['municipalities']} municipalities, {c['differing']} differ"
+            + (
+                f" (max {c['max_abs_diff_oere']} øre, total {c['total_diff_oere']} øre)"
+                if c["differing"]
+                else " — identical to the øre"
+            )
+        )
+    print(f"national activity grant: {a['engine_total_oere'] / 100:,.2f} kr")
+    print()
+    ratio_d = dk["median_s"] / e["median_s"]
+    ratio_o = of["median_s"] / e["median_s"]
+    print(
+        f"engine speed-up (peer median / engine median): DuckDB {ratio_d:.2f}×, "
+        f"OpenFisca {ratio_o:.2f}×"
+    )
+    for name, ok in r["targets"].items():
+        print(f"target {name}: {'met' if ok else 'MISSED'}")
+    if "engine_profile_top15_cumulative" in r:
+        print()
+        print(r["engine_profile_top15_cumulative"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
