@@ -24,7 +24,7 @@ from sio.money import round_half_away
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
 from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity, count_lines
-from sio.rules.participation import Month, Participation, first_day
+from sio.rules.participation import Month, MonthState, Participation, first_day
 from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
 from sio.rules.uttrekk import DataGap, UttrekkCalculator, jan1
 from sio.trace import Node, fmt_exact
@@ -74,6 +74,19 @@ class MunicipalityYear:
         if self._trace is None:
             self._trace = self.build_trace()
         return self._trace
+
+
+@dataclass
+class _Prepared:
+    """A municipality-year before the activity grant is known."""
+
+    code: str
+    year: int
+    states: dict[int, MonthState]
+    node: Node
+    log: UsageLog
+    months: list[MonthFigures]
+    topp_year: int
 
 
 @dataclass
@@ -205,19 +218,14 @@ class Engine:
         activity = compute_activity(
             self.data.vedtak, self.params, self.registry, sorted(months), financed
         )
-        rows = [self._municipality_year(c, year, activity, replaced, refs) for c in codes]
+        preps = [self._prepare(c, year) for c in codes]
+        rows = [self._finish(p, activity, replaced, refs) for p in preps]
         rows.extend(self._phase_outs(year, {r.result.kommunenummer for r in rows}))
         rows.sort(key=lambda r: r.result.kommunenummer)
         return YearResult(year, rows, self.params.version, self.data.source)
 
-    def _municipality_year(
-        self,
-        code: str,
-        year: int,
-        activity: ActivityGrant,
-        replaced: list[Month],
-        refs: list[Month],
-    ) -> MunicipalityYear:
+    def _prepare(self, code: str, year: int) -> _Prepared:
+        """Everything of a municipality-year that does not need the activity grant."""
         states = self.participation.months_in_year(code, year)
         ut = self.uttrekk.uttrekk(code, year)
         log = UsageLog()
@@ -225,7 +233,6 @@ class Engine:
         u = ut.value
         topp_year = self._topp.get((code, year), 0)
         months: list[MonthFigures] = []
-        covid_nodes: list[Node] = []
         twelfth = u / 12
         topp_month = Fraction(topp_year, 12)
         memo: dict[tuple[str, object], Fraction] = {}  # equal parameter values, equal amounts
@@ -242,16 +249,28 @@ class Engine:
                     memo[key] = andel.value * twelfth
                 mf.rundsumtilskudd = memo[key]
                 mf.toppfinansiering = topp_month
-                mf.aktivitetstilskudd_oere = activity.get(code, (year, mo))
-                if (year, mo) in replaced and st.covid:
-                    node = self._covid_replacement(code, (year, mo), refs, activity, log)
-                    if node is not None:
-                        mf.aktivitetstilskudd_oere = int(node.value or 0)
-                        mf.covid_erstattet = True
-                        covid_nodes.append(node)
             else:
                 mf.oeremerket_tilskudd = twelfth
             months.append(mf)
+        return _Prepared(code, year, states, ut.node, log, months, topp_year)
+
+    def _finish(
+        self, prep: _Prepared, activity: ActivityGrant, replaced: list[Month], refs: list[Month]
+    ) -> MunicipalityYear:
+        code, year, states, log, months = prep.code, prep.year, prep.states, prep.log, prep.months
+        topp_year = prep.topp_year
+        covid_nodes: list[Node] = []
+        for mf in months:
+            if not mf.aktivitet:
+                continue
+            mo = mf.maaned
+            mf.aktivitetstilskudd_oere = activity.get(code, (year, mo))
+            if (year, mo) in replaced and states[mo].covid:
+                node = self._covid_replacement(code, (year, mo), refs, activity, log)
+                if node is not None:
+                    mf.aktivitetstilskudd_oere = int(node.value or 0)
+                    mf.covid_erstattet = True
+                    covid_nodes.append(node)
         act_months = tuple(self.participation.activity_months(code, year))
         used = frozenset(activity.used_groups.get((code, year), set()))
         if used:
@@ -315,7 +334,7 @@ class Engine:
             counts = count_lines(self.data.vedtak, self.params, code, year)
             for mf in months:
                 mf.aktivitet_linjer = counts[mf.maaned - 1] if mf.aktivitet else 0
-            trace = self._trace(result, months, exact, ut.node, covid_nodes, log, topp_year)
+            trace = self._trace(result, months, exact, prep.node, covid_nodes, log, topp_year)
             if check is not None:
                 verdict = _("within the limit") if check.innenfor else _("OVER the limit")
                 trace.add(
