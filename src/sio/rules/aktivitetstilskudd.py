@@ -36,7 +36,10 @@ _EPOCH = dt.date(1970, 1, 1)
 _FAR = 2_000_000_000  # "open" til as days since epoch
 # A float64 line value is trusted for rounding when it lies farther than this from x.5 øre.
 _ABS_TOL = 1e-6
-_REL_TOL = 1e-12
+# A line is a product of about ten float64 roundings (relative error ≤ ~1.1e-15), so below 1e8 øre
+# (1 million kroner a month) it is within ~1.1e-7 øre of its exact value — well inside the 1e-6
+# window; a group with a larger line is rechecked exactly whatever its distance to the boundary.
+_SAFE_MAX = 1e8
 
 
 def days_in_month(m: Month) -> int:
@@ -298,16 +301,17 @@ def compute_activity(
         return d, x
 
     # Each line is rounded from its float64 value; per group we keep the line nearest to a
-    # half-øre boundary, measured as |frac(x + 0.5) − 0.5| + 1e-12·x. Where that exceeds
-    # 0.5 − 1e-6 the float rounding is not certain and the group's lines are rechecked
-    # exactly (decision 0002).
+    # half-øre boundary, measured as |frac(x + 0.5) − 0.5|, and the largest line. Where the
+    # first exceeds 0.5 − 1e-6, or a line exceeds 1e8 øre, the float rounding is not certain
+    # and the group's lines are rechecked exactly (decision 0002).
     nm = len(months)
     ys = [month_exprs(i, m)[1].add(0.5).alias(f"y{i}") for i, m in enumerate(months)]
     aggs: list[pl.Expr] = []
     for i in range(nm):
         y = pl.col(f"y{i}")
         aggs.append(y.floor().sum().alias(f"r{i}"))
-        aggs.append(((y - y.floor() - 0.5).abs() + y * _REL_TOL).max().alias(f"a{i}"))
+        aggs.append((y - y.floor() - 0.5).abs().max().alias(f"a{i}"))
+        aggs.append(y.max().alias(f"m{i}"))
     per_group = (
         base.select("gid", *ys)
         .group_by("gid")
@@ -330,7 +334,11 @@ def compute_activity(
         for code, svc, grp in in_use.select(keys).iter_rows():
             used.setdefault((code, year), set()).add((svc, grp))
     flagged = (
-        per_group.filter(pl.any_horizontal([pl.col(f"a{i}") > limit for i in range(nm)]))
+        per_group.filter(
+            pl.any_horizontal(
+                [(pl.col(f"a{i}") > limit) | (pl.col(f"m{i}") > _SAFE_MAX) for i in range(nm)]
+            )
+        )
         .get_column("gid")
         .to_list()
     )
@@ -345,19 +353,19 @@ def compute_activity(
             y = x + 0.5
             cols.append(d.alias(f"d{i}"))
             cols.append(y.floor().alias(f"r{i}"))
-            cols.append(((y - y.floor() - 0.5).abs() + y * _REL_TOL).alias(f"a{i}"))
+            uncertain = ((y - y.floor() - 0.5).abs() > limit) | (y > _SAFE_MAX)
+            cols.append(uncertain.fill_null(False).alias(f"u{i}"))
         rows = (
             vedtak.lazy()
             .filter(pl.col("gid").is_in(flagged) & (pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
             .join(factors.lazy().filter(pl.col("gid").is_in(flagged)), on="gid", how="inner")
             .select(*keys, "omfang_tekst", "enhet", *cols)
-            .filter(pl.any_horizontal([pl.col(f"a{i}") > limit for i in range(nm)]))
+            .filter(pl.any_horizontal([pl.col(f"u{i}") for i in range(nm)]))
             .collect()
         )
         for row in rows.iter_rows(named=True):
             for i, m in enumerate(months):
-                a = row[f"a{i}"]
-                if a is None or a <= limit or (row["kommunenummer"], m) not in fin:
+                if not row[f"u{i}"] or (row["kommunenummer"], m) not in fin:
                     continue
                 f = ft.factor(row["kommunenummer"], row["tjeneste"], row["prisgruppe"], m)
                 exact = volume_exact(
