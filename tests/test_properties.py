@@ -360,3 +360,42 @@ def test_vectorised_lines_equal_exact_lines_on_ties(params: ParameterSet, omfang
     assert grant.exact_rechecks >= 1
     lines = lines_for_month(vedtak, params, reg, "9001", (2016, 3))
     assert lines[0].oere == expected
+
+
+def test_very_large_lines_are_rechecked_exactly(params: ParameterSet) -> None:
+    """A line above 10^8 øre is outside the float certainty bound and is recomputed exactly:
+    1 000.5 `per_maaned` units of INST_LANG (3 100 kr = 310 000 øre, 2016, zone 1) for the whole
+    of March = 1 000.5 × 310 000 = 310 155 000 øre."""
+    from sio.data.registry import Registry
+
+    kommuner = pl.DataFrame(
+        {
+            "kommunenummer": ["9001"],
+            "navn": ["T"],
+            "gyldig_fra": [dt.date(1900, 1, 1)],
+            "gyldig_til": [None],
+            "aga_sone": ["1"],
+            "reiseindeks": ["0"],
+            "etterfolger": [None],
+        },
+        schema_overrides={"gyldig_til": pl.Date, "etterfolger": pl.Utf8},
+    )
+    vedtak = pl.DataFrame(
+        {
+            "vedtak_id": ["V1"],
+            "person_id": ["P"],
+            "kommunenummer": ["9001"],
+            "tjeneste": ["INST_LANG"],
+            "prisgruppe": ["STANDARD"],
+            "omfang": [1000.5],
+            "omfang_tekst": ["1000.5"],
+            "enhet": ["per_maaned"],
+            "fra": [dt.date(2016, 1, 1)],
+            "til": [None],
+            "line": [2],
+        },
+        schema_overrides={"til": pl.Date},
+    )
+    grant = compute_activity(vedtak, params, Registry(kommuner), [(2016, 3)], [("9001", (2016, 3))])
+    assert grant.get("9001", (2016, 3)) == 310_155_000
+    assert grant.exact_rechecks == 1
