@@ -131,8 +131,16 @@ def _render_table(results: Sequence[AnnualResult], year: int, console: Console) 
 
 @app.command()
 def compute(
-    data: Annotated[Path, typer.Option("--data", help="Input directory (interfaces.md §1).")],
     year: Annotated[int, typer.Option("--year", help="The year to compute.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Input directory (interfaces.md §1).")
+    ] = None,
+    db: Annotated[
+        bool, typer.Option("--db", help="Compute from the database (SIO_DATABASE_URL).")
+    ] = False,
+    versjon: Annotated[
+        int | None, typer.Option("--versjon", help="Data version (with --db; default newest).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     override: Annotated[
         Path | None, typer.Option("--override", help="YAML file of parameter overrides.")
@@ -143,11 +151,28 @@ def compute(
     if fmt not in ("table", "json", "csv"):
         err.print(_("--format must be table, json or csv"))
         raise typer.Exit(EXIT_BAD_INPUT)
+    if (data is None) == (not db):
+        err.print(_("give either --data DIR or --db"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if versjon is not None and not db:
+        err.print(_("--versjon goes with --db"))
+        raise typer.Exit(EXIT_BAD_INPUT)
     with _input_errors():
         params = _params(override)
-        inp, problems = load_input(data, params)
-        _warn(problems)
-        result = Engine(inp, params).compute_year(year)
+        if db:
+            from sio.store.db import open_store
+            from sio.store.results import store_results
+            from sio.store.versions import load_version
+
+            store = open_store()
+            inp, data_version = load_version(store, params, versjon)
+            result = Engine(inp, params).compute_year(year)
+            store_results(store, result, data_version)
+        else:
+            assert data is not None
+            inp, problems = load_input(data, params)
+            _warn(problems)
+            result = Engine(inp, params).compute_year(year)
     for b in result.project_cost_breaches:
         err.print(
             _("{code} {year}: project costs {amount} kr exceed the limit of {limit} kr").format(
@@ -452,6 +477,116 @@ def demo(
     out.print(_("Report written:"))
     for f in files:
         out.print(f"  {f}")
+
+
+# -- the data store ----------------------------------------------------------------------------
+
+data_app = typer.Typer(no_args_is_help=True, help="Data versions in the database.")
+app.add_typer(data_app, name="data")
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="A file or a folder in the input format.")],
+    fmt: Annotated[str, typer.Option("--format", help="Problem report: text or json.")] = "text",
+    override: Annotated[Path | None, typer.Option("--override")] = None,
+) -> None:
+    """Validate a file or folder and store it as a new, immutable data version."""
+    from sio.data.validation import problems_json
+    from sio.store.db import open_store
+    from sio.store.versions import import_path
+
+    try:
+        params = _params(override)
+        res = import_path(open_store(), path, params)
+    except InputInvalid as exc:
+        if fmt == "json":
+            sys.stdout.write(problems_json(exc.problems) + "\n")
+        else:
+            errors = [p for p in exc.problems if p.severity == "error"]
+            err.print(
+                _("The input has {n} error(s); nothing was stored:").format(n=len(errors)),
+                style="bold red",
+            )
+            err.print(exc.report(), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (ParameterError, ParameterLookupError) as exc:
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    _warn(res.problems)
+    if not res.ny:
+        out.print(
+            _("Nothing new: the same content is already stored as version {v}.").format(
+                v=res.versjon
+            )
+        )
+        return
+    counts = ", ".join(f"{k} {fmt_exact(v)}" for k, v in res.rader.items() if v)
+    out.print(
+        _("Stored as data version {v} ({counts}).").format(v=res.versjon, counts=counts or "0")
+    )
+
+
+@data_app.command("versions")
+def data_versions(
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """List the data versions: when, who, from which source, content hash and rows."""
+    from sio.store.db import open_store
+    from sio.store.versions import list_versions
+
+    versions = list_versions(open_store())
+    if fmt == "json":
+        sys.stdout.write(
+            json.dumps([v.to_dict() for v in versions], ensure_ascii=False, indent=2) + "\n"
+        )
+        return
+    table = Table(title=_("Data versions"))
+    for col in (_("version"), _("created"), _("user"), _("source"), "sha256", _("rows")):
+        table.add_column(col)
+    for v in versions:
+        table.add_row(
+            str(v.versjon),
+            v.opprettet.strftime("%Y-%m-%d %H:%M:%S"),
+            v.bruker,
+            v.kilde,
+            v.sha256[:12],
+            ", ".join(f"{k} {fmt_exact(n)}" for k, n in v.rader.items() if n),
+        )
+    out.print(table)
+
+
+@data_app.command("diff")
+def data_diff(
+    v1: Annotated[int, typer.Argument(help="From version.")],
+    v2: Annotated[int, typer.Argument(help="To version.")],
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What changed between two data versions, by table and municipality."""
+    from sio.store.db import open_store
+    from sio.store.versions import diff_versions
+
+    with _input_errors():
+        changes = diff_versions(open_store(), v1, v2)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(changes, ensure_ascii=False, indent=2) + "\n")
+        return
+    labels = {
+        "lagt_til": _("added"),
+        "erstattet": _("superseded"),
+        "fjernet": _("removed"),
+    }
+    table = Table(title=_("Changes from version {a} to {b}").format(a=v1, b=v2))
+    for col in (_("table"), "kommunenummer", _("change"), _("rows")):
+        table.add_column(col)
+    for c in changes:
+        table.add_row(
+            c["tabell"], c["kommunenummer"] or "", labels[c["endring"]], fmt_exact(c["rader"])
+        )
+    if not changes:
+        out.print(_("No changes."))
+        return
+    out.print(table)
 
 
 def main() -> None:

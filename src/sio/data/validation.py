@@ -106,9 +106,17 @@ class _Collector:
         message: str,
         severity: str = ERROR,
     ) -> None:
-        """Add a problem for every row of `frame` (carrying `_line`) where `bad` is true."""
-        lines = frame.filter(bad.fill_null(False)).get_column("_line").to_list()
-        for line in lines:
+        """Add a problem for every row of `frame` (carrying `_line`) where `bad` is true.
+
+        A frame that also carries `_src` (rows merged from several sources, as in an import on
+        top of the stored data) names each row's own source instead of the table's file."""
+        hits = frame.filter(bad.fill_null(False))
+        if "_src" in hits.columns:
+            for src, line in hits.select("_src", "_line").iter_rows():
+                row = None if line is None else int(line)
+                self.add(src or table.file, row, field, rule, message, severity)
+            return
+        for line in hits.get_column("_line").to_list():
             self.add(table.file, int(line), field, rule, message, severity)
 
 
@@ -129,6 +137,8 @@ def _bad_date(col: str) -> pl.Expr:
 
 
 def _with_lines(table: RawTable) -> pl.DataFrame:
+    if "_line" in table.frame.columns:  # lines given by the caller (merged sources)
+        return table.frame.with_columns(pl.col("_line").cast(pl.Int64))
     return table.frame.with_row_index("_line", offset=2).with_columns(
         pl.col("_line").cast(pl.Int64)
     )

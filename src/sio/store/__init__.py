@@ -1,0 +1,1 @@
+"""The data store: immutable, versioned imports of input data (SQLite by default, PostgreSQL)."""

@@ -1,0 +1,85 @@
+"""Where the store lives and how it is opened: SQLite by default, PostgreSQL by URL.
+
+`SIO_DATABASE_URL` names the database (e.g. `postgresql+psycopg://user@127.0.0.1:5432/sio`);
+without it the store is a SQLite file in the user's data directory. The schema is created and
+migrated with Alembic on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from platformdirs import user_data_dir
+from sqlalchemy import Engine, create_engine, event
+
+ENV_VAR = "SIO_DATABASE_URL"
+
+
+def database_url() -> str:
+    """The database URL: `SIO_DATABASE_URL`, or a SQLite file in the user's data directory."""
+    url = os.environ.get(ENV_VAR, "").strip()
+    if url:
+        return url
+    folder = Path(user_data_dir("sio", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'sio.db'}"
+
+
+def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def _sqlite_begin(conn: object) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: `database_url()`), SQLite tuned for one writer at a time."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "connect")
+        def _no_pysqlite_begin(dbapi_conn: object, _record: object) -> None:
+            dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("sio.store") / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    with engine.begin() as conn:
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str | None = None) -> Engine:
+    """An engine on a migrated store (created on first use); one engine per URL."""
+    return _open(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _open(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine

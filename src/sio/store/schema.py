@@ -1,0 +1,74 @@
+"""Tables of the data store (SQLAlchemy Core).
+
+Every input table of interfaces.md §1 is stored append-only with the data version that brought
+each row. A row whose key (e.g. `vedtak_id`) already exists supersedes the earlier row from its
+version on; nothing is updated or deleted. Cells are stored as the validated text of the input,
+so that a version reads back exactly as it was imported (decimals keep their decimal text).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from sio.data.tables import TABLES
+
+metadata = MetaData()
+
+data_version = Table(
+    "data_versjon",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("bruker", String(200), nullable=False),
+    Column("kilde", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("rader", JSON, nullable=False),
+)
+
+# The key of each table: a row with the same key in a later version supersedes the earlier one.
+KEYS: dict[str, tuple[str, ...]] = {
+    "kommuner": ("kommunenummer",),
+    "deltakelse": ("kommunenummer", "fra"),
+    "utgifter": ("kommunenummer", "aar", "kostra_funksjon"),
+    "befolkning": ("kommunenummer", "aar", "aldersgruppe"),
+    "toppfinansiering": ("kommunenummer", "aar"),
+    "prosjektkostnader": ("kommunenummer", "aar"),
+    "vedtak": ("vedtak_id",),
+}
+
+INPUT_TABLES: dict[str, Table] = {}
+for spec in TABLES:
+    INPUT_TABLES[spec.name] = Table(
+        f"inn_{spec.name}",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("versjon", Integer, ForeignKey("data_versjon.id"), nullable=False),
+        Column("rad", Integer, nullable=True),
+        *[Column(c, Text, nullable=True) for c in spec.columns],
+        Index(f"ix_inn_{spec.name}_key", *KEYS[spec.name], "versjon"),
+    )
+
+result = Table(
+    "resultat",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("beregnet", DateTime(timezone=True), nullable=False),
+    Column("data_versjon", Integer, ForeignKey("data_versjon.id"), nullable=False),
+    Column("parameter_versjon", String(40), nullable=False),
+    Column("aar", Integer, nullable=False),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("rad", JSON, nullable=False),
+    Index("ix_resultat_versions", "data_versjon", "parameter_versjon", "aar"),
+)

@@ -1,0 +1,446 @@
+"""Versioned imports: a file or folder becomes a new, immutable data version.
+
+`import_path` validates what is imported together with the data already stored (so that a
+correction file with only `vedtak` is checked against the stored municipalities), and stores the
+new and changed rows under a new version — all in one transaction: a failure or a killed process
+leaves the store exactly as before. Importing the same content twice is a no-op that says so; two
+imports of the same content at the same time produce one version (the content hash is unique).
+
+`load_version` reads the state as of a version: per key, the row of the newest version up to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+import io
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from sio.data.model import InputData
+from sio.data.readers import RawInput, RawTable, read_table_file
+from sio.data.tables import TABLE_BY_NAME, TABLES
+from sio.data.validation import InputInvalid, Problem, validate_raw
+from sio.i18n import _
+from sio.parameters import ParameterSet
+from sio.store.schema import INPUT_TABLES, KEYS, data_version
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the version (new or existing), and the rows it stored per table."""
+
+    versjon: int
+    ny: bool
+    rader: dict[str, int]
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One data version as `sio data versions` lists it."""
+
+    versjon: int
+    opprettet: dt.datetime
+    bruker: str
+    kilde: str
+    sha256: str
+    rader: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "versjon": self.versjon,
+            "opprettet": self.opprettet.isoformat(),
+            "bruker": self.bruker,
+            "kilde": self.kilde,
+            "sha256": self.sha256,
+            "rader": self.rader,
+        }
+
+
+# -- reading what is imported -------------------------------------------------------------------
+
+
+def _files_of(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = [
+            f
+            for f in sorted(path.iterdir())
+            if f.suffix in (".csv", ".parquet", ".xlsx") and not f.name.startswith(("~", "."))
+        ]
+        if not files:
+            raise InputInvalid(
+                [Problem(str(path), None, None, "read", _("no CSV, Parquet or Excel files"))]
+            )
+        return files
+    if not path.exists():
+        raise InputInvalid([Problem(str(path), None, None, "read", _("file not found"))])
+    return [path]
+
+
+def read_import(path: Path) -> tuple[dict[str, RawTable], str, list[Problem]]:
+    """The tables in a file or folder, the content hash, and problems met while reading."""
+    from sio.data.readers import _csv_problem, _to_text
+
+    files = _files_of(path)
+    digest = hashlib.sha256()
+    tables: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        try:
+            if f.suffix == ".xlsx":
+                import fastexcel
+
+                for sheet in fastexcel.read_excel(str(f)).sheet_names:
+                    if sheet in TABLE_BY_NAME:
+                        df = pl.read_excel(f, sheet_name=sheet, infer_schema_length=0)
+                        tables[sheet] = RawTable(sheet, f"{f.name}[{sheet}]", _to_text(df))
+                continue
+            if f.stem not in TABLE_BY_NAME:
+                problems.append(
+                    Problem(f.name, None, None, "read", _("not an input table of the format"))
+                )
+                continue
+            habit = _csv_problem(f) if f.suffix == ".csv" else None
+            if habit == "latin1":
+                problems.append(
+                    Problem(
+                        f.name,
+                        None,
+                        None,
+                        "read",
+                        _("the file is not UTF-8 (Latin-1?); save it as UTF-8 CSV"),
+                    )
+                )
+                continue
+            if habit == "semicolon":
+                problems.append(
+                    Problem(
+                        f.name,
+                        None,
+                        None,
+                        "read",
+                        _(
+                            "semicolon-separated (Norwegian Excel habit); the format is "
+                            "comma-separated with decimal point"
+                        ),
+                    )
+                )
+                continue
+            tables[f.stem] = RawTable(f.stem, f.name, read_table_file(f))
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            problems.append(
+                Problem(
+                    f.name, None, None, "read", _("cannot read file: {error}").format(error=exc)
+                )
+            )
+    return tables, digest.hexdigest(), problems
+
+
+# -- reading the store ----------------------------------------------------------------------------
+
+
+def latest_version(conn: Connection) -> int | None:
+    v = conn.execute(select(func.max(data_version.c.id))).scalar()
+    return int(v) if v is not None else None
+
+
+def _state_query(name: str, version: int) -> str:
+    table = INPUT_TABLES[name]
+    cols = ", ".join(TABLE_BY_NAME[name].columns)
+    keys = ", ".join(KEYS[name])
+    return (
+        f"SELECT versjon, rad, {cols} FROM ("
+        f"SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY versjon DESC) AS rn "
+        f"FROM {table.name} t WHERE versjon <= {int(version)}) s WHERE rn = 1"
+    )
+
+
+def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
+    """Every input table as of `version` (text columns plus `versjon` and `rad`)."""
+    out: dict[str, pl.DataFrame] = {}
+    for spec in TABLES:
+        schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
+        if conn.dialect.name == "postgresql":
+            buf = io.BytesIO()
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            with raw.cursor() as cur:  # type: ignore[attr-defined]
+                copy_sql = f"COPY ({_state_query(spec.name, version)}) TO STDOUT WITH CSV HEADER"
+                with cur.copy(copy_sql) as copy:
+                    for chunk in copy:
+                        buf.write(chunk)
+            buf.seek(0)
+            df = pl.read_csv(buf, schema=schema) if buf.getbuffer().nbytes else None
+        else:
+            rows = conn.exec_driver_sql(_state_query(spec.name, version)).fetchall()
+            df = pl.DataFrame(rows, schema=schema, orient="row") if rows else None
+        out[spec.name] = df if df is not None else pl.DataFrame(schema=schema)
+    return out
+
+
+def _raw_from_state(
+    state: Mapping[str, pl.DataFrame], version: int | None, label: str
+) -> dict[str, RawTable]:
+    tables: dict[str, RawTable] = {}
+    for name, df in state.items():
+        src = _("database version {v}").format(v=version) if version else label
+        frame = df.select(
+            *TABLE_BY_NAME[name].columns,
+            pl.col("rad").alias("_line"),
+            pl.lit(src).alias("_src"),
+        )
+        tables[name] = RawTable(name, src, frame)
+    return tables
+
+
+def load_version(
+    engine: Engine, params: ParameterSet, version: int | None = None
+) -> tuple[InputData, int]:
+    """The input data as of `version` (default: the latest), validated and typed."""
+    with engine.connect() as conn:
+        latest = latest_version(conn)
+        if latest is None:
+            raise InputInvalid(
+                [Problem(_("database"), None, None, "empty", _("no data imported yet"))]
+            )
+        v = latest if version is None else version
+        if not 1 <= v <= latest:
+            raise InputInvalid(
+                [
+                    Problem(
+                        _("database"),
+                        None,
+                        None,
+                        "version",
+                        _("no data version {v} (the newest is {latest})").format(
+                            v=v, latest=latest
+                        ),
+                    )
+                ]
+            )
+        state = read_state(conn, v)
+    raw = RawInput(Path(f"db:{v}"), _raw_from_state(state, v, ""))
+    data, problems = validate_raw(raw, params)
+    if data is None:
+        raise InputInvalid(problems)
+    return data, v
+
+
+# -- importing -----------------------------------------------------------------------------------
+
+
+def _merge(
+    current: pl.DataFrame, new: pl.DataFrame, name: str, src: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the merged state, the new rows that are not already stored identically)."""
+    cols = list(TABLE_BY_NAME[name].columns)
+    keys = list(KEYS[name])
+    new = new.with_row_index("_line", offset=2).with_columns(
+        pl.col("_line").cast(pl.Int64), pl.lit(src).alias("_src")
+    )
+    cur = current.select(*cols, pl.col("rad").alias("_line"), pl.lit("db").alias("_src"))
+    kept = cur.join(new.select(keys), on=keys, how="anti", nulls_equal=True)
+    merged = pl.concat([new.select(*cols, "_line", "_src"), kept], how="vertical")
+    changed = new.join(cur.select(cols), on=cols, how="anti", nulls_equal=True)
+    return merged, changed
+
+
+def import_path(
+    engine: Engine, path: Path, params: ParameterSet, user: str | None = None
+) -> ImportResult:
+    """Validate `path` on top of the stored data and store it as a new version (or say that the
+    same content is already stored)."""
+    tables, sha, problems = read_import(path)
+    errors = [p for p in problems if p.severity == "error"]
+    for name, t in tables.items():
+        missing = [c for c in TABLE_BY_NAME[name].columns if c not in t.frame.columns]
+        errors += [
+            Problem(t.file, 1, c, "column", _("required column is missing")) for c in missing
+        ]
+    if errors:
+        raise InputInvalid(problems + [e for e in errors if e not in problems])
+    with engine.connect() as conn:
+        existing = conn.execute(
+            select(data_version.c.id).where(data_version.c.sha256 == sha)
+        ).scalar()
+        if existing is not None:
+            return ImportResult(int(existing), False, {}, problems)
+        latest = latest_version(conn)
+        state = read_state(conn, latest) if latest else {}
+    merged: dict[str, RawTable] = {}
+    to_store: dict[str, pl.DataFrame] = {}
+    for spec in TABLES:
+        cur = state.get(spec.name)
+        if cur is None:
+            cur = pl.DataFrame(
+                schema={"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
+            )
+        if spec.name in tables:
+            t = tables[spec.name]
+            frame, changed = _merge(cur, t.frame.select(spec.columns), spec.name, t.file)
+            merged[spec.name] = RawTable(spec.name, t.file, frame)
+            to_store[spec.name] = changed
+        elif cur.height:
+            merged.update(_raw_from_state({spec.name: cur}, latest, ""))
+    raw = RawInput(path, merged)
+    data, vproblems = validate_raw(raw, params)
+    if data is None:
+        raise InputInvalid(problems + vproblems)
+    rows = {name: df.height for name, df in to_store.items()}
+    try:
+        version = _store(engine, sha, str(path), user or _user(), to_store, rows)
+    except IntegrityError:
+        # the same content was stored by a concurrent import a moment ago
+        with engine.connect() as conn:
+            existing = conn.execute(
+                select(data_version.c.id).where(data_version.c.sha256 == sha)
+            ).scalar()
+        if existing is None:
+            raise
+        return ImportResult(int(existing), False, {}, problems + vproblems)
+    return ImportResult(version, True, rows, problems + vproblems)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "ukjent"
+
+
+def _store(
+    engine: Engine,
+    sha: str,
+    source: str,
+    user: str,
+    tables: Mapping[str, pl.DataFrame],
+    rows: dict[str, int],
+) -> int:
+    with engine.begin() as conn:
+        version = conn.execute(
+            insert(data_version)
+            .values(
+                opprettet=dt.datetime.now(dt.UTC),
+                bruker=user,
+                kilde=source,
+                sha256=sha,
+                rader=rows,
+            )
+            .returning(data_version.c.id)
+        ).scalar_one()
+        for name, df in tables.items():
+            if df.height:
+                _bulk_insert(conn, name, df, int(version))
+                _fault_injection_pause()
+    return int(version)
+
+
+def _fault_injection_pause() -> None:
+    """For the crash tests only: `SIO_TEST_HOLD_IMPORT=SECONDS` holds an import inside its
+    transaction after the first table is written, so that a test can kill the process there."""
+    hold = os.environ.get("SIO_TEST_HOLD_IMPORT")
+    if hold:
+        time.sleep(float(hold))
+
+
+def _bulk_insert(conn: Connection, name: str, df: pl.DataFrame, version: int) -> None:
+    cols = list(TABLE_BY_NAME[name].columns)
+    frame = df.select(pl.lit(version).alias("versjon"), pl.col("_line").alias("rad"), *cols)
+    table = INPUT_TABLES[name].name
+    names = ["versjon", "rad", *cols]
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+        with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
+            for row in frame.iter_rows():
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _n in names)
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})",
+        list(frame.iter_rows()),
+    )
+
+
+def list_versions(engine: Engine) -> list[VersionInfo]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(data_version).order_by(data_version.c.id)).fetchall()
+    return [
+        VersionInfo(r.id, r.opprettet, r.bruker, r.kilde, r.sha256, dict(r.rader)) for r in rows
+    ]
+
+
+def diff_versions(engine: Engine, v1: int, v2: int) -> list[dict[str, Any]]:
+    """What changed from version v1 to v2: per table and municipality, rows added (new keys),
+    superseded (keys whose row changed) and unchanged."""
+    out: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        latest = latest_version(conn) or 0
+        for v in (v1, v2):
+            if not 1 <= v <= latest:
+                raise InputInvalid(
+                    [
+                        Problem(
+                            _("database"),
+                            None,
+                            None,
+                            "version",
+                            _("no data version {v} (the newest is {latest})").format(
+                                v=v, latest=latest
+                            ),
+                        )
+                    ]
+                )
+        a, b = read_state(conn, v1), read_state(conn, v2)
+    for spec in TABLES:
+        keys = list(KEYS[spec.name])
+        left = a[spec.name].rename({"versjon": "_va"}).drop("rad")
+        right = b[spec.name].rename({"versjon": "_vb"}).drop("rad")
+        j = right.join(left.select(*keys, "_va"), on=keys, how="left", nulls_equal=True)
+        j = j.with_columns(
+            pl.when(pl.col("_va").is_null())
+            .then(pl.lit("lagt_til"))
+            .when(pl.col("_va") != pl.col("_vb"))
+            .then(pl.lit("erstattet"))
+            .otherwise(pl.lit("uendret"))
+            .alias("_status")
+        )
+        removed = left.join(right.select(keys), on=keys, how="anti", nulls_equal=True)
+        j = pl.concat(
+            [
+                j.select(
+                    "kommunenummer"
+                    if "kommunenummer" in spec.columns
+                    else pl.lit(None).alias("kommunenummer"),
+                    "_status",
+                ),
+                removed.select(
+                    "kommunenummer"
+                    if "kommunenummer" in spec.columns
+                    else pl.lit(None).alias("kommunenummer"),
+                    pl.lit("fjernet").alias("_status"),
+                ),
+            ],
+            how="vertical",
+        )
+        counts = (
+            j.filter(pl.col("_status") != "uendret")
+            .group_by("kommunenummer", "_status")
+            .len()
+            .sort("kommunenummer", "_status")
+        )
+        for k, status, n in counts.iter_rows():
+            out.append({"tabell": spec.name, "kommunenummer": k, "endring": status, "rader": n})
+    return out

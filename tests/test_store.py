@@ -1,0 +1,246 @@
+"""The data store on SQLite and PostgreSQL: versioned imports, corrections, diff, compute --db,
+append-only enforcement, a killed import, and concurrent imports of the same file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+from conftest import write_input
+from sio.cli import app
+from sio.data.validation import InputInvalid
+from sio.parameters import ParameterSet
+from sio.store.db import make_engine, migrate
+from sio.store.versions import diff_versions, import_path, list_versions, load_version
+from test_cli import EXPECTED_2016, small_world
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg_available() -> bool:
+    try:
+        with create_engine(PG_ADMIN).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sio.db'}"
+        return
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required under CI")
+        pytest.skip("PostgreSQL not available")
+    name = f"sio_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _store(url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def test_import_is_versioned_and_idempotent(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    engine = _store(store_url)
+    d = write_input(tmp_path / "d", small_world())
+    first = import_path(engine, d, params, user="tester")
+    assert (first.versjon, first.ny) == (1, True)
+    assert first.rader["vedtak"] == 1 and first.rader["befolkning"] == 8
+    again = import_path(engine, d, params)
+    assert (again.versjon, again.ny) == (1, False)
+    versions = list_versions(engine)
+    assert [v.versjon for v in versions] == [1]
+    assert versions[0].bruker == "tester" and len(versions[0].sha256) == 64
+    data, _v = load_version(engine, params)
+    from sio.engine import Engine
+
+    row = Engine(data, params).compute_year(2016).results[0].to_dict()
+    assert {k: row[k] for k in EXPECTED_2016} == EXPECTED_2016
+    engine.dispose()
+
+
+def test_a_correction_supersedes_without_rewriting_the_past(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """Version 2 corrects V1 from 7 to 14 hours a week: the 2016 activity grant doubles from
+    176 400 kr (245 days × 720 kr) to 352 800 kr; version 1 still gives 176 400 kr."""
+    from sio.engine import Engine
+
+    engine = _store(store_url)
+    import_path(engine, write_input(tmp_path / "d", small_world()), params)
+    corr = tmp_path / "korr"
+    corr.mkdir()
+    (corr / "vedtak.csv").write_text(
+        "vedtak_id,person_id,kommunenummer,tjeneste,prisgruppe,omfang,enhet,fra,til\n"
+        "V1,P1,9001,HJSPL,,14,timer_per_uke,2016-01-01,\n",
+        encoding="utf-8",
+    )
+    res = import_path(engine, corr / "vedtak.csv", params)
+    assert (res.versjon, res.ny, res.rader) == (2, True, {"vedtak": 1})
+    new, _ = load_version(engine, params)
+    old, _ = load_version(engine, params, 1)
+    assert Engine(new, params).compute_year(2016).results[0].aktivitetstilskudd == 352_800
+    assert Engine(old, params).compute_year(2016).results[0].aktivitetstilskudd == 176_400
+    assert diff_versions(engine, 1, 2) == [
+        {"tabell": "vedtak", "kommunenummer": "9001", "endring": "erstattet", "rader": 1}
+    ]
+    engine.dispose()
+
+
+def test_a_bad_correction_is_refused_whole_and_names_the_row(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    engine = _store(store_url)
+    import_path(engine, write_input(tmp_path / "d", small_world()), params)
+    bad = tmp_path / "vedtak.csv"
+    bad.write_text(
+        "vedtak_id,person_id,kommunenummer,tjeneste,prisgruppe,omfang,enhet,fra,til\n"
+        "V2,P2,9001,HJSPL,,3,timer_per_uke,2016-02-01,\n"
+        "V3,P3,9999,HJSPL,,3,timer_per_uke,2016-02-01,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputInvalid) as exc:
+        import_path(engine, bad, params)
+    where = {(p.file, p.row, p.field, p.rule) for p in exc.value.problems}
+    assert ("vedtak.csv", 3, "kommunenummer", "unknown") in where
+    assert [v.versjon for v in list_versions(engine)] == [1]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM inn_vedtak")).scalar() == 1
+    engine.dispose()
+
+
+def test_cli_import_versions_diff_and_compute_db(store_url: str, tmp_path: Path) -> None:
+    env = {"SIO_DATABASE_URL": store_url}
+    runner = CliRunner()
+    d = write_input(tmp_path / "d", small_world())
+    res = runner.invoke(app, ["import", str(d)], env=env)
+    assert res.exit_code == 0, res.output
+    assert "1" in res.output
+    res = runner.invoke(app, ["import", str(d)], env=env)
+    assert res.exit_code == 0 and "1" in res.output
+    res = runner.invoke(app, ["data", "versions", "--format", "json"], env=env)
+    versions = json.loads(res.stdout)
+    assert [v["versjon"] for v in versions] == [1]
+    assert set(versions[0]) >= {"versjon", "opprettet", "kilde", "sha256", "rader"}
+    res = runner.invoke(app, ["compute", "--db", "--year", "2016", "--format", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    row = json.loads(res.stdout)[0]
+    assert {k: row[k] for k in EXPECTED_2016} == EXPECTED_2016
+    res = runner.invoke(app, ["compute", "--db", "--versjon", "7", "--year", "2016"], env=env)
+    assert res.exit_code == 2
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT data_versjon, parameter_versjon, aar FROM resultat")
+        ).fetchall()
+    assert [(r[0], r[2]) for r in stored] == [(1, 2016)]
+    assert stored[0][1].startswith("p-")
+    engine.dispose()
+
+
+def test_postgresql_refuses_update_and_delete(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("the database-enforced rule is PostgreSQL's")
+    engine = _store(store_url)
+    import_path(engine, write_input(tmp_path / "d", small_world()), params)
+    for sql in ("UPDATE inn_vedtak SET omfang = '1'", "DELETE FROM data_versjon"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(sql))
+    engine.dispose()
+
+
+def _import_subprocess(url: str, path: Path, hold: float) -> subprocess.Popen[str]:
+    env = dict(os.environ, SIO_DATABASE_URL=url, SIO_TEST_HOLD_IMPORT=str(hold))
+    return subprocess.Popen(
+        [sys.executable, "-m", "sio.cli", "import", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _counts(url: str) -> tuple[int, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT count(*) FROM data_versjon")).scalar()
+        rows = conn.execute(text("SELECT count(*) FROM inn_vedtak")).scalar()
+    engine.dispose()
+    return int(versions or 0), int(rows or 0)
+
+
+def test_an_import_killed_halfway_leaves_the_store_as_before(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    engine = _store(store_url)
+    import_path(engine, write_input(tmp_path / "d", small_world()), params)
+    engine.dispose()
+    before = _counts(store_url)
+    w = small_world()
+    w["vedtak"] = [dict(w["vedtak"][0], vedtak_id=f"N{i}") for i in range(2000)]
+    proc = _import_subprocess(store_url, write_input(tmp_path / "big", w), hold=60)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until the rows are written, inside the transaction
+        time.sleep(0.2)
+        if proc.poll() is not None:
+            break
+        if store_url.startswith("postgresql"):
+            eng = make_engine(store_url)
+            with eng.connect() as conn:
+                busy = conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in%'")
+                ).scalar()
+            eng.dispose()
+            if busy:
+                break
+        elif (tmp_path / "sio.db-wal").exists() and (tmp_path / "sio.db-wal").stat().st_size > 0:
+            time.sleep(1.0)
+            break
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert _counts(store_url) == before
+    engine = _store(store_url)
+    assert [v.versjon for v in list_versions(engine)] == [1]
+    engine.dispose()
+
+
+def test_two_imports_of_the_same_file_at_once_make_one_version(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    engine = _store(store_url)
+    engine.dispose()
+    d = write_input(tmp_path / "d", small_world())
+    procs = [_import_subprocess(store_url, d, hold=1.0) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert _counts(store_url) == (1, 1)
