@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,9 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sio.db'}"
-        return
+@contextmanager
+def _pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (dropped afterwards)."""
     if not _pg_available():
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL on 127.0.0.1:5432 is required under CI")
@@ -57,6 +56,21 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sio.db'}"
+        return
+    with _pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with _pg_database() as url:
+        yield url
 
 
 def _store(url: str):  # type: ignore[no-untyped-def]
@@ -166,11 +180,9 @@ def test_cli_import_versions_diff_and_compute_db(store_url: str, tmp_path: Path)
 
 
 def test_postgresql_refuses_update_and_delete(
-    store_url: str, tmp_path: Path, params: ParameterSet
+    pg_url: str, tmp_path: Path, params: ParameterSet
 ) -> None:
-    if not store_url.startswith("postgresql"):
-        pytest.skip("the database-enforced rule is PostgreSQL's")
-    engine = _store(store_url)
+    engine = _store(pg_url)
     import_path(engine, write_input(tmp_path / "d", small_world()), params)
     for sql in ("UPDATE inn_vedtak SET omfang = '1'", "DELETE FROM data_versjon"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:

@@ -50,6 +50,17 @@ app = typer.Typer(
 params_app = typer.Typer(no_args_is_help=True, help="Browse the parameter tree.")
 app.add_typer(params_app, name="params")
 
+
+def _register_subcommands() -> None:
+    from sio.cli_kommune import kommune_app
+    from sio.cli_synth import synth_app
+
+    app.add_typer(synth_app, name="synth", help="Synthetic data sets.")
+    app.add_typer(kommune_app, name="kommune", help="Municipality codes over time.")
+
+
+_register_subcommands()
+
 EXIT_BAD_INPUT = 2
 
 out = Console()
@@ -145,7 +156,10 @@ def compute(
     override: Annotated[
         Path | None, typer.Option("--override", help="YAML file of parameter overrides.")
     ] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write to this file (.parquet and .xlsx by their suffix)."),
+    ] = None,
 ) -> None:
     """Compute every municipality's annual figures for one year."""
     if fmt not in ("table", "json", "csv"):
@@ -184,6 +198,11 @@ def compute(
             style="yellow",
         )
     rows = result.results
+    if out_file is not None and out_file.suffix.lower() in (".parquet", ".xlsx"):
+        from sio.report.files import write_results
+
+        write_results(rows, out_file)
+        return
     if fmt == "json":
         text = results_json(rows) + "\n"
     elif fmt == "csv":

@@ -1,37 +1,52 @@
-"""A synthetic *national* input directory (interfaces.md §1) for benchmarks and scale tests.
+"""A synthetic *national* input directory (interfaces.md §1) for benchmarks, scale tests and
+scenario work (`sio synth national`).
 
-`write_national` writes 356 synthetic municipalities (codes `9001`…`9356`, names
-"Syntetisk kommune NNN"; the 9xxx series is not used by real Norwegian municipalities) that all
-take part in model A for the whole of `year` (participation from `year`-01-01, open-ended), so the
-base year is `year` − 1. Nothing in it is real; it is shaped to look like the country:
+Nothing in it is real. It is shaped to look like the country; the calibration targets and their
+public sources are in docs/synthetic-data.md. `write_national` writes 356 synthetic
+municipalities (codes `9001`…`9356`, names "Syntetisk kommune NNN"; the 9xxx series is not used
+by real Norwegian municipalities) that all take part in model A for the whole of `year`
+(participation from `year`-01-01, open-ended), so the base year is `year` − 1.
 
-- population: a few large cities (the largest ≈ 700 000) and a lognormal bulk of mostly small
-  municipalities (median ≈ 5 000), ≈ 5.5 million in all; older age profiles in small places;
-  population by age group on 1 January of `year` − 1 and `year`;
-- employer-tax zones over 1, 1a, 2, 3, 4, 4a, 5 (large municipalities mostly zone 1) and travel
-  indices 0–2 (higher in small municipalities, 0 for some);
-- ≈ `persons` care users, spread over municipalities by an age-weighted need, with on average
-  2.5 decisions (vedtak) each, drawn independently over every service of scheme.md §6 and the
-  lump-sum services: hours per week for home services (some hours per month, and some
-  `per_maaned`), `doegn` for institutions and sheltered housing, days per month (`per_maaned`)
-  for some respite, and `per_maaned` counts for safety alarms, meals and day activities. Volumes
-  are multiples of ¼ hour, so their decimal text is exact. Price groups for short- and long-term
-  stays; half of the standard-group rows leave `prisgruppe` empty (= STANDARD). Decisions start
-  from 1 January of `year` − 2 to the end of `year`; many are open-ended, short stays last weeks,
-  most decisions are in force for much of `year`; some ended before it (history rows);
-- expenditure (`utgifter`, KOSTRA 234, 253, 254, 261 and an ignored function 120) for `year` − 1
-  and `year`, calibrated so that a municipality's activity grant is near
-  `CALIBRATION_RATIO` of its extraction (using the rough 2016 prices below, for calibration only;
-  the engine reads its own parameters), and `toppfinansiering` for `year` (0 for some).
+- **Population** (`befolkning`, 1 January of `year` − 1 and `year`): seven large cities (the
+  largest ≈ 700 000) and a lognormal bulk of mostly small municipalities (median ≈ 5 000, about a
+  third below 3 000), `TOTAL_POPULATION` in all; older age profiles in small places.
+- **Care users**: ≈ `persons` people, each with a municipality, an age group and an IPLOS need
+  level (`NEED_LEVELS`: noe/avgrenset, middels til stort, omfattende). Users are drawn over
+  municipality × age group in proportion to the population times `PREVALENCE_BY_AGE` (so the
+  share of inhabitants who are users rises steeply with age; every municipality has at least one
+  user when `persons` ≥ 356); the need level is drawn from `NEED_BY_AGE`.
+- **Service mix**: every user has a main service drawn from a table by need level and age group
+  (home services and support contact for light needs; home nursing, short stays and housing with
+  24-hour staff for medium needs; long-term nursing-home stays, 24-hour housing and, for the young,
+  BPA for extensive needs), plus on average `EXTRA_VEDTAK_BY_NEED` further decisions over every
+  service of scheme.md §6 and the lump-sum services (safety alarms, meals, day activities).
+- **Volumes**: each user gets a total of home nursing and practical assistance hours per week
+  from `HOME_HOURS_BY_NEED` (the mean by age group and need level), split over the user's
+  decisions for those services; other hour-based services and respite days scale with the need
+  level; stays count one `doegn` per day. Hours per week (most), hours per month and
+  `per_maaned`; volumes are multiples of ¼ hour (decimal text exact), at most 84 hours a week.
+  Price groups for short- and long-term stays; half of the standard-group rows leave
+  `prisgruppe` empty (= STANDARD). Decisions start from 1 January of `year` − 2 to the end of
+  `year`; many are open-ended, short stays last weeks; some ended before `year`.
+- **Extra vedtak columns** (interfaces allow extra columns; the engine ignores them):
+  `aldersgruppe` (the user's age group) and `bistandsbehov` (the need level).
+- **Employer-tax zones** over 1, 1a, 2, 3, 4, 4a, 5 (large municipalities mostly zone 1) and
+  travel indices 0–2 (higher in small municipalities, 0 for some).
+- **Expenditure** (`utgifter`, KOSTRA 234, 253, 254, 261 and an ignored function 120) for
+  `year` − 1 and `year`, consistent with the activity: a municipality's care expenditure is its
+  activity value at the rough 2016 prices below divided by `CALIBRATION_RATIO` (so the activity
+  grant is near that ratio of the extraction), with noise; `toppfinansiering` for `year` (0 for
+  some).
 
-Everything is vectorised with numpy (no loop per row): a million vedtak take about a second.
-The same arguments give the same frames; each table draws from its own child seed, so the
-municipalities do not change when only `persons` changes.
+Everything is vectorised with numpy (no loop per row): a million vedtak take a second or two.
+The same arguments give the same frames and files; each table draws from its own child seed, so
+the municipalities do not change when only `persons` changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,16 +55,24 @@ import numpy.typing as npt
 import polars as pl
 
 __all__ = [
+    "AGE_GROUPS",
     "CALIBRATION_RATIO",
+    "EXTRA_VEDTAK_BY_NEED",
     "FIRST_CODE",
+    "HOME_HOURS_BY_NEED",
+    "NEED_BY_AGE",
+    "NEED_LEVELS",
     "N_MUNICIPALITIES",
+    "PREVALENCE_BY_AGE",
+    "TABLE_NAMES",
     "TOTAL_POPULATION",
     "national_frames",
     "write_national",
 ]
 
 N_MUNICIPALITIES = 356
-TOTAL_POPULATION = 5_500_000
+TOTAL_POPULATION = 5_400_000
+"""≈ the population of Norway on 1 January 2021 (5 391 369)."""
 FIRST_CODE = 9001
 CALIBRATION_RATIO = 0.9
 """Target ratio of a municipality's activity grant to its extraction (roughly)."""
@@ -57,13 +80,53 @@ CALIBRATION_RATIO = 0.9
 VALID_FROM = dt.date(2000, 1, 1)
 """A conventional start of validity of the synthetic codes (before any decision)."""
 
+TABLE_NAMES: tuple[str, ...] = (
+    "kommuner",
+    "deltakelse",
+    "utgifter",
+    "befolkning",
+    "toppfinansiering",
+    "vedtak",
+)
+"""The files `write_national` writes, in order."""
+
+AGE_GROUPS: tuple[str, ...] = ("0-66", "67-79", "80-89", "90+")
+NEED_LEVELS: tuple[str, ...] = ("noe_avgrenset", "middels_til_stort", "omfattende")
+"""The three IPLOS need levels (bistandsbehov): some/limited, medium to large, extensive."""
+
+PREVALENCE_BY_AGE: tuple[float, ...] = (0.042, 0.12, 0.43, 0.82)
+"""Care users during the year per inhabitant, by age group, at the default `persons`. The users
+are drawn in proportion to population × these rates; `persons` then scales all of them alike."""
+
+NEED_BY_AGE: tuple[tuple[float, float, float], ...] = (
+    (0.50, 0.30, 0.20),  # 0-66
+    (0.45, 0.35, 0.20),  # 67-79
+    (0.38, 0.37, 0.25),  # 80-89
+    (0.28, 0.40, 0.32),  # 90+
+)
+"""Share of users in each need level (noe/avgrenset, middels til stort, omfattende) by age."""
+
+HOME_HOURS_BY_NEED: tuple[tuple[float, float, float], ...] = (
+    (2.0, 9.0, 50.0),  # 0-66
+    (1.7, 4.9, 20.1),  # 67-79
+    (1.7, 4.5, 13.4),  # 80-89
+    (2.0, 5.4, 13.8),  # 90+
+)
+"""Mean hours per week of home nursing and practical assistance per user, by age and need
+(SSB: hours per week by age and need level, docs/synthetic-data.md)."""
+
+EXTRA_VEDTAK_BY_NEED: tuple[float, float, float] = (0.95, 1.65, 2.25)
+"""Mean number of decisions besides the main one, by need level (Poisson)."""
+
+_HOME_HOURS_SIGMA = 0.7
+_NEED_VOLUME = (0.6, 1.0, 1.7)
+"""Volume multiplier by need level for hour- and day-counted services other than home nursing
+and practical assistance (BPA, care benefit, support contact, respite days, meals …)."""
+
 _CITIES = (700_000.0, 290_000.0, 212_000.0, 146_000.0, 128_000.0, 114_000.0, 103_000.0)
 _ZONES = ("1", "1a", "2", "3", "4", "4a", "5")
 _ZONE_P_LARGE = (0.9, 0.0, 0.06, 0.04, 0.0, 0.0, 0.0)
 _ZONE_P_SMALL = (0.48, 0.05, 0.16, 0.06, 0.13, 0.05, 0.07)
-_AGE_GROUPS = ("0-66", "67-79", "80-89", "90+")
-_NEED_BY_AGE = (0.012, 0.07, 0.3, 0.65)
-"""Relative chance of being a care user, by age group (for spreading users over municipalities)."""
 _CARE_FUNCTIONS = (("234", 0.07), ("253", 0.52), ("254", 0.39), ("261", 0.02))
 _OTHER_FUNCTION = "120"
 _OTHER_PER_INHABITANT = 3_000.0
@@ -97,13 +160,19 @@ class _Option:
 
 @dataclass(frozen=True)
 class _Service:
-    """A service: its share of all decisions, its price groups (name, share, rough 2016 price;
-    price 0 = not priced, covered by the lump sum) and the ways it is decided."""
+    """A service: its price groups (name, share, rough 2016 price; price 0 = not priced, covered
+    by the lump sum), the ways it is decided, whether its hours are part of a user's home hours
+    (home nursing and practical assistance: `HOME_HOURS_BY_NEED`) and its weight when splitting
+    them, and how likely it is, as a relative weight: as a user's main service by need level, as
+    a further service by need level, and by age group."""
 
     code: str
-    share: float
     groups: tuple[tuple[str, float, float], ...]
     options: tuple[_Option, ...]
+    main: tuple[float, float, float]
+    extra: tuple[float, float, float]
+    age: tuple[float, float, float, float]
+    home_weight: float = 0.0
 
 
 def _hours(
@@ -140,66 +209,133 @@ def _std(price: float) -> tuple[tuple[str, float, float], ...]:
     return (("STANDARD", 1.0, price),)
 
 
+# Weights: main (noe, middels, omfattende), extra (same), age (0-66, 67-79, 80-89, 90+).
 SERVICES: tuple[_Service, ...] = (
-    _Service("HJSPL", 0.28, _std(720), _hours(0.92, 3.5, 0.8, 60, 0.4, 330)),
-    _Service("PB_DAGL", 0.18, _std(520), _hours(0.9, 2.0, 0.7, 40, 0.4, 360)),
-    _Service("PB_OPPL", 0.02, _std(560), _hours(0.85, 3.0, 0.6, 30, 0.2, 180)),
-    _Service("BPA", 0.025, _std(390), _hours(0.95, 22.0, 0.7, 84, 0.5, 540)),
-    _Service("OMSORGSSTOENAD", 0.03, _std(210), _hours(0.6, 8.0, 0.6, 60, 0.4, 540)),
-    _Service("STOETTEKONTAKT", 0.05, _std(260), _hours(0.4, 3.0, 0.5, 20, 0.3, 365)),
+    _Service(
+        "HJSPL",
+        _std(720),
+        _hours(0.92, 3.5, 0.8, 84, 0.4, 330),
+        main=(1.5, 1.8, 0.9),
+        extra=(0.7, 1.1, 0.8),
+        age=(0.5, 1.0, 1.0, 1.0),
+        home_weight=1.4,
+    ),
+    _Service(
+        "PB_DAGL",
+        _std(520),
+        _hours(0.9, 2.0, 0.7, 84, 0.4, 360),
+        main=(0.8, 0.5, 0.2),
+        extra=(0.5, 0.6, 0.4),
+        age=(0.4, 1.0, 1.1, 1.1),
+        home_weight=1.0,
+    ),
+    _Service(
+        "PB_OPPL",
+        _std(560),
+        _hours(0.85, 3.0, 0.6, 84, 0.2, 180),
+        main=(0.25, 0.2, 0.1),
+        extra=(0.1, 0.1, 0.08),
+        age=(1.0, 0.1, 0.04, 0.02),
+        home_weight=0.8,
+    ),
+    _Service(
+        "BPA",
+        _std(390),
+        _hours(0.95, 18.0, 0.7, 84, 0.5, 540),
+        main=(0.0, 0.02, 0.12),
+        extra=(0.0, 0.01, 0.04),
+        age=(1.0, 0.25, 0.08, 0.03),
+    ),
+    _Service(
+        "OMSORGSSTOENAD",
+        _std(210),
+        _hours(0.6, 8.0, 0.6, 84, 0.4, 540),
+        main=(0.01, 0.07, 0.15),
+        extra=(0.02, 0.05, 0.07),
+        age=(1.0, 0.4, 0.3, 0.2),
+    ),
+    _Service(
+        "STOETTEKONTAKT",
+        _std(260),
+        _hours(0.4, 3.0, 0.5, 20, 0.3, 365),
+        main=(0.55, 0.35, 0.15),
+        extra=(0.2, 0.15, 0.1),
+        age=(1.0, 0.08, 0.03, 0.01),
+    ),
     _Service(
         "AVLASTNING_INST",
-        0.025,
         _std(3100),
         (
             _Option("doegn", 0.6, 1, 0, 1, 1, 1, 0.0, 10, 0.7),
             _Option("per_maaned", 0.4, 4, 0.5, 1, 1, 14, 0.3, 365, 0.6),
         ),
+        main=(0.0, 0.05, 0.15),
+        extra=(0.02, 0.1, 0.2),
+        age=(1.0, 0.4, 0.5, 0.4),
     ),
     _Service(
         "AVLASTNING_UTENFOR",
-        0.015,
         _std(2600),
         (
             _Option("doegn", 0.5, 1, 0, 1, 1, 1, 0.0, 7, 0.7),
             _Option("per_maaned", 0.5, 3, 0.5, 1, 1, 12, 0.3, 365, 0.6),
         ),
+        main=(0.0, 0.05, 0.12),
+        extra=(0.02, 0.08, 0.15),
+        age=(1.0, 0.2, 0.1, 0.05),
     ),
-    _Service("BOLIG_HELDOEGN", 0.04, _std(2500), _stay(0.7, 700, 0.6)),
+    _Service(
+        "BOLIG_HELDOEGN",
+        _std(2500),
+        _stay(0.7, 700, 0.6),
+        main=(0.0, 0.08, 0.4),
+        extra=(0.0, 0.03, 0.06),
+        age=(1.0, 0.6, 0.8, 0.9),
+    ),
     _Service(
         "INST_KORT",
-        0.05,
         (
             ("STANDARD", 0.55, 3400),
             ("UTREDNING", 0.15, 3500),
             ("REHABILITERING", 0.2, 3800),
             ("LINDRENDE", 0.1, 4200),
         ),
-        _stay(0.0, 21, 0.7),
+        _stay(0.0, 28, 0.7),
+        main=(0.02, 0.15, 0.25),
+        extra=(0.05, 0.4, 0.7),
+        age=(0.1, 0.8, 1.0, 1.0),
     ),
     _Service(
         "INST_LANG",
-        0.08,
         (("STANDARD", 0.6, 3100), ("SKJERMET", 0.3, 3500), ("FORSTERKET", 0.1, 4300)),
         _stay(0.65, 600, 0.6),
+        main=(0.0, 0.22, 2.6),
+        extra=(0.0, 0.02, 0.15),
+        age=(0.03, 0.5, 1.0, 1.3),
     ),
     _Service(
         "TRYGGHETSALARM",
-        0.12,
         _std(0),
         (_Option("per_maaned", 1.0, 1, 0, 1, 1, 1, 0.6, 500, 0.7),),
+        main=(0.6, 0.2, 0.0),
+        extra=(1.0, 1.0, 0.3),
+        age=(0.1, 1.0, 1.2, 1.2),
     ),
     _Service(
         "DAGAKTIVITET",
-        0.04,
         _std(0),
         (_Option("per_maaned", 1.0, 8, 0.4, 1, 1, 22, 0.4, 365, 0.6),),
+        main=(0.1, 0.1, 0.05),
+        extra=(0.2, 0.3, 0.2),
+        age=(0.8, 0.8, 1.0, 0.8),
     ),
     _Service(
         "MATOMBRINGING",
-        0.045,
         _std(0),
         (_Option("per_maaned", 1.0, 20, 0.4, 1, 4, 62, 0.4, 365, 0.6),),
+        main=(0.1, 0.05, 0.0),
+        extra=(0.4, 0.5, 0.2),
+        age=(0.1, 1.0, 1.3, 1.4),
     ),
 )
 
@@ -211,6 +347,18 @@ def _days(d: dt.date) -> int:
 def _choice(rng: np.random.Generator, p: npt.ArrayLike, size: int) -> IntArray:
     probs = np.asarray(p, dtype=np.float64)
     return rng.choice(len(probs), size=size, p=probs / probs.sum()).astype(np.int64)
+
+
+def _choice_by_row(rng: np.random.Generator, table: FloatArray, rows: IntArray) -> IntArray:
+    """For each element of `rows`, an index drawn from that row of `table` (weights, one row per
+    case): inverse CDF, vectorised."""
+    cdf = np.cumsum(table / table.sum(axis=1, keepdims=True), axis=1)
+    u = rng.random(len(rows))
+    out = np.zeros(len(rows), dtype=np.int64)
+    for case in range(table.shape[0]):  # one pass per case (a dozen), not per row
+        m = rows == case
+        out[m] = np.searchsorted(cdf[case], u[m], side="right")
+    return np.asarray(np.minimum(out, table.shape[1] - 1), dtype=np.int64)
 
 
 def _dates(days: IntArray, missing: BoolArray | None = None) -> pl.Series:
@@ -233,18 +381,18 @@ class _Municipalities:
 def _municipalities(rng: np.random.Generator, n: int) -> _Municipalities:
     n_bulk = n - len(_CITIES)
     cities = np.array(_CITIES) * rng.uniform(0.97, 1.03, len(_CITIES))
-    bulk = np.sort(rng.lognormal(np.log(5_000.0), 1.15, n_bulk))
+    bulk = np.sort(rng.lognormal(np.log(5_000.0), 1.25, n_bulk))
     for _ in range(4):  # scale the bulk to the national total, keeping it below the cities
         bulk = np.clip(
-            bulk * (TOTAL_POPULATION - cities.sum()) / bulk.sum(), 200.0, 0.9 * cities.min()
+            bulk * (TOTAL_POPULATION - cities.sum()) / bulk.sum(), 190.0, 0.9 * cities.min()
         )
     total = rng.permutation(np.concatenate([cities, bulk]))
     small = np.clip((np.log(30_000.0) - np.log(total)) / 3.0, 0.0, 1.0)
 
     shares = np.zeros((n, 4))
     shares[:, 1] = (0.11 + 0.05 * small) * rng.lognormal(0, 0.08, n)
-    shares[:, 2] = (0.035 + 0.025 * small) * rng.lognormal(0, 0.1, n)
-    shares[:, 3] = (0.008 + 0.008 * small) * rng.lognormal(0, 0.15, n)
+    shares[:, 2] = (0.03 + 0.025 * small) * rng.lognormal(0, 0.1, n)
+    shares[:, 3] = (0.0072 + 0.007 * small) * rng.lognormal(0, 0.15, n)
     pop = np.rint(total[:, None] * shares).astype(np.int64)
     pop[:, 0] = np.rint(total).astype(np.int64) - pop[:, 1:].sum(axis=1)
     growth = np.column_stack(
@@ -274,6 +422,8 @@ def _municipalities(rng: np.random.Generator, n: int) -> _Municipalities:
 class _Vedtak:
     kommune: IntArray
     person: IntArray
+    age: IntArray  # the user's age group (index into AGE_GROUPS)
+    need: IntArray  # the user's need level (index into NEED_LEVELS)
     service: IntArray
     group: IntArray  # index into the service's groups
     option: IntArray  # index into the service's options
@@ -284,22 +434,79 @@ class _Vedtak:
     blank_group: BoolArray
 
 
-def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: int) -> _Vedtak:
-    n = len(k.codes)
-    need = (k.population * np.array(_NEED_BY_AGE)).sum(axis=1) * rng.lognormal(0, 0.15, n)
-    per_k = rng.multinomial(persons, need / need.sum())
-    person_k = np.repeat(np.arange(n, dtype=np.int64), per_k)
-    per_person = 1 + rng.poisson(1.5, persons)
-    person = np.repeat(np.arange(persons, dtype=np.int64), per_person)
-    kommune = person_k[person]
-    v = len(person)
+@dataclass
+class _Users:
+    kommune: IntArray
+    age: IntArray
+    need: IntArray
 
-    service = _choice(rng, [s.share for s in SERVICES], v)
+
+def _users(rng: np.random.Generator, k: _Municipalities, persons: int) -> _Users:
+    """Care users over municipality × age group (population × prevalence, with a municipal
+    factor), then a need level by age group."""
+    n = len(k.codes)
+    weight = k.population * np.array(PREVALENCE_BY_AGE) * rng.lognormal(0, 0.15, n)[:, None]
+    # every municipality has at least one user (when there are enough), the rest by weight
+    floor = n if persons >= n else 0
+    per_cell = rng.multinomial(persons - floor, (weight / weight.sum()).reshape(-1))
+    if floor:
+        own_age = _choice_by_row(rng, weight, np.arange(n, dtype=np.int64))
+        per_cell += np.bincount(np.arange(n) * 4 + own_age, minlength=4 * n)
+    cell = np.repeat(np.arange(4 * n, dtype=np.int64), per_cell)
+    kommune, age = cell // 4, cell % 4
+    need = _choice_by_row(rng, np.array(NEED_BY_AGE), age)
+    return _Users(kommune, age, need)
+
+
+def _first_per_user(person: IntArray, mask: BoolArray) -> IntArray:
+    """For every row, the index of the first row of the same user where `mask` holds (rows are
+    sorted by user); rows outside `mask` map to themselves."""
+    idx = np.flatnonzero(mask)
+    users, first = np.unique(person[idx], return_index=True)
+    out = np.arange(len(person), dtype=np.int64)
+    out[idx] = idx[first[np.searchsorted(users, person[idx])]]
+    return out
+
+
+def _service_table(field: str) -> FloatArray:
+    """(age × need) × service weights for the main (`field`="main") or further services."""
+    age = np.array([s.age for s in SERVICES]).T  # (4, S)
+    by_need = np.array([getattr(s, field) for s in SERVICES]).T  # (3, S)
+    table: FloatArray = (age[:, None, :] * by_need[None, :, :]).reshape(12, len(SERVICES))
+    return table
+
+
+def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: int) -> _Vedtak:
+    users = _users(rng, k, persons)
+    extra = rng.poisson(np.array(EXTRA_VEDTAK_BY_NEED)[users.need])
+    person = np.repeat(np.arange(persons, dtype=np.int64), 1 + extra)
+    v = len(person)
+    first = np.ones(v, dtype=np.bool_)
+    first[1:] = person[1:] != person[:-1]
+    age, need = users.age[person], users.need[person]
+    cell = age * 3 + need
+
+    service = np.where(
+        first,
+        _choice_by_row(rng, _service_table("main"), cell),
+        _choice_by_row(rng, _service_table("extra"), cell),
+    )
     group = np.zeros(v, dtype=np.int64)
     option = np.zeros(v, dtype=np.int64)
     omfang = np.zeros(v)
     open_ = np.zeros(v, dtype=np.bool_)
     length = np.ones(v, dtype=np.int64)
+    need_volume = np.array(_NEED_VOLUME)[need]
+
+    # home nursing and practical assistance: the user's hours per week, split over the decisions
+    home_weight = np.array([s.home_weight for s in SERVICES])[service]
+    home = home_weight > 0
+    mean_hours = np.array(HOME_HOURS_BY_NEED)[users.age, users.need]
+    user_hours = mean_hours * rng.lognormal(-(_HOME_HOURS_SIGMA**2) / 2, _HOME_HOURS_SIGMA, persons)
+    share = np.where(home, home_weight * rng.uniform(0.5, 1.5, v), 0.0)
+    total_share = np.bincount(person, weights=share, minlength=persons)
+    weekly = np.where(home, user_hours[person] * share / np.maximum(total_share[person], 1e-9), 0.0)
+
     for si, s in enumerate(SERVICES):
         m = np.flatnonzero(service == si)
         if len(s.groups) > 1:
@@ -308,23 +515,46 @@ def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: in
         option[m] = opt
         for oi, o in enumerate(s.options):
             mo = m[opt == oi]
-            raw = o.median * rng.lognormal(0, o.sigma, len(mo))
+            if s.home_weight > 0:
+                raw = weekly[mo] if o.enhet == "timer_per_uke" else weekly[mo] * 365.25 / 12 / 7
+            else:
+                raw = o.median * need_volume[mo] * rng.lognormal(0, o.sigma, len(mo))
             omfang[mo] = np.clip(np.rint(raw / o.step) * o.step, o.lo, o.hi)
             open_[mo] = rng.random(len(mo)) < o.open_share
             length[mo] = np.maximum(
                 np.rint(o.days_median * rng.lognormal(0, o.days_sigma, len(mo))), 1
             ).astype(np.int64)
 
-    first = _days(dt.date(year - 2, 1, 1))
+    # a user's home nursing and practical assistance decisions share one period
+    lead = _first_per_user(person, home)
+    length, open_ = length[lead], open_[lead]
+
+    first_day = _days(dt.date(year - 2, 1, 1))
     start = _days(dt.date(year, 1, 1))
     end = _days(dt.date(year, 12, 31))
     in_year = rng.random(v) < 0.4
     before = start - 1 - np.floor(rng.exponential(300.0, v)).astype(np.int64)
-    before = np.where(before < first, first + (start - before) % (start - first), before)
+    before = np.where(
+        before < first_day, first_day + (start - before) % (start - first_day), before
+    )
     fra = np.where(in_year, rng.integers(start, end + 1, v), before)
+    fra = fra[lead]
     til = fra + length - 1
     blank = rng.random(v) < 0.5
-    return _Vedtak(kommune, person, service, group, option, omfang, fra, til, open_, blank)
+    return _Vedtak(
+        users.kommune[person],
+        person,
+        age,
+        need,
+        service,
+        group,
+        option,
+        omfang,
+        fra,
+        til,
+        open_,
+        blank,
+    )
 
 
 def _value_in_year(v: _Vedtak, n: int, year: int) -> FloatArray:
@@ -391,7 +621,7 @@ def national_frames(
                 {
                     "kommunenummer": np.repeat(np.array(k.codes), 4),
                     "aar": np.full(4 * n, y, dtype=np.int32),
-                    "aldersgruppe": np.tile(np.array(_AGE_GROUPS), n),
+                    "aldersgruppe": np.tile(np.array(AGE_GROUPS), n),
                     "antall": pop.reshape(-1),
                 }
             )
@@ -440,6 +670,11 @@ def _amounts(codes: list[str], year: int, function: str, amount: IntArray) -> pl
     )
 
 
+def _lookup(name: str, values: list[str] | tuple[str, ...]) -> pl.Expr:
+    """Column `name` of small integer codes as the strings `values[code]`."""
+    return pl.col(name).replace_strict(list(range(len(values))), list(values), return_dtype=pl.Utf8)
+
+
 def _vedtak_frame(v: _Vedtak, codes: list[str]) -> pl.DataFrame:
     names = [s.code for s in SERVICES]
     group_names = sorted({g[0] for s in SERVICES for g in s.groups})
@@ -471,27 +706,25 @@ def _vedtak_frame(v: _Vedtak, codes: list[str]) -> pl.DataFrame:
             "enhet": pl.Series(unit_lut[v.service, v.option]).cast(pl.UInt32),
             "fra": _dates(v.fra),
             "til": _dates(v.til, v.open_),
+            "aldersgruppe": pl.Series(v.age).cast(pl.UInt32),
+            "bistandsbehov": pl.Series(v.need).cast(pl.UInt32),
         }
     )
     return frame.select(
         pl.format("V{}", pl.col("vedtak_id").cast(pl.Utf8).str.zfill(8)).alias("vedtak_id"),
         pl.format("P{}", pl.col("person_id").cast(pl.Utf8).str.zfill(7)).alias("person_id"),
-        pl.col("kommunenummer").replace_strict(
-            list(range(len(codes))), codes, return_dtype=pl.Utf8
-        ),
-        pl.col("tjeneste").replace_strict(list(range(len(names))), names, return_dtype=pl.Utf8),
+        _lookup("kommunenummer", codes),
+        _lookup("tjeneste", names),
         pl.when(pl.col("blank"))
         .then(pl.lit(None, dtype=pl.Utf8))
-        .otherwise(
-            pl.col("prisgruppe").replace_strict(
-                list(range(len(group_names))), group_names, return_dtype=pl.Utf8
-            )
-        )
+        .otherwise(_lookup("prisgruppe", group_names))
         .alias("prisgruppe"),
         "omfang",
-        pl.col("enhet").replace_strict(list(range(len(units))), units, return_dtype=pl.Utf8),
+        _lookup("enhet", units),
         "fra",
         "til",
+        _lookup("aldersgruppe", AGE_GROUPS),
+        _lookup("bistandsbehov", NEED_LEVELS),
     )
 
 
@@ -502,17 +735,25 @@ def write_national(
     persons: int = 400_000,
     year: int = 2021,
     fmt: str = "parquet",
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Write a synthetic national input directory (Parquet, or CSV with `fmt="csv"`).
 
-    Returns the number of rows written per table. The same arguments give the same files.
+    Returns the number of rows written per table (in `TABLE_NAMES` order). The same arguments
+    give the same files. `progress`, if given, is called with "generate" before the data are
+    drawn and with each table's name before it is written.
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError("fmt must be 'parquet' or 'csv'")
+    if progress is not None:
+        progress("generate")
     frames = national_frames(seed=seed, persons=persons, year=year)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    for name, frame in frames.items():
+    for name in TABLE_NAMES:
+        frame = frames[name]
+        if progress is not None:
+            progress(name)
         path = out_dir / f"{name}.{fmt}"
         if fmt == "parquet":
             frame.write_parquet(path, statistics=False)

@@ -1,14 +1,16 @@
-"""File outputs: CSV with the columns of the output contract, and an Excel workbook with one
-sheet per year (headers in the reader's language, kroner formats, totals) and a sheet about the
-figures."""
+"""File outputs: the output contract (interfaces.md §4) as CSV, Parquet, Excel or JSON
+(`write_results`, format by suffix), and an Excel report workbook with one sheet per year
+(headers in the reader's language, kroner formats, totals) and a sheet about the figures."""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -26,13 +28,24 @@ from sio.report.common import (
 )
 from sio.results import AMOUNT_COLUMNS, OUTPUT_COLUMNS, AnnualResult
 
-__all__ = ["ESTIMATE_SEPARATOR", "write_csv", "write_xlsx"]
+__all__ = [
+    "ESTIMATE_SEPARATOR",
+    "RESULT_FORMATS",
+    "RESULT_SHEET",
+    "write_csv",
+    "write_results",
+    "write_xlsx",
+]
 
 # Separator of the parameter paths in the `estimerte_parametere` cell of the CSV.
 ESTIMATE_SEPARATOR = ";"
 # Excel number format of whole kroner: Excel shows "," as the reader's own grouping
 # separator, so Norwegian Excel displays "1 234 567".
 KRONER_FORMAT = "#,##0"
+# File suffixes `write_results` understands.
+RESULT_FORMATS: tuple[str, ...] = (".csv", ".parquet", ".xlsx", ".json")
+# Name of the one sheet of the contract table in Excel.
+RESULT_SHEET = "resultater"
 
 
 def write_csv(results: Sequence[AnnualResult], path: Path) -> None:
@@ -46,6 +59,83 @@ def write_csv(results: Sequence[AnnualResult], path: Path) -> None:
             row = r.to_dict()
             row["estimerte_parametere"] = ESTIMATE_SEPARATOR.join(r.estimerte_parametere)
             writer.writerow([row[col] for col in OUTPUT_COLUMNS])
+
+
+def write_results(results: Sequence[AnnualResult], path: Path) -> None:
+    """Write ``results`` as the output contract (interfaces.md §4) in the format of the file
+    suffix: ``.csv``, ``.parquet``, ``.xlsx`` or ``.json`` (case-insensitive).
+
+    Exactly the columns of OUTPUT_COLUMNS in contract order, one row per result, sorted by year
+    and municipality number; amounts, ``aar`` and ``maaneder`` are integers (whole kroner);
+    ``kommunenummer`` is text (keeps its leading zero). ``estimerte_parametere`` is a list of
+    strings in Parquet and JSON and the paths joined with ";" in CSV and Excel (empty when none).
+    Excel: one sheet named ``resultater``, header row = the column names. JSON: the array of
+    ``sio compute --format json``. The file is written to a temporary file beside ``path`` and
+    renamed into place, so ``path`` is never half-written. ValueError for any other suffix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in RESULT_FORMATS:
+        raise ValueError(
+            _("unknown output format '{suffix}' of {path}: use {formats}").format(
+                suffix=path.suffix, path=path.name, formats=", ".join(RESULT_FORMATS)
+            )
+        )
+    if suffix == ".csv":
+        write_csv(results, path)
+        return
+    ordered = sorted(results, key=lambda r: (r.aar, r.kommunenummer))
+    with atomic_path(path) as tmp:
+        if suffix == ".json":
+            text = json.dumps([r.to_dict() for r in ordered], ensure_ascii=False, indent=2)
+            tmp.write_text(text + "\n", encoding="utf-8")
+        elif suffix == ".parquet":
+            _results_frame(ordered).write_parquet(tmp)
+        else:
+            _write_results_xlsx(ordered, tmp)
+
+
+_TEXT_COLUMNS = ("kommunenummer", "navn", "modell")
+
+
+def _results_frame(results: Sequence[AnnualResult]) -> pl.DataFrame:
+    """The contract table as a frame: text columns Utf8, numbers Int64, estimates List(Utf8)."""
+    schema: dict[str, pl.DataType] = {
+        col: (pl.Utf8() if col in _TEXT_COLUMNS else pl.Int64()) for col in OUTPUT_COLUMNS
+    }
+    schema["estimerte_parametere"] = pl.List(pl.Utf8)
+    data = {
+        col: [
+            list(r.estimerte_parametere) if col == "estimerte_parametere" else getattr(r, col)
+            for r in results
+        ]
+        for col in OUTPUT_COLUMNS
+    }
+    return pl.DataFrame(data, schema=schema)
+
+
+def _write_results_xlsx(results: Sequence[AnnualResult], path: Path) -> None:
+    workbook = xlsxwriter.Workbook(str(path))
+    try:
+        sheet = workbook.add_worksheet(RESULT_SHEET)
+        bold = workbook.add_format({"bold": True})
+        kroner = workbook.add_format({"num_format": KRONER_FORMAT})
+        for c, col in enumerate(OUTPUT_COLUMNS):
+            sheet.write_string(0, c, col, bold)
+            sheet.set_column(c, c, 44 if col == "estimerte_parametere" else 16)
+        for i, r in enumerate(results, start=1):
+            for c, col in enumerate(OUTPUT_COLUMNS):
+                if col == "estimerte_parametere":
+                    sheet.write_string(i, c, ESTIMATE_SEPARATOR.join(r.estimerte_parametere))
+                elif col in _TEXT_COLUMNS:
+                    sheet.write_string(i, c, str(getattr(r, col)))
+                elif col in AMOUNT_COLUMNS:
+                    sheet.write_number(i, c, int(getattr(r, col)), kroner)
+                else:
+                    sheet.write_number(i, c, int(getattr(r, col)))
+        sheet.freeze_panes(1, 0)
+    finally:
+        workbook.close()
 
 
 def write_xlsx(

@@ -1,0 +1,115 @@
+"""`sio synth`: write synthetic data sets in the input format of interfaces.md §1.
+
+`sio synth national --out DIR` writes the synthetic national data set of `sio.data.synth`
+(356 synthetic municipalities, codes 9001–9356, and their care users, decisions, population and
+expenditure; calibration targets in docs/synthetic-data.md). The same seed gives the same files.
+Progress goes to standard error, the summary to standard output. Exit code 2 for bad options.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sio.data.synth import N_MUNICIPALITIES, TABLE_NAMES, write_national
+from sio.i18n import _, format_number
+
+__all__ = ["synth_app"]
+
+EXIT_BAD_INPUT = 2
+FORMATS = ("parquet", "csv")
+
+synth_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Synthetic data sets in the input format (nothing in them is real).",
+)
+
+
+@synth_app.callback()
+def _synth() -> None:
+    """Synthetic data sets in the input format (nothing in them is real)."""
+
+
+@synth_app.command("national")
+def national(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the files to.")],
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")
+    ] = 1,
+    personer: Annotated[
+        int, typer.Option("--personer", help="Number of care users (default 400 000).")
+    ] = 400_000,
+    aar: Annotated[
+        int,
+        typer.Option("--aar", help="The year of participation; the base year is the year before."),
+    ] = 2021,
+    fmt: Annotated[str, typer.Option("--format", help="parquet (default) or csv.")] = "parquet",
+) -> None:
+    """Write a synthetic national data set (interfaces.md §1).
+
+    356 synthetic municipalities with population, care users, decisions (vedtak) and
+    expenditure; the same seed gives the same files.
+    """
+    err = Console(stderr=True)
+    problem = None
+    if fmt not in FORMATS:
+        problem = _("--format must be parquet or csv")
+    elif personer < 1:
+        problem = _("--personer must be at least 1")
+    elif aar < 2017:
+        problem = _("--aar must be 2017 or later")
+    if problem is not None:
+        err.print(_("Error: {msg}").format(msg=problem), style="bold red", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task(_("Generating synthetic data …"), total=1 + len(TABLE_NAMES))
+
+        def step(name: str) -> None:
+            if name == "generate":
+                return
+            progress.update(
+                task,
+                advance=1,
+                description=_("Writing {file} …").format(file=f"{name}.{fmt}"),
+            )
+
+        counts = write_national(out, seed=seed, persons=personer, year=aar, fmt=fmt, progress=step)
+        progress.update(task, advance=1, description=_("Done"))
+
+    console = Console()
+    console.print(
+        _("Synthetic national data set written to {path}").format(path=out),
+        markup=False,
+        highlight=False,
+    )
+    console.print(
+        _("The data are synthetic: no real municipality or person is in them."), style="yellow"
+    )
+    table = Table()
+    table.add_column(_("File"))
+    table.add_column(_("Rows"), justify="right")
+    for name in TABLE_NAMES:
+        table.add_row(f"{name}.{fmt}", format_number(counts[name]))
+    console.print(table)
+    console.print(
+        _("Municipalities: {n}").format(n=format_number(N_MUNICIPALITIES)), highlight=False
+    )
+    console.print(_("Persons (care users): {n}").format(n=format_number(personer)), highlight=False)
+    console.print(
+        _("Year {year} (base year {base}), seed {seed}").format(year=aar, base=aar - 1, seed=seed),
+        highlight=False,
+    )
