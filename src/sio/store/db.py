@@ -33,7 +33,9 @@ def database_url() -> str:
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
+    # A rollback journal, not WAL: the Arrow reader (ADBC) opens the file on its own and must see
+    # every committed version; a killed writer's hot journal is rolled back on the next open.
+    cur.execute("PRAGMA journal_mode=DELETE")
     cur.execute("PRAGMA busy_timeout=60000")
     cur.close()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import hashlib
-import io
 import os
 import time
 from collections.abc import Mapping
@@ -155,37 +154,42 @@ def latest_version(conn: Connection) -> int | None:
     return int(v) if v is not None else None
 
 
-def _state_query(name: str, version: int) -> str:
-    table = INPUT_TABLES[name]
+def _rows_query(name: str, version: int) -> str:
     cols = ", ".join(TABLE_BY_NAME[name].columns)
-    keys = ", ".join(KEYS[name])
-    return (
-        f"SELECT versjon, rad, {cols} FROM ("
-        f"SELECT t.*, ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY versjon DESC) AS rn "
-        f"FROM {table.name} t WHERE versjon <= {int(version)}) s WHERE rn = 1"
-    )
+    table = INPUT_TABLES[name].name
+    return f"SELECT versjon, rad, {cols} FROM {table} WHERE versjon <= {int(version)}"
+
+
+def _arrow_connection(conn: Connection) -> Any:
+    """An ADBC connection to the same database: it reads query results straight into Arrow."""
+    url = conn.engine.url
+    if url.get_backend_name() == "sqlite":
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        return adbc_sqlite.connect(str(Path(url.database or "").resolve()))
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    return adbc_pg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
 def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
-    """Every input table as of `version` (text columns plus `versjon` and `rad`)."""
+    """Every input table as of `version` (text columns plus `versjon` and `rad`): per key, the row
+    of the newest version up to `version`."""
     out: dict[str, pl.DataFrame] = {}
-    for spec in TABLES:
-        schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
-        if conn.dialect.name == "postgresql":
-            buf = io.BytesIO()
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            with raw.cursor() as cur:  # type: ignore[attr-defined]
-                copy_sql = f"COPY ({_state_query(spec.name, version)}) TO STDOUT WITH CSV HEADER"
-                with cur.copy(copy_sql) as copy:
-                    for chunk in copy:
-                        buf.write(chunk)
-            buf.seek(0)
-            df = pl.read_csv(buf, schema=schema) if buf.getbuffer().nbytes else None
-        else:
-            rows = conn.exec_driver_sql(_state_query(spec.name, version)).fetchall()
-            df = pl.DataFrame(rows, schema=schema, orient="row") if rows else None
-        out[spec.name] = df if df is not None else pl.DataFrame(schema=schema)
+    with _arrow_connection(conn) as arrow:
+        for spec in TABLES:
+            schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
+            df = pl.read_database(_rows_query(spec.name, version), arrow)
+            assert isinstance(df, pl.DataFrame)
+            if not df.height:
+                out[spec.name] = pl.DataFrame(schema=schema)
+                continue
+            df = df.select(pl.col(c).cast(t) for c, t in schema.items())
+            if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
+                df = df.sort("versjon").unique(
+                    list(KEYS[spec.name]), keep="last", maintain_order=True
+                )
+            out[spec.name] = df
     return out
 
 
