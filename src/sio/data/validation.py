@@ -84,6 +84,8 @@ def problems_json(problems: Sequence[Problem]) -> str:
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        # checks wait here, per frame, and are evaluated in one pass over it (`flush`)
+        self._pending: dict[int, tuple[RawTable, pl.DataFrame, list[_Check]]] = {}
 
     def add(
         self,
@@ -108,16 +110,39 @@ class _Collector:
     ) -> None:
         """Add a problem for every row of `frame` (carrying `_line`) where `bad` is true.
 
+        The check is evaluated at `flush`, together with every other check of the same frame.
         A frame that also carries `_src` (rows merged from several sources, as in an import on
         top of the stored data) names each row's own source instead of the table's file."""
-        hits = frame.filter(bad.fill_null(False))
-        if "_src" in hits.columns:
-            for src, line in hits.select("_src", "_line").iter_rows():
-                row = None if line is None else int(line)
-                self.add(src or table.file, row, field, rule, message, severity)
-            return
-        for line in hits.get_column("_line").to_list():
-            self.add(table.file, int(line), field, rule, message, severity)
+        entry = self._pending.setdefault(id(frame), (table, frame, []))
+        entry[2].append(_Check(bad, field, rule, message, severity))
+
+    def flush(self) -> None:
+        """Evaluate the waiting checks: one pass per frame, problems in line order."""
+        for table, frame, checks in self._pending.values():
+            flags = [ch.bad.fill_null(False).alias(f"_c{i}") for i, ch in enumerate(checks)]
+            keep = ["_line", *(["_src"] if "_src" in frame.columns else [])]
+            hits = (
+                frame.lazy()
+                .select(*keep, *flags)
+                .filter(pl.any_horizontal([pl.col(f"_c{i}") for i in range(len(checks))]))
+                .collect()
+            )
+            for row in hits.iter_rows(named=True):
+                line = None if row["_line"] is None else int(row["_line"])
+                src = row.get("_src") or table.file
+                for i, ch in enumerate(checks):
+                    if row[f"_c{i}"]:
+                        self.add(src, line, ch.field, ch.rule, ch.message, ch.severity)
+        self._pending.clear()
+
+
+@dataclass(frozen=True)
+class _Check:
+    bad: pl.Expr
+    field: str
+    rule: str
+    message: str
+    severity: str
 
 
 def _empty(col: str) -> pl.Expr:
@@ -192,6 +217,7 @@ def validate_raw(raw: RawInput, params: ParameterSet) -> tuple[InputData | None,
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
     vedtak = _check_vedtak(c, t["vedtak"], frames["vedtak"], codes, params)
+    c.flush()
     errors = [p for p in c.problems if p.severity == ERROR]
     if errors:
         return None, c.problems
