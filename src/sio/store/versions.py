@@ -17,12 +17,13 @@ import hashlib
 import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import URL, Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from sio.data.model import InputData
@@ -154,15 +155,17 @@ def latest_version(conn: Connection) -> int | None:
     return int(v) if v is not None else None
 
 
-def _rows_query(name: str, version: int) -> str:
+def _rows_query(name: str, version: int, id_range: tuple[int, int] | None = None) -> str:
     cols = ", ".join(TABLE_BY_NAME[name].columns)
     table = INPUT_TABLES[name].name
-    return f"SELECT versjon, rad, {cols} FROM {table} WHERE versjon <= {int(version)}"
+    where = f"versjon <= {int(version)}"
+    if id_range is not None:
+        where += f" AND id >= {int(id_range[0])} AND id < {int(id_range[1])}"
+    return f"SELECT versjon, rad, {cols} FROM {table} WHERE {where} ORDER BY id"
 
 
-def _arrow_connection(conn: Connection) -> Any:
+def _arrow_connection(url: URL) -> Any:
     """An ADBC connection to the same database: it reads query results straight into Arrow."""
-    url = conn.engine.url
     if url.get_backend_name() == "sqlite":
         import adbc_driver_sqlite.dbapi as adbc_sqlite
 
@@ -172,24 +175,47 @@ def _arrow_connection(conn: Connection) -> Any:
     return adbc_pg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
+def _read_part(url: URL, query: str) -> pl.DataFrame:
+    with _arrow_connection(url) as arrow:
+        df = pl.read_database(query, arrow)
+    assert isinstance(df, pl.DataFrame)
+    return df
+
+
+# Tables above this many rows are read in two halves at once (two cores, two connections).
+_SPLIT_ROWS = 200_000
+
+
 def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
     """Every input table as of `version` (text columns plus `versjon` and `rad`): per key, the row
     of the newest version up to `version`."""
+    url = conn.engine.url
     out: dict[str, pl.DataFrame] = {}
-    with _arrow_connection(conn) as arrow:
-        for spec in TABLES:
-            schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
-            df = pl.read_database(_rows_query(spec.name, version), arrow)
-            assert isinstance(df, pl.DataFrame)
-            if not df.height:
-                out[spec.name] = pl.DataFrame(schema=schema)
-                continue
-            df = df.select(pl.col(c).cast(t) for c, t in schema.items())
-            if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
-                df = df.sort("versjon").unique(
-                    list(KEYS[spec.name]), keep="last", maintain_order=True
-                )
-            out[spec.name] = df
+    for spec in TABLES:
+        schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
+        table = INPUT_TABLES[spec.name]
+        lo, hi, n = conn.execute(
+            select(func.min(table.c.id), func.max(table.c.id), func.count())
+            .select_from(table)
+            .where(table.c.versjon <= version)
+        ).one()
+        if not n:
+            out[spec.name] = pl.DataFrame(schema=schema)
+            continue
+        if n > _SPLIT_ROWS:
+            mid = (int(lo) + int(hi)) // 2
+            queries = [
+                _rows_query(spec.name, version, (int(lo), mid)),
+                _rows_query(spec.name, version, (mid, int(hi) + 1)),
+            ]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                df = pl.concat(list(pool.map(lambda q: _read_part(url, q), queries)))
+        else:
+            df = _read_part(url, _rows_query(spec.name, version))
+        df = df.select(pl.col(c).cast(t) for c, t in schema.items())
+        if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
+            df = df.sort("versjon").unique(list(KEYS[spec.name]), keep="last", maintain_order=True)
+        out[spec.name] = df
     return out
 
 
