@@ -256,3 +256,44 @@ def test_two_imports_of_the_same_file_at_once_make_one_version(
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     assert _counts(store_url) == (1, 1)
+
+
+def test_recomputing_the_same_versions_gives_identical_oere(store_url: str, tmp_path: Path) -> None:
+    env = {"SIO_DATABASE_URL": store_url}
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            app, ["import", str(write_input(tmp_path / "d", small_world()))], env=env
+        ).exit_code
+        == 0
+    )
+    for _ in range(2):
+        res = runner.invoke(app, ["compute", "--db", "--year", "2016", "--format", "json"], env=env)
+        assert res.exit_code == 0, res.output
+    engine = make_engine(store_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT data_versjon, parameter_versjon, rad FROM resultat ORDER BY id")
+        ).fetchall()
+    engine.dispose()
+    assert len(rows) == 2
+    first, second = (
+        (r[0], r[1], r[2] if isinstance(r[2], dict) else json.loads(r[2])) for r in rows
+    )
+    assert first == second
+    assert first[2]["netto"] == EXPECTED_2016["netto"]
+
+
+def test_import_problem_report_as_json(store_url: str, tmp_path: Path) -> None:
+    w = small_world()
+    w["vedtak"][0]["omfang"] = "-1"
+    res = CliRunner().invoke(
+        app,
+        ["import", str(write_input(tmp_path / "d", w)), "--format", "json"],
+        env={"SIO_DATABASE_URL": store_url},
+    )
+    assert res.exit_code == 2
+    report = json.loads(res.stdout)
+    assert [(p["file"], p["row"], p["field"], p["rule"], p["severity"]) for p in report] == [
+        ("vedtak.csv", 2, "omfang", "negative", "error")
+    ]
