@@ -161,7 +161,7 @@ def _rows_query(name: str, version: int, id_range: tuple[int, int] | None = None
     where = f"versjon <= {int(version)}"
     if id_range is not None:
         where += f" AND id >= {int(id_range[0])} AND id < {int(id_range[1])}"
-    return f"SELECT versjon, rad, {cols} FROM {table} WHERE {where} ORDER BY id"
+    return f"SELECT versjon, rad, {cols} FROM {table} WHERE {where}"
 
 
 def _arrow_connection(url: URL) -> Any:
