@@ -176,13 +176,32 @@ def _arrow_connection(url: URL) -> Any:
 
 
 def _read_part(url: URL, query: str) -> pl.DataFrame:
+    if url.get_backend_name() == "postgresql":
+        return _read_part_copy(url, query)
     with _arrow_connection(url) as arrow:
         df = pl.read_database(query, arrow)
     assert isinstance(df, pl.DataFrame)
     return df
 
 
-# Tables above this many rows are read in two halves at once (two cores, two connections).
+def _read_part_copy(url: URL, query: str) -> pl.DataFrame:
+    """PostgreSQL: COPY … TO STDOUT as CSV, parsed by Polars (faster here than ADBC's reader)."""
+    import io
+
+    import psycopg
+
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    buf = io.BytesIO()
+    sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur, cur.copy(sql) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    buf.seek(0)
+    return pl.read_csv(buf, infer_schema=False)
+
+
+# SQLite tables above this many rows are read in two halves at once (two cores, two
+# connections); PostgreSQL scans the table once, faster than two range scans at once.
 _SPLIT_ROWS = 200_000
 
 
@@ -202,7 +221,7 @@ def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
         if not n:
             out[spec.name] = pl.DataFrame(schema=schema)
             continue
-        if n > _SPLIT_ROWS:
+        if n > _SPLIT_ROWS and url.get_backend_name() == "sqlite":
             mid = (int(lo) + int(hi)) // 2
             queries = [
                 _rows_query(spec.name, version, (int(lo), mid)),
