@@ -40,6 +40,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from sio.data.tables import TABLES
+
 __all__ = [
     "CALIBRATION_RATIO",
     "CALIBRATION_UNIT_PRICES_2016",
@@ -47,31 +49,9 @@ __all__ = [
     "write_demo_data",
 ]
 
+# The files the demo writes, with the columns of interfaces.md §1 (`sio.data.tables`).
 FILE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "kommuner": (
-        "kommunenummer",
-        "navn",
-        "gyldig_fra",
-        "gyldig_til",
-        "aga_sone",
-        "reiseindeks",
-        "etterfolger",
-    ),
-    "deltakelse": ("kommunenummer", "modell", "fra", "til", "aktivitet_fra", "covid_saerordning"),
-    "utgifter": ("kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"),
-    "befolkning": ("kommunenummer", "aar", "aldersgruppe", "antall"),
-    "toppfinansiering": ("kommunenummer", "aar", "beloep"),
-    "vedtak": (
-        "vedtak_id",
-        "person_id",
-        "kommunenummer",
-        "tjeneste",
-        "prisgruppe",
-        "omfang",
-        "enhet",
-        "fra",
-        "til",
-    ),
+    spec.name: spec.columns for spec in TABLES if spec.name != "prosjektkostnader"
 }
 
 CALIBRATION_RATIO = 0.88

@@ -253,6 +253,12 @@ def _raw_from_state(
     return tables
 
 
+def _check_version(v: int, latest: int) -> None:
+    if not 1 <= v <= latest:
+        message = _("no data version {v} (the newest is {latest})").format(v=v, latest=latest)
+        raise InputInvalid([Problem(_("database"), None, None, "version", message)])
+
+
 def load_version(
     engine: Engine, params: ParameterSet, version: int | None = None
 ) -> tuple[InputData, int]:
@@ -264,20 +270,7 @@ def load_version(
                 [Problem(_("database"), None, None, "empty", _("no data imported yet"))]
             )
         v = latest if version is None else version
-        if not 1 <= v <= latest:
-            raise InputInvalid(
-                [
-                    Problem(
-                        _("database"),
-                        None,
-                        None,
-                        "version",
-                        _("no data version {v} (the newest is {latest})").format(
-                            v=v, latest=latest
-                        ),
-                    )
-                ]
-            )
+        _check_version(v, latest)
         state = read_state(conn, v)
     raw = RawInput(Path(f"db:{v}"), _raw_from_state(state, v, ""))
     data, problems = validate_raw(raw, params, trusted=True)
@@ -438,20 +431,7 @@ def diff_versions(engine: Engine, v1: int, v2: int) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         latest = latest_version(conn) or 0
         for v in (v1, v2):
-            if not 1 <= v <= latest:
-                raise InputInvalid(
-                    [
-                        Problem(
-                            _("database"),
-                            None,
-                            None,
-                            "version",
-                            _("no data version {v} (the newest is {latest})").format(
-                                v=v, latest=latest
-                            ),
-                        )
-                    ]
-                )
+            _check_version(v, latest)
         a, b = read_state(conn, v1), read_state(conn, v2)
     for spec in TABLES:
         keys = list(KEYS[spec.name])
