@@ -3,6 +3,13 @@
 Exit codes: 0 success, 2 bad input (validation problems, bad parameters or overrides, missing
 data a rule needs), 1 anything unexpected (a crash). Interfaces are thin: every command calls the
 same functions the tests call.
+
+Language: every user-facing text goes through :mod:`sio.i18n` (Norwegian bokmål by default). The
+help texts (of the app, each command, option and argument) are translated with ``_()`` when this
+module is imported, so they follow the environment variable ``SIO_LANG``
+(``SIO_LANG=en sio compute --help`` is in English). The global option ``--lang`` is parsed later,
+when a command runs: it changes the messages and output of the command, not the help text.
+Commands get an explicit ``help=_("…")``; their docstrings stay in English for developers.
 """
 
 from __future__ import annotations
@@ -45,9 +52,9 @@ from sio.trace import Node, fmt_exact
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="SIO — statlig finansiering av omsorgstjenester.",
+    help=_("SIO — state funding of care services."),
 )
-params_app = typer.Typer(no_args_is_help=True, help="Browse the parameter tree.")
+params_app = typer.Typer(no_args_is_help=True, help=_("Browse the parameter tree."))
 app.add_typer(params_app, name="params")
 
 
@@ -55,8 +62,8 @@ def _register_subcommands() -> None:
     from sio.cli_kommune import kommune_app
     from sio.cli_synth import synth_app
 
-    app.add_typer(synth_app, name="synth", help="Synthetic data sets.")
-    app.add_typer(kommune_app, name="kommune", help="Municipality codes over time.")
+    app.add_typer(synth_app, name="synth", help=_("Synthetic data sets."))
+    app.add_typer(kommune_app, name="kommune", help=_("Municipality codes over time."))
 
 
 _register_subcommands()
@@ -80,7 +87,11 @@ class BadInput(Exception):
 @app.callback()
 def _main(
     lang: Annotated[
-        str | None, typer.Option("--lang", help="Language: nb (default) or en.")
+        str | None,
+        typer.Option(
+            "--lang",
+            help=_("Language of the messages: nb (default) or en. Help texts follow SIO_LANG."),
+        ),
     ] = None,
 ) -> None:
     if lang:
@@ -140,25 +151,25 @@ def _render_table(results: Sequence[AnnualResult], year: int, console: Console) 
     render_year_table(results, year, console)
 
 
-@app.command()
+@app.command(help=_("Compute every municipality's annual figures for one year."))
 def compute(
-    year: Annotated[int, typer.Option("--year", help="The year to compute.")],
+    year: Annotated[int, typer.Option("--year", help=_("The year to compute."))],
     data: Annotated[
-        Path | None, typer.Option("--data", help="Input directory (interfaces.md §1).")
+        Path | None, typer.Option("--data", help=_("Input directory (interfaces.md §1)."))
     ] = None,
     db: Annotated[
-        bool, typer.Option("--db", help="Compute from the database (SIO_DATABASE_URL).")
+        bool, typer.Option("--db", help=_("Compute from the database (SIO_DATABASE_URL)."))
     ] = False,
     versjon: Annotated[
-        int | None, typer.Option("--versjon", help="Data version (with --db; default newest).")
+        int | None, typer.Option("--versjon", help=_("Data version (with --db; default newest)."))
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help=_("table, json or csv."))] = "table",
     override: Annotated[
-        Path | None, typer.Option("--override", help="YAML file of parameter overrides.")
+        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
     ] = None,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="Write to this file (.parquet and .xlsx by their suffix)."),
+        typer.Option("--out", help=_("Write to this file (.parquet and .xlsx by their suffix).")),
     ] = None,
 ) -> None:
     """Compute every municipality's annual figures for one year."""
@@ -284,18 +295,22 @@ def _tree(node: Node, parent: Tree | None = None) -> Tree:
     return t
 
 
-@app.command()
+@app.command(
+    help=_("Show how a figure was computed: formula, parameters with dates and sources, inputs.")
+)
 def explain(
-    data: Annotated[Path, typer.Option("--data", help="Input directory.")],
-    kommune: Annotated[str, typer.Option("--kommune", help="Municipality code NNNN.")],
-    year: Annotated[int, typer.Option("--year", help="The year.")],
+    data: Annotated[Path, typer.Option("--data", help=_("Input directory."))],
+    kommune: Annotated[str, typer.Option("--kommune", help=_("Municipality code NNNN."))],
+    year: Annotated[int, typer.Option("--year", help=_("The year."))],
     maaned: Annotated[
-        int | None, typer.Option("--maaned", help="Show one month down to the vedtak lines.")
+        int | None, typer.Option("--maaned", help=_("Show one month down to the vedtak lines."))
     ] = None,
     komponent: Annotated[
-        str | None, typer.Option("--komponent", help="Only this component (e.g. uttrekk).")
+        str | None, typer.Option("--komponent", help=_("Only this component (e.g. uttrekk)."))
     ] = None,
-    override: Annotated[Path | None, typer.Option("--override")] = None,
+    override: Annotated[
+        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+    ] = None,
 ) -> None:
     """Show how a figure was computed: formula, parameters with dates and sources, inputs."""
     with _input_errors():
@@ -381,11 +396,15 @@ def _parse_date(text: str | None) -> dt.date:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-@params_app.command("list")
+@params_app.command("list", help=_("Every parameter with its value at a date, unit and evidence."))
 def params_list(
-    prefix: Annotated[str, typer.Argument(help="Only paths under this prefix.")] = "",
-    at: Annotated[str | None, typer.Option("--at", help="Date YYYY-MM-DD (default today).")] = None,
-    override: Annotated[Path | None, typer.Option("--override")] = None,
+    prefix: Annotated[str, typer.Argument(help=_("Only paths under this prefix."))] = "",
+    at: Annotated[
+        str | None, typer.Option("--at", help=_("Date YYYY-MM-DD (default today)."))
+    ] = None,
+    override: Annotated[
+        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+    ] = None,
 ) -> None:
     """Every parameter with its value at a date, unit and evidence."""
     on = _parse_date(at)
@@ -413,13 +432,18 @@ def params_list(
     out.print(table)
 
 
-@params_app.command("show")
+@params_app.command(
+    "show",
+    help=_("One parameter: description, unit, every dated value with evidence and references."),
+)
 def params_show(
-    path: Annotated[str, typer.Argument(help="The parameter path.")],
+    path: Annotated[str, typer.Argument(help=_("The parameter path."))],
     at: Annotated[
-        str | None, typer.Option("--at", help="Mark the value in force on this date.")
+        str | None, typer.Option("--at", help=_("Mark the value in force on this date."))
     ] = None,
-    override: Annotated[Path | None, typer.Option("--override")] = None,
+    override: Annotated[
+        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+    ] = None,
 ) -> None:
     """One parameter: description, unit, every dated value with evidence and references."""
     with _input_errors():
@@ -459,12 +483,18 @@ def params_show(
 # -- demo --------------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."
+    )
+)
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Report folder.")] = Path("sio-demo"),
-    first: Annotated[int, typer.Option("--fra-aar", help="First year.")] = 2016,
-    last: Annotated[int, typer.Option("--til-aar", help="Last year.")] = 2024,
-    override: Annotated[Path | None, typer.Option("--override")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help=_("Report folder."))] = Path("sio-demo"),
+    first: Annotated[int, typer.Option("--fra-aar", help=_("First year."))] = 2016,
+    last: Annotated[int, typer.Option("--til-aar", help=_("Last year."))] = 2024,
+    override: Annotated[
+        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+    ] = None,
 ) -> None:
     """Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."""
     from sio.data.demo import write_demo_data
@@ -500,15 +530,20 @@ def demo(
 
 # -- the data store ----------------------------------------------------------------------------
 
-data_app = typer.Typer(no_args_is_help=True, help="Data versions in the database.")
+data_app = typer.Typer(no_args_is_help=True, help=_("Data versions in the database."))
 app.add_typer(data_app, name="data")
 
 
-@app.command("import")
+@app.command(
+    "import",
+    help=_("Validate a file or folder and store it as a new, immutable data version."),
+)
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="A file or a folder in the input format.")],
-    fmt: Annotated[str, typer.Option("--format", help="Problem report: text or json.")] = "text",
-    override: Annotated[Path | None, typer.Option("--override")] = None,
+    path: Annotated[Path, typer.Argument(help=_("A file or a folder in the input format."))],
+    fmt: Annotated[str, typer.Option("--format", help=_("Problem report: text or json."))] = "text",
+    override: Annotated[
+        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+    ] = None,
 ) -> None:
     """Validate a file or folder and store it as a new, immutable data version."""
     from sio.data.validation import problems_json
@@ -546,9 +581,12 @@ def import_cmd(
     )
 
 
-@data_app.command("versions")
+@data_app.command(
+    "versions",
+    help=_("List the data versions: when, who, from which source, content hash and rows."),
+)
 def data_versions(
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help=_("table or json."))] = "table",
 ) -> None:
     """List the data versions: when, who, from which source, content hash and rows."""
     from sio.store.db import open_store
@@ -575,11 +613,13 @@ def data_versions(
     out.print(table)
 
 
-@data_app.command("diff")
+@data_app.command(
+    "diff", help=_("What changed between two data versions, by table and municipality.")
+)
 def data_diff(
-    v1: Annotated[int, typer.Argument(help="From version.")],
-    v2: Annotated[int, typer.Argument(help="To version.")],
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    v1: Annotated[int, typer.Argument(help=_("From version."))],
+    v2: Annotated[int, typer.Argument(help=_("To version."))],
+    fmt: Annotated[str, typer.Option("--format", help=_("table or json."))] = "table",
 ) -> None:
     """What changed between two data versions, by table and municipality."""
     from sio.store.db import open_store

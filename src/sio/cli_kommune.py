@@ -33,18 +33,20 @@ EXIT_BAD_INPUT = 2
 
 kommune_app = typer.Typer(
     no_args_is_help=True,
-    help="Municipality codes: validity, mergers and renumberings (SSB classification 131).",
+    help=_("Municipality codes: validity, mergers and renumberings (SSB classification 131)."),
 )
 
 SsbCodes = Annotated[
     list[Path] | None,
-    typer.Option("--ssb-koder", help="SSB code list (KLASS CSV, classification 131); repeatable."),
+    typer.Option(
+        "--ssb-koder", help=_("SSB code list (KLASS CSV, classification 131); repeatable.")
+    ),
 ]
 SsbChanges = Annotated[
     list[Path] | None,
-    typer.Option("--ssb-endringer", help="SSB change table (KLASS CSV); repeatable."),
+    typer.Option("--ssb-endringer", help=_("SSB change table (KLASS CSV); repeatable.")),
 ]
-Day = Annotated[str | None, typer.Option("--dato", help="Date YYYY-MM-DD (default today).")]
+Day = Annotated[str | None, typer.Option("--dato", help=_("Date YYYY-MM-DD (default today)."))]
 
 
 class _BadInput(Exception):
@@ -113,9 +115,11 @@ def _chains(history: KommuneHistorikk, code: str, since: dt.date) -> list[str]:
     return out
 
 
-@kommune_app.command("vis")
+@kommune_app.command(
+    "vis", help=_("Show a code: name, validity, predecessors, successors and the code on a date.")
+)
 def vis(
-    kode: Annotated[str, typer.Argument(help="Municipality code NNNN.")],
+    kode: Annotated[str, typer.Argument(help=_("Municipality code NNNN."))],
     dato: Day = None,
     ssb_koder: SsbCodes = None,
     ssb_endringer: SsbChanges = None,
@@ -175,7 +179,9 @@ def vis(
         typer.echo(_("On {day}: not valid").format(day=day.isoformat()))
 
 
-@kommune_app.command("liste")
+@kommune_app.command(
+    "liste", help=_("List the municipality codes valid on a date, with their names.")
+)
 def liste(
     dato: Day = None,
     ssb_koder: SsbCodes = None,

@@ -27,7 +27,7 @@ FORMATS = ("parquet", "csv")
 synth_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Synthetic data sets in the input format (nothing in them is real).",
+    help=_("Synthetic data sets in the input format (nothing in them is real)."),
 )
 
 
@@ -36,20 +36,30 @@ def _synth() -> None:
     """Synthetic data sets in the input format (nothing in them is real)."""
 
 
-@synth_app.command("national")
+@synth_app.command(
+    "national",
+    help=_("Write a synthetic national data set (interfaces.md §1).")
+    + "\n\n"
+    + _(
+        "356 synthetic municipalities with population, care users, decisions (vedtak) and "
+        "expenditure; the same seed gives the same files."
+    ),
+)
 def national(
-    out: Annotated[Path, typer.Option("--out", help="Directory to write the files to.")],
+    out: Annotated[Path, typer.Option("--out", help=_("Directory to write the files to."))],
     seed: Annotated[
-        int, typer.Option("--seed", help="Random seed: the same seed gives the same files.")
+        int, typer.Option("--seed", help=_("Random seed: the same seed gives the same files."))
     ] = 1,
     personer: Annotated[
-        int, typer.Option("--personer", help="Number of care users (default 400 000).")
+        int, typer.Option("--personer", help=_("Number of care users (default 400 000)."))
     ] = 400_000,
     aar: Annotated[
         int,
-        typer.Option("--aar", help="The year of participation; the base year is the year before."),
+        typer.Option(
+            "--aar", help=_("The year of participation; the base year is the year before.")
+        ),
     ] = 2021,
-    fmt: Annotated[str, typer.Option("--format", help="parquet (default) or csv.")] = "parquet",
+    fmt: Annotated[str, typer.Option("--format", help=_("parquet (default) or csv."))] = "parquet",
 ) -> None:
     """Write a synthetic national data set (interfaces.md §1).
 
