@@ -297,3 +297,31 @@ def test_import_problem_report_as_json(store_url: str, tmp_path: Path) -> None:
     assert [(p["file"], p["row"], p["field"], p["rule"], p["severity"]) for p in report] == [
         ("vedtak.csv", 2, "omfang", "negative", "error")
     ]
+
+
+def test_explain_from_the_database(store_url: str, tmp_path: Path) -> None:
+    env = {"SIO_DATABASE_URL": store_url}
+    runner = CliRunner()
+    d = write_input(tmp_path / "d", small_world())
+    assert runner.invoke(app, ["import", str(d)], env=env).exit_code == 0
+    res = runner.invoke(
+        app,
+        [
+            "explain",
+            "--db",
+            "--versjon",
+            "1",
+            "--kommune",
+            "9001",
+            "--year",
+            "2016",
+            "--maaned",
+            "6",
+        ],
+        env=env,
+    )
+    assert res.exit_code == 0, res.output
+    # June 2016: 30 days × 7 h / 7 = 30 hours × 720 kr = 2 160 000 øre
+    assert "2 160 000" in res.output.replace("\xa0", " ")
+    res = runner.invoke(app, ["explain", "--kommune", "9001", "--year", "2016"], env=env)
+    assert res.exit_code == 2

@@ -33,6 +33,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from sio import i18n
+from sio.data.model import InputData
 from sio.data.validation import InputInvalid, Problem, format_problems, load_input
 from sio.engine import Engine, YearResult
 from sio.i18n import _
@@ -120,6 +121,34 @@ def _input_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
+def _source_options(
+    data: Path | None, db: bool, versjon: int | None
+) -> tuple[Path | None, int | None]:
+    """(--data DIR, --versjon) after checking that exactly one source is given."""
+    if (data is None) == (not db):
+        err.print(_("give either --data DIR or --db"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if versjon is not None and not db:
+        err.print(_("--versjon goes with --db"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return data, versjon
+
+
+def _load_source(
+    source: tuple[Path | None, int | None], params: ParameterSet
+) -> tuple[InputData, int | None]:
+    """The input data from a folder, or from the database as of a version (and that version)."""
+    data, versjon = source
+    if data is not None:
+        inp, problems = load_input(data, params)
+        _warn(problems)
+        return inp, None
+    from sio.store.db import open_store
+    from sio.store.versions import load_version
+
+    return load_version(open_store(), params, versjon)
+
+
 def _params(override: Path | None) -> ParameterSet:
     return apply_override_file(load_parameters(), override)
 
@@ -176,28 +205,22 @@ def compute(
     if fmt not in ("table", "json", "csv"):
         err.print(_("--format must be table, json or csv"))
         raise typer.Exit(EXIT_BAD_INPUT)
-    if (data is None) == (not db):
-        err.print(_("give either --data DIR or --db"))
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if versjon is not None and not db:
-        err.print(_("--versjon goes with --db"))
-        raise typer.Exit(EXIT_BAD_INPUT)
+    source = _source_options(data, db, versjon)
     with _input_errors():
         params = _params(override)
-        if db:
+        inp, data_version = _load_source(source, params)
+        result = Engine(inp, params).compute_year(year)
+        if data_version is not None:
             from sio.store.db import open_store
             from sio.store.results import store_results
-            from sio.store.versions import load_version
 
-            store = open_store()
-            inp, data_version = load_version(store, params, versjon)
-            result = Engine(inp, params).compute_year(year)
-            store_results(store, result, data_version)
-        else:
-            assert data is not None
-            inp, problems = load_input(data, params)
-            _warn(problems)
-            result = Engine(inp, params).compute_year(year)
+            store_results(open_store(), result, data_version)
+            err.print(
+                _("Data version {v}, parameter version {p}.").format(
+                    v=data_version, p=params.version
+                ),
+                style="dim",
+            )
     for b in result.project_cost_breaches:
         err.print(
             _("{code} {year}: project costs {amount} kr exceed the limit of {limit} kr").format(
@@ -299,9 +322,16 @@ def _tree(node: Node, parent: Tree | None = None) -> Tree:
     help=_("Show how a figure was computed: formula, parameters with dates and sources, inputs.")
 )
 def explain(
-    data: Annotated[Path, typer.Option("--data", help=_("Input directory."))],
     kommune: Annotated[str, typer.Option("--kommune", help=_("Municipality code NNNN."))],
     year: Annotated[int, typer.Option("--year", help=_("The year."))],
+    data: Annotated[Path | None, typer.Option("--data", help=_("Input directory."))] = None,
+    db: Annotated[
+        bool, typer.Option("--db", help=_("Compute from the database (SIO_DATABASE_URL)."))
+    ] = False,
+    versjon: Annotated[
+        int | None,
+        typer.Option("--versjon", help=_("Data version (with --db; default newest).")),
+    ] = None,
     maaned: Annotated[
         int | None, typer.Option("--maaned", help=_("Show one month down to the vedtak lines."))
     ] = None,
@@ -313,9 +343,10 @@ def explain(
     ] = None,
 ) -> None:
     """Show how a figure was computed: formula, parameters with dates and sources, inputs."""
+    inp_source = _source_options(data, db, versjon)
     with _input_errors():
         params = _params(override)
-        inp, _problems = load_input(data, params)
+        inp, _version = _load_source(inp_source, params)
         engine = Engine(inp, params)
         result = engine.compute_year(year)
         my = result.get(kommune)
