@@ -325,3 +325,21 @@ def test_explain_from_the_database(store_url: str, tmp_path: Path) -> None:
     assert "2 160 000" in res.output.replace("\xa0", " ")
     res = runner.invoke(app, ["explain", "--kommune", "9001", "--year", "2016"], env=env)
     assert res.exit_code == 2
+
+
+def test_same_rows_in_other_bytes_make_no_new_version(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """The same table saved again (here as Parquet instead of CSV) stores nothing new."""
+    import polars as pl
+
+    engine = _store(store_url)
+    d = write_input(tmp_path / "d", small_world())
+    import_path(engine, d, params)
+    again = tmp_path / "again"
+    again.mkdir()
+    pl.read_csv(d / "vedtak.csv", infer_schema=False).write_parquet(again / "vedtak.parquet")
+    res = import_path(engine, again, params)
+    assert (res.versjon, res.ny) == (1, False)
+    assert [v.versjon for v in list_versions(engine)] == [1]
+    engine.dispose()
