@@ -343,3 +343,23 @@ def test_same_rows_in_other_bytes_make_no_new_version(
     assert (res.versjon, res.ny) == (1, False)
     assert [v.versjon for v in list_versions(engine)] == [1]
     engine.dispose()
+
+
+def test_a_stored_version_is_rechecked_against_changed_parameters(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Stored HJSPL vedtak in hours per week are refused when an override prices HJSPL per day;
+    the problem names the stored version and the line the row came from."""
+    env = {"SIO_DATABASE_URL": store_url}
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            app, ["import", str(write_input(tmp_path / "d", small_world()))], env=env
+        ).exit_code
+        == 0
+    )
+    ov = tmp_path / "ov.yaml"
+    ov.write_text("aktivitetstilskudd.enhet.HJSPL: {2015-01-01: doegn}\n", encoding="utf-8")
+    res = runner.invoke(app, ["compute", "--db", "--year", "2016", "--override", str(ov)], env=env)
+    assert res.exit_code == 2
+    assert "versjon 1:2: enhet:" in res.output.replace("\xa0", " ")

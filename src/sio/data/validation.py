@@ -82,9 +82,9 @@ def problems_json(problems: Sequence[Problem]) -> str:
 
 
 class _Collector:
-    def __init__(self, skip: frozenset[str] = frozenset()) -> None:
+    def __init__(self, only: frozenset[str] | None = None) -> None:
         self.problems: list[Problem] = []
-        self.skip = skip
+        self.only = only
         # checks wait here, per frame, and are evaluated in one pass over it (`flush`)
         self._pending: dict[int, tuple[RawTable, pl.DataFrame, list[_Check]]] = {}
 
@@ -114,7 +114,7 @@ class _Collector:
         The check is evaluated at `flush`, together with every other check of the same frame.
         A frame that also carries `_src` (rows merged from several sources, as in an import on
         top of the stored data) names each row's own source instead of the table's file."""
-        if rule in self.skip:
+        if self.only is not None and rule not in self.only:
             return
         entry = self._pending.setdefault(id(frame), (table, frame, []))
         entry[2].append(_Check(bad, field, rule, message, severity))
@@ -172,32 +172,11 @@ def _with_lines(table: RawTable) -> pl.DataFrame:
     )
 
 
-# Rules on the form of single cells or rows, and key uniqueness. Stored data passed them when they
-# were imported (validated together with everything stored), and a stored state has one row per
-# key by construction, so a stored version is re-checked only for the rules that depend on the
-# parameters or on other tables (`trusted=True`).
-CELL_RULES = frozenset(
-    {
-        "code",
-        "required",
-        "date",
-        "number",
-        "decimal_comma",
-        "pseudonym",
-        "integer",
-        "year",
-        "function",
-        "age_group",
-        "model",
-        "zone",
-        "bool",
-        "month_start",
-        "month_end",
-        "negative",
-        "range",
-        "unusual",
-    }
-)
+# The rules that depend on the parameters. A stored version was validated as a whole when it was
+# created (every import is checked together with everything stored, and a stored state has one row
+# per key by construction); parameters may have changed since, so a version read back from the
+# store (`trusted=True`) is re-checked for these rules only.
+PARAMETER_RULES = frozenset({"service", "price_group", "unit", "unit_service"})
 
 
 def validate_raw(
@@ -205,8 +184,8 @@ def validate_raw(
 ) -> tuple[InputData | None, list[Problem]]:
     """Check everything; return typed data if there are no errors, and every problem found.
 
-    With `trusted` (a version read back from the store) the per-cell form rules are skipped."""
-    c = _Collector(skip=CELL_RULES if trusted else frozenset())
+    With `trusted` (a version read back from the store) only the parameter rules are checked."""
+    c = _Collector(only=PARAMETER_RULES if trusted else None)
     for file, message in raw.read_errors:
         c.add(file, None, None, "read", message)
     frames: dict[str, pl.DataFrame] = {}
