@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 
 import psutil
+from benchdata import data_set_name  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     # 1. data
-    data_dir = args.data or HERE / "data" / f"national-p{args.persons}-y{year}-s{args.seed}"
+    data_dir = args.data or HERE / "data" / data_set_name(args.persons, year, args.seed)
     generated = None
     present = (data_dir / "vedtak.parquet").exists() or (data_dir / "vedtak.csv").exists()
     if args.regenerate or not present:

@@ -17,6 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
+from benchdata import data_set_name  # benchmarks/ is on sys.path when run as a script
 from sqlalchemy import create_engine, text
 
 HERE = Path(__file__).parent
@@ -77,7 +78,7 @@ def main() -> None:
 
     from sio.data.synth import write_national
 
-    data_dir = HERE / "data" / f"national-p{args.persons}-y{args.year}-s{args.seed}"
+    data_dir = HERE / "data" / data_set_name(args.persons, args.year, args.seed)
     if not data_dir.exists():
         write_national(data_dir, seed=args.seed, persons=args.persons, year=args.year)
 
