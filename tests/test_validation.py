@@ -179,3 +179,33 @@ def test_parquet_null_boolean_means_true(tmp_path: Path, params: ParameterSet) -
     ).write_parquet(d / "deltakelse.parquet")
     data, _ = load_input(d, params)
     assert data.deltakelse.get_column("covid_saerordning").to_list() == [True]
+
+
+def test_a_successor_that_differs_from_ssb_history_is_a_warning(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """Enebakk 0229 became 3028 in 2020 (SSB); a file saying 3220 gets a warning, not an error."""
+    w = small_world()
+    w["kommuner"] += [
+        {
+            "kommunenummer": "0229",
+            "navn": "Enebakk",
+            "gyldig_fra": "1900-01-01",
+            "gyldig_til": "2019-12-31",
+            "aga_sone": "1",
+            "reiseindeks": "0",
+            "etterfolger": "3220",
+        },
+        {
+            "kommunenummer": "3220",
+            "navn": "Enebakk",
+            "gyldig_fra": "2020-01-01",
+            "aga_sone": "1",
+            "reiseindeks": "0",
+        },
+    ]
+    _data, problems = load_input(write_input(tmp_path / "d", w), params)
+    assert [(p.file, p.row, p.field, p.rule, p.severity) for p in problems] == [
+        ("kommuner.csv", 3, "etterfolger", "history", "warning")
+    ]
+    assert "3028" in problems[0].message

@@ -11,10 +11,12 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 
+from sio.data.kommunehistorikk import KommuneHistorikk
 from sio.data.model import InputData
 from sio.data.readers import RawInput, RawTable, read_input_dir
 from sio.data.tables import (
@@ -210,6 +212,8 @@ def validate_raw(
             raw.tables.setdefault(optional, RawTable(optional, optional, frames[optional]))
     t = raw.tables
     kommuner = _check_kommuner(c, t["kommuner"], frames["kommuner"])
+    if c.only is None:  # a stored version was compared when it was imported
+        _check_against_history(c, t["kommuner"], frames["kommuner"])
     codes = kommuner.select("kommunenummer", "gyldig_fra_d", "gyldig_til_d").unique("kommunenummer")
     deltakelse = _check_deltakelse(c, t["deltakelse"], frames["deltakelse"], codes)
     utgifter = _check_keyed_amounts(
@@ -357,6 +361,34 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
         _("the successor's 'gyldig_fra' must be the day after this 'gyldig_til'"),
     )
     return df
+
+
+def _check_against_history(c: _Collector, table: RawTable, df: pl.DataFrame) -> None:
+    """Warn where a successor differs from the municipality history the package ships (SSB's
+    numbering of the scheme's and the control group's municipalities)."""
+    history = _shipped_history()
+    cols = ["kommunenummer", "etterfolger", "_line", *(["_src"] if "_src" in df.columns else [])]
+    for row in df.select(cols).iter_rows(named=True):
+        code, succ = row["kommunenummer"], row["etterfolger"]
+        if not succ or code not in history:
+            continue
+        expected = sorted({ch.new_code for ch in history.outgoing(code)})
+        if expected and succ not in expected:
+            c.add(
+                row.get("_src") or table.file,
+                row["_line"],
+                "etterfolger",
+                "history",
+                _("SSB's history has {code} → {expected}").format(
+                    code=code, expected=", ".join(expected)
+                ),
+                WARNING,
+            )
+
+
+@lru_cache(maxsize=1)
+def _shipped_history() -> KommuneHistorikk:
+    return KommuneHistorikk.shipped()
 
 
 def _join_validity(df: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
