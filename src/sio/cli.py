@@ -14,12 +14,9 @@ Commands get an explicit ``help=_("…")``; their docstrings stay in English for
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
@@ -45,7 +42,8 @@ from sio.parameters import (
     apply_override_file,
     load_parameters,
 )
-from sio.results import OUTPUT_COLUMNS, AnnualResult
+from sio.report.files import results_csv, results_json, write_results, write_text
+from sio.results import AnnualResult
 from sio.rules.aktivitetstilskudd import lines_for_month
 from sio.rules.uttrekk import DataGap
 from sio.trace import Node, fmt_exact
@@ -159,21 +157,6 @@ def _warn(problems: Sequence[Problem]) -> None:
         err.print(format_problems(warnings, limit=20), markup=False, highlight=False)
 
 
-def results_json(results: Sequence[AnnualResult]) -> str:
-    return json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2)
-
-
-def results_csv(results: Sequence[AnnualResult]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(OUTPUT_COLUMNS)
-    for r in results:
-        d = r.to_dict()
-        d["estimerte_parametere"] = ";".join(d["estimerte_parametere"])
-        w.writerow([d[c] for c in OUTPUT_COLUMNS])
-    return buf.getvalue()
-
-
 def _render_table(results: Sequence[AnnualResult], year: int, console: Console) -> None:
     from sio.report.table import render_year_table
 
@@ -233,12 +216,10 @@ def compute(
         )
     rows = result.results
     if out_file is not None and out_file.suffix.lower() in (".parquet", ".xlsx"):
-        from sio.report.files import write_results
-
         write_results(rows, out_file)
         return
     if fmt == "json":
-        text = results_json(rows) + "\n"
+        text = results_json(rows)
     elif fmt == "csv":
         text = results_csv(rows)
     else:
@@ -248,19 +229,9 @@ def compute(
             return
         text = console.export_text()
     if out_file:
-        _atomic_write(out_file, text)
+        write_text(text, out_file)
     else:
         sys.stdout.write(text)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
-    ) as fh:
-        fh.write(text)
-        tmp = Path(fh.name)
-    tmp.replace(path)
 
 
 # -- explain -----------------------------------------------------------------------------------

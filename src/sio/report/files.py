@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,17 +49,34 @@ RESULT_FORMATS: tuple[str, ...] = (".csv", ".parquet", ".xlsx", ".json")
 RESULT_SHEET = "resultater"
 
 
-def write_csv(results: Sequence[AnnualResult], path: Path) -> None:
-    """Write ``results`` as CSV (UTF-8, comma, header = OUTPUT_COLUMNS), sorted by year and
+def results_csv(results: Sequence[AnnualResult]) -> str:
+    """``results`` as CSV text (UTF-8, comma, header = OUTPUT_COLUMNS), sorted by year and
     municipality number; estimate paths are joined with ";"."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(OUTPUT_COLUMNS)
+    for r in sorted(results, key=lambda r: (r.aar, r.kommunenummer)):
+        row = r.to_dict()
+        row["estimerte_parametere"] = ESTIMATE_SEPARATOR.join(r.estimerte_parametere)
+        writer.writerow([row[col] for col in OUTPUT_COLUMNS])
+    return buf.getvalue()
+
+
+def results_json(results: Sequence[AnnualResult]) -> str:
+    """``results`` as the JSON array of the output contract, sorted by year and municipality."""
     ordered = sorted(results, key=lambda r: (r.aar, r.kommunenummer))
-    with atomic_path(Path(path)) as tmp, tmp.open("w", encoding="utf-8", newline="") as fp:
-        writer = csv.writer(fp)
-        writer.writerow(OUTPUT_COLUMNS)
-        for r in ordered:
-            row = r.to_dict()
-            row["estimerte_parametere"] = ESTIMATE_SEPARATOR.join(r.estimerte_parametere)
-            writer.writerow([row[col] for col in OUTPUT_COLUMNS])
+    return json.dumps([r.to_dict() for r in ordered], ensure_ascii=False, indent=2) + "\n"
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so it is never half-written."""
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_csv(results: Sequence[AnnualResult], path: Path) -> None:
+    """Write ``results`` as CSV (see `results_csv`)."""
+    write_text(results_csv(results), path)
 
 
 def write_results(results: Sequence[AnnualResult], path: Path) -> None:
@@ -84,12 +102,12 @@ def write_results(results: Sequence[AnnualResult], path: Path) -> None:
     if suffix == ".csv":
         write_csv(results, path)
         return
+    if suffix == ".json":
+        write_text(results_json(results), path)
+        return
     ordered = sorted(results, key=lambda r: (r.aar, r.kommunenummer))
     with atomic_path(path) as tmp:
-        if suffix == ".json":
-            text = json.dumps([r.to_dict() for r in ordered], ensure_ascii=False, indent=2)
-            tmp.write_text(text + "\n", encoding="utf-8")
-        elif suffix == ".parquet":
+        if suffix == ".parquet":
             _results_frame(ordered).write_parquet(tmp)
         else:
             _write_results_xlsx(ordered, tmp)
