@@ -71,13 +71,61 @@ def read_table_file(path: Path) -> pl.DataFrame:
     """Read one CSV or Parquet file as text columns."""
     if path.suffix == ".parquet":
         return _to_text(pl.read_parquet(path))
-    return _to_text(
-        pl.read_csv(
-            path,
-            infer_schema=False,
-            encoding="utf8",
+    return _to_text(pl.read_csv(path, infer_schema=False, encoding="utf8"))
+
+
+class ReadError(ValueError):
+    """A file that cannot be read as an input table; the message says why (in the user's
+    language)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.message = message
+        super().__init__(f"{file}: {message}")
+
+
+def read_table(path: Path, name: str) -> RawTable:
+    """One table from a CSV or Parquet file, refusing Norwegian spreadsheet habits by name."""
+    from sio.i18n import _
+
+    habit = _csv_problem(path) if path.suffix == ".csv" else None
+    if habit == "latin1":
+        raise ReadError(path.name, _("the file is not UTF-8 (Latin-1?); save it as UTF-8 CSV"))
+    if habit == "semicolon":
+        raise ReadError(
+            path.name,
+            _(
+                "semicolon-separated (Norwegian Excel habit); the format is "
+                "comma-separated with decimal point"
+            ),
         )
-    )
+    try:
+        return RawTable(name, path.name, read_table_file(path))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise ReadError(path.name, _("cannot read file: {error}").format(error=exc)) from None
+
+
+def workbook_sheets(book: Path) -> list[str]:
+    """The sheet names of an Excel workbook."""
+    import fastexcel
+
+    from sio.i18n import _
+
+    try:
+        return list(fastexcel.read_excel(str(book)).sheet_names)
+    except Exception as exc:  # a corrupt workbook is an input problem, not a crash
+        raise ReadError(book.name, _("cannot read workbook: {error}").format(error=exc)) from None
+
+
+def read_sheet(book: Path, sheet: str) -> RawTable:
+    """One table from a sheet (named after the table) of an Excel workbook."""
+    from sio.i18n import _
+
+    try:
+        df = pl.read_excel(book, sheet_name=sheet, infer_schema_length=0)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise ReadError(book.name, _("cannot read file: {error}").format(error=exc)) from None
+    return RawTable(sheet, f"{book.name}[{sheet}]", _to_text(df))
 
 
 def read_input_dir(directory: Path) -> RawInput:
@@ -88,48 +136,22 @@ def read_input_dir(directory: Path) -> RawInput:
     if not directory.is_dir():
         raw.read_errors.append((str(directory), _("input directory not found")))
         return raw
-    xlsx = sorted(directory.glob("*.xlsx"))
     sheets: dict[str, Path] = {}
-    for book in xlsx:
+    for book in sorted(directory.glob("*.xlsx")):
         try:
-            import fastexcel
-
-            for sheet in fastexcel.read_excel(str(book)).sheet_names:
+            for sheet in workbook_sheets(book):
                 sheets.setdefault(sheet, book)
-        except Exception as exc:  # a corrupt workbook is an input problem, not a crash
-            raw.read_errors.append(
-                (book.name, _("cannot read workbook: {error}").format(error=exc))
-            )
+        except ReadError as exc:
+            raw.read_errors.append((exc.file, exc.message))
     for spec in TABLES:
         csv, parquet = directory / f"{spec.name}.csv", directory / f"{spec.name}.parquet"
         try:
             if csv.exists():
-                habit = _csv_problem(csv)
-                if habit == "latin1":
-                    raw.read_errors.append(
-                        (csv.name, _("the file is not UTF-8 (Latin-1?); save it as UTF-8 CSV"))
-                    )
-                    continue
-                if habit == "semicolon":
-                    raw.read_errors.append(
-                        (
-                            csv.name,
-                            _(
-                                "semicolon-separated (Norwegian Excel habit); the format is "
-                                "comma-separated with decimal point"
-                            ),
-                        )
-                    )
-                    continue
-                raw.tables[spec.name] = RawTable(spec.name, csv.name, read_table_file(csv))
+                raw.tables[spec.name] = read_table(csv, spec.name)
             elif parquet.exists():
-                raw.tables[spec.name] = RawTable(spec.name, parquet.name, read_table_file(parquet))
+                raw.tables[spec.name] = read_table(parquet, spec.name)
             elif spec.name in sheets:
-                book = sheets[spec.name]
-                df = pl.read_excel(book, sheet_name=spec.name, infer_schema_length=0)
-                raw.tables[spec.name] = RawTable(
-                    spec.name, f"{book.name}[{spec.name}]", _to_text(df)
-                )
+                raw.tables[spec.name] = read_sheet(sheets[spec.name], spec.name)
             elif not spec.optional:
                 raw.read_errors.append(
                     (
@@ -137,8 +159,6 @@ def read_input_dir(directory: Path) -> RawInput:
                         _("required file is missing (CSV, Parquet or Excel sheet)"),
                     )
                 )
-        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            raw.read_errors.append(
-                (f"{spec.name}", _("cannot read file: {error}").format(error=exc))
-            )
+        except ReadError as exc:
+            raw.read_errors.append((exc.file, exc.message))
     return raw

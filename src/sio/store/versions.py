@@ -27,7 +27,14 @@ from sqlalchemy import URL, Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from sio.data.model import InputData
-from sio.data.readers import RawInput, RawTable, read_table_file
+from sio.data.readers import (
+    RawInput,
+    RawTable,
+    ReadError,
+    read_sheet,
+    read_table,
+    workbook_sheets,
+)
 from sio.data.tables import TABLE_BY_NAME, TABLES
 from sio.data.validation import InputInvalid, Problem, validate_raw
 from sio.i18n import _
@@ -89,8 +96,6 @@ def _files_of(path: Path) -> list[Path]:
 
 def read_import(path: Path) -> tuple[dict[str, RawTable], str, list[Problem]]:
     """The tables in a file or folder, the content hash, and problems met while reading."""
-    from sio.data.readers import _csv_problem, _to_text
-
     files = _files_of(path)
     digest = hashlib.sha256()
     tables: dict[str, RawTable] = {}
@@ -99,51 +104,17 @@ def read_import(path: Path) -> tuple[dict[str, RawTable], str, list[Problem]]:
         digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
         try:
             if f.suffix == ".xlsx":
-                import fastexcel
-
-                for sheet in fastexcel.read_excel(str(f)).sheet_names:
+                for sheet in workbook_sheets(f):
                     if sheet in TABLE_BY_NAME:
-                        df = pl.read_excel(f, sheet_name=sheet, infer_schema_length=0)
-                        tables[sheet] = RawTable(sheet, f"{f.name}[{sheet}]", _to_text(df))
-                continue
-            if f.stem not in TABLE_BY_NAME:
+                        tables[sheet] = read_sheet(f, sheet)
+            elif f.stem in TABLE_BY_NAME:
+                tables[f.stem] = read_table(f, f.stem)
+            else:
                 problems.append(
                     Problem(f.name, None, None, "read", _("not an input table of the format"))
                 )
-                continue
-            habit = _csv_problem(f) if f.suffix == ".csv" else None
-            if habit == "latin1":
-                problems.append(
-                    Problem(
-                        f.name,
-                        None,
-                        None,
-                        "read",
-                        _("the file is not UTF-8 (Latin-1?); save it as UTF-8 CSV"),
-                    )
-                )
-                continue
-            if habit == "semicolon":
-                problems.append(
-                    Problem(
-                        f.name,
-                        None,
-                        None,
-                        "read",
-                        _(
-                            "semicolon-separated (Norwegian Excel habit); the format is "
-                            "comma-separated with decimal point"
-                        ),
-                    )
-                )
-                continue
-            tables[f.stem] = RawTable(f.stem, f.name, read_table_file(f))
-        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-            problems.append(
-                Problem(
-                    f.name, None, None, "read", _("cannot read file: {error}").format(error=exc)
-                )
-            )
+        except ReadError as exc:
+            problems.append(Problem(exc.file, None, None, "read", exc.message))
     return tables, digest.hexdigest(), problems
 
 
