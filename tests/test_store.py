@@ -363,3 +363,15 @@ def test_a_stored_version_is_rechecked_against_changed_parameters(
     res = runner.invoke(app, ["compute", "--db", "--year", "2016", "--override", str(ov)], env=env)
     assert res.exit_code == 2
     assert "versjon 1:2: enhet:" in res.output.replace("\xa0", " ")
+
+
+def test_the_schema_revision_constant_is_alembics_head(store_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from sio.store.db import SCHEMA_REVISION, alembic_config, current_revision
+
+    script = ScriptDirectory.from_config(alembic_config(store_url))
+    assert script.get_current_head() == SCHEMA_REVISION
+    engine = _store(store_url)
+    assert current_revision(engine) == SCHEMA_REVISION
+    engine.dispose()
