@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import write_input
+from sio.data.registry import Registry
 from sio.data.validation import load_input
 from sio.engine import Engine
 from sio.money import round_half_away
@@ -316,15 +317,8 @@ def test_predecessors_separately_equal_merged(
     assert merged.exact["uttrekk"] == sum(my.exact["uttrekk"] for my in separate)
 
 
-@pytest.mark.parametrize("omfang", ["0.00001", "0.00003", "0.00007", "0.00011", "0.00013"])
-def test_vectorised_lines_equal_exact_lines_on_ties(params: ParameterSet, omfang: str) -> None:
-    """A line whose exact value ends in .5 øre is rounded away from zero, whatever float64 says.
-
-    INST_KORT UTREDNING costs 3 500 kr = 350 000 øre per day in 2016 (zone 1: k_aga = 1), so one
-    day at omfang 0.00001 is exactly 3.5 øre → 4; 0.00003 → 10.5 → 11; 0.00007 → 24.5 → 25 …
-    """
-    from sio.data.registry import Registry
-
+def _zone_1_registry() -> Registry:
+    """One municipality 9001 in employer-tax zone 1 (k_aga = 1), without a travel index."""
     kommuner = pl.DataFrame(
         {
             "kommunenummer": ["9001"],
@@ -337,6 +331,16 @@ def test_vectorised_lines_equal_exact_lines_on_ties(params: ParameterSet, omfang
         },
         schema_overrides={"gyldig_til": pl.Date, "etterfolger": pl.Utf8},
     )
+    return Registry(kommuner)
+
+
+@pytest.mark.parametrize("omfang", ["0.00001", "0.00003", "0.00007", "0.00011", "0.00013"])
+def test_vectorised_lines_equal_exact_lines_on_ties(params: ParameterSet, omfang: str) -> None:
+    """A line whose exact value ends in .5 øre is rounded away from zero, whatever float64 says.
+
+    INST_KORT UTREDNING costs 3 500 kr = 350 000 øre per day in 2016 (zone 1: k_aga = 1), so one
+    day at omfang 0.00001 is exactly 3.5 øre → 4; 0.00003 → 10.5 → 11; 0.00007 → 24.5 → 25 …
+    """
     vedtak = pl.DataFrame(
         {
             "vedtak_id": ["V1"],
@@ -352,7 +356,7 @@ def test_vectorised_lines_equal_exact_lines_on_ties(params: ParameterSet, omfang
             "line": [2],
         }
     )
-    reg = Registry(kommuner)
+    reg = _zone_1_registry()
     grant = compute_activity(vedtak, params, reg, [(2016, 3)], [("9001", (2016, 3))])
     expected = int(Fraction(omfang) * 350000 + Fraction(1, 2))  # x.5 → x+1
     assert Fraction(omfang) * 350000 % 1 == Fraction(1, 2)
@@ -366,20 +370,6 @@ def test_very_large_lines_are_rechecked_exactly(params: ParameterSet) -> None:
     """A line above 10^8 øre is outside the float certainty bound and is recomputed exactly:
     1 000.5 `per_maaned` units of INST_LANG (3 100 kr = 310 000 øre, 2016, zone 1) for the whole
     of March = 1 000.5 × 310 000 = 310 155 000 øre."""
-    from sio.data.registry import Registry
-
-    kommuner = pl.DataFrame(
-        {
-            "kommunenummer": ["9001"],
-            "navn": ["T"],
-            "gyldig_fra": [dt.date(1900, 1, 1)],
-            "gyldig_til": [None],
-            "aga_sone": ["1"],
-            "reiseindeks": ["0"],
-            "etterfolger": [None],
-        },
-        schema_overrides={"gyldig_til": pl.Date, "etterfolger": pl.Utf8},
-    )
     vedtak = pl.DataFrame(
         {
             "vedtak_id": ["V1"],
@@ -396,6 +386,6 @@ def test_very_large_lines_are_rechecked_exactly(params: ParameterSet) -> None:
         },
         schema_overrides={"til": pl.Date},
     )
-    grant = compute_activity(vedtak, params, Registry(kommuner), [(2016, 3)], [("9001", (2016, 3))])
+    grant = compute_activity(vedtak, params, _zone_1_registry(), [(2016, 3)], [("9001", (2016, 3))])
     assert grant.get("9001", (2016, 3)) == 310_155_000
     assert grant.exact_rechecks == 1

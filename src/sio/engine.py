@@ -274,6 +274,8 @@ class Engine:
         act_months = tuple(self.participation.activity_months(code, year))
         used = frozenset(activity.used_groups.get((code, year), set()))
         if used:
+            # two cache levels: per municipality profile (this one) and per price group, zone
+            # and travel flag inside `_log_activity_params` — profiles differ, groups repeat
             k = self.registry.get(code)
             ukey = ("all", used, k.aga_sone, k.reiseindeks != 0, year, act_months)
             udict = self._uses_dicts.get(ukey)
