@@ -500,8 +500,4 @@ def apply_override_file(params: ParameterSet, file: Path | None) -> ParameterSet
     """The parameter set with the override file applied (or unchanged if no file)."""
     if file is None:
         return params
-    overrides = read_override_file(file)
-    for path in overrides:
-        if not params.has(path):
-            params._sibling_template(path, str(file))
-    return params.with_overrides(overrides, source=str(file))
+    return params.with_overrides(read_override_file(file), source=str(file))
