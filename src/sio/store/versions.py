@@ -399,8 +399,8 @@ def list_versions(engine: Engine) -> list[VersionInfo]:
 
 
 def diff_versions(engine: Engine, v1: int, v2: int) -> list[dict[str, Any]]:
-    """What changed from version v1 to v2: per table and municipality, rows added (new keys),
-    superseded (keys whose row changed) and unchanged."""
+    """What changed from version v1 to v2: per table and municipality, the rows added (new keys),
+    superseded (keys whose row changed) and, when v2 is the older version, removed."""
     out: list[dict[str, Any]] = []
     with engine.connect() as conn:
         latest = latest_version(conn) or 0
@@ -421,20 +421,10 @@ def diff_versions(engine: Engine, v1: int, v2: int) -> list[dict[str, Any]]:
             .alias("_status")
         )
         removed = left.join(right.select(keys), on=keys, how="anti", nulls_equal=True)
-        j = pl.concat(
+        j = pl.concat(  # every input table has kommunenummer
             [
-                j.select(
-                    "kommunenummer"
-                    if "kommunenummer" in spec.columns
-                    else pl.lit(None).alias("kommunenummer"),
-                    "_status",
-                ),
-                removed.select(
-                    "kommunenummer"
-                    if "kommunenummer" in spec.columns
-                    else pl.lit(None).alias("kommunenummer"),
-                    pl.lit("fjernet").alias("_status"),
-                ),
+                j.select("kommunenummer", "_status"),
+                removed.select("kommunenummer", pl.lit("fjernet").alias("_status")),
             ],
             how="vertical",
         )
