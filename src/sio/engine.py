@@ -216,7 +216,12 @@ class Engine:
                         if st is not None and st.activity:
                             financed.add((src, r))
         activity = compute_activity(
-            self.data.vedtak, self.params, self.registry, sorted(months), financed
+            self.data.vedtak,
+            self.params,
+            self.registry,
+            sorted(months),
+            financed,
+            self.data.vedtak_groups,
         )
         preps = [self._prepare(c, year) for c in codes]
         rows = [self._finish(p, activity, replaced, refs) for p in preps]

@@ -34,4 +34,5 @@ class InputData:
     toppfinansiering: pl.DataFrame
     vedtak: pl.DataFrame
     prosjektkostnader: pl.DataFrame | None = None  # kommunenummer, aar, beloep (optional file)
+    vedtak_groups: pl.DataFrame | None = None  # gid → kommunenummer, tjeneste, prisgruppe
     source: str = ""

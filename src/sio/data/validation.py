@@ -239,6 +239,7 @@ def validate_raw(
     errors = [p for p in c.problems if p.severity == ERROR]
     if errors:
         return None, c.problems
+    derived, groups = with_derived(vedtak)
     data = InputData(
         kommuner=kommuner.select(
             "kommunenummer",
@@ -254,7 +255,8 @@ def validate_raw(
         befolkning=befolkning,
         toppfinansiering=topp,
         prosjektkostnader=prosjekt,
-        vedtak=with_derived(vedtak)[0],
+        vedtak=derived,
+        vedtak_groups=groups,
         source=str(raw.directory),
     )
     return data, c.problems

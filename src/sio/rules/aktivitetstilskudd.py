@@ -262,8 +262,11 @@ def compute_activity(
     registry: Registry,
     months: Sequence[Month],
     financed: Iterable[tuple[str, Month]],
+    groups: pl.DataFrame | None = None,
 ) -> ActivityGrant:
     """The activity grant per municipality and month for `months`, in øre.
+
+    `groups` is the gid table of `with_derived` when the caller has it (the loaded data do).
 
     `financed` lists the (kommunenummer, month) pairs that are activity-financed; vedtak of other
     municipalities or months give nothing.
@@ -276,7 +279,8 @@ def compute_activity(
         return empty
     starts = [_day_number(first_day(m)) for m in months]
     ends = [s + days_in_month(m) - 1 for s, m in zip(starts, months, strict=True)]
-    vedtak, groups = with_derived(vedtak)
+    if groups is None:
+        vedtak, groups = with_derived(vedtak)
     factors = _factor_frame(params, registry, codes, months, fin, groups)
     keys = KEYS
     lo, hi = starts[0], ends[-1]
