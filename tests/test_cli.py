@@ -330,3 +330,24 @@ def test_project_cost_limit_is_checked(tmp_path: Path) -> None:
     assert res.stderr == ""
     res = RUNNER.invoke(app, ["explain", "--data", str(d), "--kommune", "9001", "--year", "2016"])
     assert "333 333⅓" in plain(res.output) or "333 333,33" in plain(res.output)
+
+
+def test_explain_says_which_estimates_a_figure_rests_on(world_dir: Path) -> None:
+    res = RUNNER.invoke(
+        app,
+        [
+            "explain",
+            "--data",
+            str(world_dir),
+            "--kommune",
+            "9001",
+            "--year",
+            "2016",
+            "--komponent",
+            "aktivitetstilskudd",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    text = plain(res.output).replace("\n", " ")
+    assert "bygger på estimerte parametere" in text
+    assert "HJSPL.STANDARD" in text  # the unit price of the one vedtak is an estimate

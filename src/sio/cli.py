@@ -42,6 +42,7 @@ from sio.parameters import (
     apply_override_file,
     load_parameters,
 )
+from sio.report.common import estimate_footnote
 from sio.report.files import results_csv, results_json, write_results, write_text
 from sio.results import AnnualResult
 from sio.rules.aktivitetstilskudd import lines_for_month
@@ -334,6 +335,11 @@ def explain(
             raise typer.Exit(EXIT_BAD_INPUT)
         node = found
     out.print(_tree(node))
+    # the row's list: a component also rests on what it is computed from (the lump sum on the
+    # extraction, …), which its own subtree does not repeat
+    footnote = estimate_footnote(list(my.result.estimerte_parametere))
+    if footnote:
+        out.print(footnote, style="yellow", markup=False, highlight=False)
     if maaned is not None:
         _explain_month(engine, result, kommune, year, maaned)
 
