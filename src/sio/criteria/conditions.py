@@ -16,6 +16,7 @@ and a need level at least as high: this is what makes the care ladder monotone i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +29,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -67,6 +69,14 @@ def _known_variable(name: str) -> str:
 IplosVariable = Annotated[str, AfterValidator(_known_variable)]
 
 
+def _iplos_order(names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Variables in IPLOS order (the order in a file carries no meaning); unknown ones last."""
+    if names is None:
+        return None
+    rank = {v: i for i, v in enumerate(IPLOS_VARIABLES)}
+    return tuple(sorted(names, key=lambda n: (rank.get(n, len(rank)), n)))
+
+
 def _no_duplicates(names: tuple[str, ...]) -> None:
     if not names:
         raise PydanticCustomError("empty", _("the list of variables is empty"))
@@ -89,6 +99,11 @@ class ScoreRule(_Frozen):
     def chosen(self) -> tuple[str, ...]:
         return self.variables if self.variables is not None else IPLOS_VARIABLES
 
+    @field_validator("variables")
+    @classmethod
+    def _in_iplos_order(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _iplos_order(value)
+
     @model_validator(mode="after")
     def _count_fits(self) -> ScoreRule:
         _no_duplicates(self.chosen())
@@ -107,6 +122,11 @@ class MeanRule(_Frozen):
 
     def chosen(self) -> tuple[str, ...]:
         return self.variables if self.variables is not None else IPLOS_VARIABLES
+
+    @field_validator("variables")
+    @classmethod
+    def _in_iplos_order(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return _iplos_order(value)
 
     @model_validator(mode="after")
     def _distinct(self) -> MeanRule:
@@ -129,9 +149,27 @@ class NeedLevelAtLeast(_Frozen):
 class AllOf(_Frozen):
     all_of: tuple[Condition, ...] = Field(min_length=1)
 
+    @field_validator("all_of")
+    @classmethod
+    def _canonical(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        return _canonical_order(value)
+
 
 class AnyOf(_Frozen):
     any_of: tuple[Condition, ...] = Field(min_length=1)
+
+    @field_validator("any_of")
+    @classmethod
+    def _canonical(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        return _canonical_order(value)
+
+
+def _canonical_order(conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """Sub-conditions in one fixed order (their order carries no meaning), so that the same
+    rule written in another order is equal and has the same version identifier."""
+    return tuple(
+        sorted(conditions, key=lambda c: json.dumps(c.model_dump(mode="json"), sort_keys=True))
+    )
 
 
 _TAGS = ("scores_at_least", "mean_at_least", "need_level_at_least", "all_of", "any_of")
