@@ -11,8 +11,13 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from stdnum.no import orgnr
 
-from sio.data.demo import CALIBRATION_UNIT_PRICES_2016, write_demo_data
+from sio.data.demo import (
+    CALIBRATION_UNIT_PRICES_2016,
+    fictional_organisasjonsnummer,
+    write_demo_data,
+)
 
 EXPECTED_COLUMNS: dict[str, list[str]] = {
     "kommuner": [
@@ -23,6 +28,7 @@ EXPECTED_COLUMNS: dict[str, list[str]] = {
         "aga_sone",
         "reiseindeks",
         "etterfolger",
+        "organisasjonsnummer",
     ],
     "deltakelse": ["kommunenummer", "modell", "fra", "til", "aktivitet_fra", "covid_saerordning"],
     "utgifter": ["kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"],
@@ -271,3 +277,34 @@ def test_activity_is_calibrated_to_expenditure(demo: tuple[Path, dict[str, int]]
     checked = [("5035", 2019), ("4624", 2021), ("4203", 2021), ("1243", 2017)]
     ratios = [value[key] / care[key] for key in checked]
     assert all(0.75 < r < 1.0 for r in ratios), ratios
+
+
+def test_every_municipality_has_a_valid_fictional_organisation_number(
+    kommuner: dict[str, dict[str, str]],
+) -> None:
+    numbers = {code: k["organisasjonsnummer"] for code, k in kommuner.items()}
+    for code, number in numbers.items():
+        assert orgnr.is_valid(number) and len(number) == 9 and number.isdigit(), code
+        assert number.startswith("10"), code  # no real organisation number begins with 1
+    # a new number for the same municipality keeps its organisation number …
+    assert numbers["0926"] == numbers["4215"]  # Lillesand
+    assert numbers["0229"] == numbers["3028"] == numbers["3220"]  # Enebakk
+    assert numbers["3014"] == numbers["3118"]  # Indre Østfold
+    # … a merger gets a new one
+    assert numbers["4624"] not in {numbers["1241"], numbers["1243"]}  # Bjørnafjorden
+    assert len({numbers[c] for c in ("0122", "0123", "0124", "0125", "0138", "3014")}) == 6
+
+
+def test_fictional_organisation_numbers_by_hand() -> None:
+    """Digits "10" + code + "0" + d, weights 3 2 7 6 5 4 3 2, check digit 11 − (sum mod 11).
+
+    - 0301: 1·3 + 3·6 + 1·4 = 25 = 2·11 + 3 → 8.
+    - 9001: 1·3 + 9·7 + 1·4 = 70 = 6·11 + 4 → 7.
+    - 0138: 1·3 + 1·6 + 3·5 + 8·4 = 56 = 5·11 + 1 → 10, not a digit; with d = 1 the sum is
+      56 + 1·2 = 58 = 5·11 + 3 → 8.
+    """
+    assert fictional_organisasjonsnummer("0301") == "100301008"
+    assert fictional_organisasjonsnummer("9001") == "109001007"
+    assert fictional_organisasjonsnummer("0138") == "100138018"
+    with pytest.raises(ValueError):
+        fictional_organisasjonsnummer("301")

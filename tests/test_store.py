@@ -3,6 +3,7 @@ append-only enforcement, a killed import, and concurrent imports of the same fil
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -374,4 +376,144 @@ def test_the_schema_revision_constant_is_alembics_head(store_url: str) -> None:
     assert script.get_current_head() == SCHEMA_REVISION
     engine = _store(store_url)
     assert current_revision(engine) == SCHEMA_REVISION
+    engine.dispose()
+
+
+# -- the optional organisasjonsnummer of kommuner (migration 0002) --------------------------------
+# 123456785 is valid (hand computation in tests/test_validation.py: 138 = 12·11 + 6, 11 − 6 = 5);
+# 100000008: 1·3 = 3, check digit 11 − 3 = 8. Both fictional: real numbers begin with 8 or 9.
+
+
+def _kommuner_csv(d: Path, orgnr: str | None, navn: str = "Testby") -> Path:
+    """kommuner.csv of small_world, with an organisasjonsnummer column unless `orgnr` is None."""
+    d.mkdir(parents=True, exist_ok=True)
+    header = "kommunenummer,navn,gyldig_fra,gyldig_til,aga_sone,reiseindeks,etterfolger"
+    row = f"9001,{navn},1900-01-01,,1,0,"
+    if orgnr is not None:
+        header += ",organisasjonsnummer"
+        row += f",{orgnr}"
+    (d / "kommuner.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    return d / "kommuner.csv"
+
+
+def _stored_orgnr(engine, version: int) -> list[str | None]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                text("SELECT organisasjonsnummer FROM inn_kommuner WHERE versjon = :v"),
+                {"v": version},
+            )
+        ]
+
+
+def test_organisation_number_round_trips_through_stored_versions(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """v1: the old format (no column) → null. v2: "123 456 785" → stored and read back compact.
+    v3: a file in the old format with another name keeps the stored number. v4: an empty cell
+    says unknown. v5: another number. Every version reads back as it was."""
+    engine = _store(store_url)
+    d = write_input(tmp_path / "d", small_world())
+    assert import_path(engine, d, params).versjon == 1
+    steps = [
+        ("123 456 785", "Testby", "123456785"),
+        (None, "Testby nord", "123456785"),
+        ("", "Testby nord", None),
+        ("100000008", "Testby nord", "100000008"),
+    ]
+    for i, (cell, navn, expected) in enumerate(steps, start=2):
+        res = import_path(engine, _kommuner_csv(tmp_path / f"k{i}", cell, navn), params)
+        assert (res.versjon, res.ny, res.rader) == (i, True, {"kommuner": 1}), cell
+        assert _stored_orgnr(engine, i) == [expected]
+    assert _stored_orgnr(engine, 1) == [None]
+    expected_by_version = {1: None, 2: "123456785", 3: "123456785", 4: None, 5: "100000008"}
+    for v, expected in expected_by_version.items():
+        data, _v = load_version(engine, params, v)
+        assert data.kommuner.get_column("organisasjonsnummer").to_list() == [expected], v
+        assert data.kommuner.schema["organisasjonsnummer"] == pl.Utf8
+    # the same number written with spaces is the same row: nothing new to store
+    again = import_path(
+        engine, _kommuner_csv(tmp_path / "again", "100 000 008", "Testby nord"), params
+    )
+    assert (again.versjon, again.ny) == (5, False)
+    assert diff_versions(engine, 4, 5) == [
+        {"tabell": "kommuner", "kommunenummer": "9001", "endring": "erstattet", "rader": 1}
+    ]
+    engine.dispose()
+
+
+def test_an_invalid_organisation_number_is_refused_on_import(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    engine = _store(store_url)
+    import_path(engine, write_input(tmp_path / "d", small_world()), params)
+    with pytest.raises(InputInvalid) as exc:
+        import_path(engine, _kommuner_csv(tmp_path / "k", "123 456 789"), params)
+    assert [(p.file, p.row, p.field, p.rule) for p in exc.value.problems] == [
+        ("kommuner.csv", 2, "organisasjonsnummer", "check_digit")
+    ]
+    assert [v.versjon for v in list_versions(engine)] == [1]
+    engine.dispose()
+
+
+def test_a_version_stored_before_the_column_existed_reads_back_as_null(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """A store at migration 0001 with a stored municipality, upgraded to the newest migration:
+    the municipality's organisation number is unknown (null); a later import can give it."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from sio.store.db import alembic_config
+    from sio.store.schema import data_version
+
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            insert(data_version).values(
+                opprettet=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+                bruker="tester",
+                kilde="old",
+                sha256="0" * 64,
+                rader={"kommuner": 1},
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inn_kommuner (versjon, rad, kommunenummer, navn, gyldig_fra, "
+                "gyldig_til, aga_sone, reiseindeks, etterfolger) "
+                "VALUES (1, 2, '9001', 'Testby', '1900-01-01', NULL, '1', '0', NULL)"
+            )
+        )
+    migrate(engine)
+    data, v = load_version(engine, params)
+    assert v == 1
+    assert data.kommuner.select("kommunenummer", "organisasjonsnummer").rows() == [("9001", None)]
+    d = write_input(tmp_path / "d", small_world())
+    _kommuner_csv(d, "123456785")
+    res = import_path(engine, d, params)
+    assert res.versjon == 2 and res.rader["kommuner"] == 1
+    data, _v = load_version(engine, params)
+    assert data.kommuner.get_column("organisasjonsnummer").to_list() == ["123456785"]
+    engine.dispose()
+
+
+def test_one_table_into_an_empty_store_names_the_missing_files(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    engine = _store(store_url)
+    with pytest.raises(InputInvalid) as exc:
+        import_path(engine, _kommuner_csv(tmp_path / "k", "123456785"), params)
+    assert [(p.file, p.row, p.rule) for p in exc.value.problems] == [
+        ("deltakelse.csv", None, "read"),
+        ("utgifter.csv", None, "read"),
+        ("befolkning.csv", None, "read"),
+        ("vedtak.csv", None, "read"),
+    ]
+    assert list_versions(engine) == []
     engine.dispose()

@@ -101,3 +101,17 @@ def test_engine_computes_a_row_per_municipality(national_dir: Path, params: Para
     total_grant = sum(r.aktivitetstilskudd for r in rows)
     total_uttrekk = sum(r.uttrekk for r in rows)
     assert 0.5 < total_grant / total_uttrekk < 1.5
+
+
+def test_every_municipality_has_a_fictional_organisation_number(
+    national_dir: Path, params: ParameterSet
+) -> None:
+    from stdnum.no import orgnr
+
+    data, _problems = load_input(national_dir, params)
+    numbers = data.kommuner.get_column("organisasjonsnummer").to_list()
+    assert all(n is not None and orgnr.is_valid(n) and n.startswith("10") for n in numbers)
+    assert len(set(numbers)) == N_MUNICIPALITIES
+    first = data.kommuner.row(0, named=True)
+    # 9001: 1·3 + 9·7 + 1·4 = 70 = 6·11 + 4, check digit 11 − 4 = 7
+    assert (first["kommunenummer"], first["organisasjonsnummer"]) == ("9001", "109001007")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -209,3 +210,106 @@ def test_a_successor_that_differs_from_ssb_history_is_a_warning(
         ("kommuner.csv", 3, "etterfolger", "history", "warning")
     ]
     assert "3028" in problems[0].message
+
+
+# -- the optional organisasjonsnummer of kommuner ------------------------------------------------
+# Hand computation of the check digit (weights 3 2 7 6 5 4 3 2 over the first eight digits):
+# 1·3 + 2·2 + 3·7 + 4·6 + 5·5 + 6·4 + 7·3 + 8·2 = 138 = 12·11 + 6, check digit 11 − 6 = 5, so
+# 123456785 is valid and 123456789 is not. Fictional: real numbers begin with 8 or 9.
+VALID_ORGNR = "123456785"
+
+
+def _with_orgnr(d: Path, values: list[str]) -> Path:
+    """Add an `organisasjonsnummer` column to kommuner.csv, one value per data row."""
+    import csv
+
+    path = d / "kommuner.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == len(values) + 1
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow([*rows[0], "organisasjonsnummer"])
+        for row, value in zip(rows[1:], values, strict=True):
+            w.writerow([*row, value])
+    return d
+
+
+def _orgnr_world(values: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """small_world with one more municipality (9002, 9003 …) per value after the first."""
+    w = small_world()
+    for i in range(1, len(values)):
+        w["kommuner"].append(
+            {
+                "kommunenummer": f"{9001 + i}",
+                "navn": f"Testby {i}",
+                "gyldig_fra": "1900-01-01",
+                "aga_sone": "1",
+                "reiseindeks": "0",
+            }
+        )
+    return w
+
+
+def test_organisation_numbers_valid_spaced_and_empty(tmp_path: Path, params: ParameterSet) -> None:
+    values = [VALID_ORGNR, "123 456 785", "", " 123456785 "]
+    d = _with_orgnr(write_input(tmp_path / "d", _orgnr_world(values)), values)
+    data, problems = load_input(d, params)
+    assert problems == []
+    assert data.kommuner.schema["organisasjonsnummer"] == pl.Utf8
+    assert data.kommuner.select("kommunenummer", "organisasjonsnummer").rows() == [
+        ("9001", "123456785"),
+        ("9002", "123456785"),  # spaces removed: the compact form
+        ("9003", None),  # empty: unknown
+        ("9004", "123456785"),
+    ]
+
+
+def test_organisation_numbers_invalid_are_named_by_row_and_rule(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    values = [VALID_ORGNR, "123456789", "12345678", "1234567851", "12345678X", "123 456 784"]
+    d = _with_orgnr(write_input(tmp_path / "d", _orgnr_world(values)), values)
+    with pytest.raises(InputInvalid) as exc:
+        load_input(d, params)
+    problems = exc.value.problems
+    assert [(p.file, p.row, p.field, p.rule) for p in problems] == [
+        ("kommuner.csv", 3, "organisasjonsnummer", "check_digit"),
+        ("kommuner.csv", 4, "organisasjonsnummer", "orgnr"),  # eight digits
+        ("kommuner.csv", 5, "organisasjonsnummer", "orgnr"),  # ten digits
+        ("kommuner.csv", 6, "organisasjonsnummer", "orgnr"),  # a letter
+        ("kommuner.csv", 7, "organisasjonsnummer", "check_digit"),  # spaced, last digit wrong
+    ]
+    assert str(problems[0]) == (
+        "kommuner.csv:3: organisasjonsnummer: feil kontrollsiffer: ikke et gyldig "
+        "organisasjonsnummer"
+    )
+    assert str(problems[1]) == (
+        "kommuner.csv:4: organisasjonsnummer: et organisasjonsnummer har ni siffer "
+        "(mellomrom er tillatt)"
+    )
+
+
+def test_without_the_organisation_number_column_the_input_is_as_before(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    assert "organisasjonsnummer" not in (d / "kommuner.csv").read_text(encoding="utf-8")
+    data, problems = load_input(d, params)
+    assert problems == []
+    assert data.kommuner.get_column("organisasjonsnummer").to_list() == [None]
+    assert data.kommuner.schema["organisasjonsnummer"] == pl.Utf8
+    row = Engine(data, params).compute_year(2016).results[0].to_dict()
+    assert {k: row[k] for k in EXPECTED_2016} == EXPECTED_2016
+
+
+def test_organisation_number_as_a_parquet_integer(tmp_path: Path, params: ParameterSet) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    kommuner = pl.read_csv(d / "kommuner.csv", infer_schema=False)
+    (d / "kommuner.csv").unlink()
+    kommuner.with_columns(
+        pl.lit(123456785, dtype=pl.Int64).alias("organisasjonsnummer")
+    ).write_parquet(d / "kommuner.parquet")
+    data, problems = load_input(d, params)
+    assert problems == []
+    assert data.kommuner.get_column("organisasjonsnummer").to_list() == [VALID_ORGNR]

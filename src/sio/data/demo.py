@@ -6,7 +6,8 @@ What is real and what is synthetic:
   dates, which municipalities took part, in which model, from and to when, Indre Østfold's
   postponed activity financing and the end of the scheme on 2021-12-31.
 - Synthetic (plausible, not official): persons and decisions (vedtak), net operating expenditure,
-  population by age, toppfinansiering, employer-contribution zones and travel indices.
+  population by age, toppfinansiering, employer-contribution zones and travel indices, and the
+  organisation numbers (fictional, see `fictional_organisasjonsnummer`).
 
 The synthetic world is built per *area*, a municipality as it was before the 2018/2020 mergers
 (Hobøl, Askim, Os, Fusa …). An area has a population by age group for 2014–2024 and a stream of
@@ -46,12 +47,14 @@ __all__ = [
     "CALIBRATION_RATIO",
     "CALIBRATION_UNIT_PRICES_2016",
     "FILE_COLUMNS",
+    "fictional_organisasjonsnummer",
     "write_demo_data",
 ]
 
-# The files the demo writes, with the columns of interfaces.md §1 (`sio.data.tables`).
+# The files the demo writes, with the columns of interfaces.md §1 (`sio.data.tables`), optional
+# ones (kommuner.organisasjonsnummer) included.
 FILE_COLUMNS: dict[str, tuple[str, ...]] = {
-    spec.name: spec.columns for spec in TABLES if spec.name != "prosjektkostnader"
+    spec.name: spec.all_columns for spec in TABLES if spec.name != "prosjektkostnader"
 }
 
 CALIBRATION_RATIO = 0.88
@@ -135,6 +138,34 @@ _KOMMUNER: tuple[_Kommune, ...] = (
     _Kommune("4203", "Arendal", _NEW_2020, None, None, "1", 0.30),
 )
 _KOMMUNE_BY_CODE: dict[str, _Kommune] = {k.code: k for k in _KOMMUNER}
+
+_ORGNR_WEIGHTS: tuple[int, ...] = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def fictional_organisasjonsnummer(code: str) -> str:
+    """A FICTIONAL organisation number for municipality code `code`: "10", the four digits of
+    the code, "0", a digit and the mod-11 check digit ("0301" → "100301008").
+
+    Not the municipality's real number, and not anyone's: Brønnøysundregistrene issue
+    organisation numbers in the 8xx and 9xx series, never one beginning with 1. The digit before
+    the check digit is the smallest (0 or 1) that gives a check digit other than 10."""
+    if len(code) != 4 or not code.isdigit():
+        raise ValueError(f"not a municipality code: {code!r}")
+    for last in "01":
+        body = f"10{code}0{last}"
+        rest = sum(w * int(d) for w, d in zip(_ORGNR_WEIGHTS, body, strict=True)) % 11
+        check = (11 - rest) % 11
+        if check != 10:
+            return f"{body}{check}"
+    raise AssertionError("unreachable: two consecutive bodies never both give check digit 10")
+
+
+def _orgnr_code(k: _Kommune) -> str:
+    """The code whose (fictional) organisation number `k` has. A municipality that only got a new
+    number (one predecessor: Lillesand 0926 → 4215, Enebakk 0229 → 3028 → 3220) is the same legal
+    entity and keeps its number; a merger (several predecessors) gets a new one here."""
+    preds = [p for p in _KOMMUNER if p.successor == k.code]
+    return _orgnr_code(preds[0]) if len(preds) == 1 else k.code
 
 
 @dataclass(frozen=True)
@@ -801,6 +832,7 @@ def _kommuner_table() -> list[list[str]]:
             k.aga_sone,
             f"{k.reiseindeks:.2f}",
             k.successor or "",
+            fictional_organisasjonsnummer(_orgnr_code(k)),
         ]
         for k in sorted(_KOMMUNER, key=lambda k: k.code)
     ]
@@ -926,6 +958,9 @@ def _readme(seed: int, counts: dict[str, int]) -> str:
         "  innbyggertallene, men fordelingen og utviklingen er konstruert.",
         "- Toppfinansiering (ressurskrevende tjenester) for deltakerårene.",
         "- Arbeidsgiveravgiftssoner og reiseindekser.",
+        "- Organisasjonsnumrene er oppdiktet (gyldig kontrollsiffer, men ingen ekte",
+        "  organisasjonsnumre begynner med 1). En kommune som bare fikk nytt kommunenummer,",
+        "  beholder organisasjonsnummeret; en sammenslått kommune får her et nytt.",
         "- gyldig_fra 1838-01-01 for de eldste kommunenumrene er en konvensjon, ikke datoen",
         "  nummeret faktisk ble tatt i bruk.",
         "",

@@ -13,7 +13,8 @@ class InputData:
 
     Columns and types:
     - kommuner: kommunenummer Utf8, navn Utf8, gyldig_fra Date, gyldig_til Date?, aga_sone Utf8,
-      reiseindeks Utf8 (exact decimal text), etterfolger Utf8?
+      reiseindeks Utf8 (exact decimal text), etterfolger Utf8?, organisasjonsnummer Utf8? (the
+      compact 9-digit form; null when the cell is empty or the file has no such column)
     - deltakelse: kommunenummer, modell ("A"/"B"), fra Date, til Date?, aktivitet_fra Date
       (filled: = fra when empty), covid_saerordning Boolean (filled: empty = true)
     - utgifter: kommunenummer, aar Int32, kostra_funksjon Utf8, netto_driftsutgifter Int64

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sio.data.tables import TABLES
+from sio.data.tables import TABLES, TableSpec
 
 
 @dataclass
@@ -52,6 +52,15 @@ def _to_text(df: pl.DataFrame) -> pl.DataFrame:
         cols.append(c.alias(name))
     out = df.select(cols) if cols else df
     return out.with_columns(pl.col(pl.Utf8).str.strip_chars())
+
+
+def with_optional_columns(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
+    """`frame` with every optional column of `spec` it lacks added as empty (null) text, so that
+    a file written before the column existed reads as if each of its cells were empty."""
+    absent = [c for c in spec.optional_columns if c not in frame.columns]
+    if not absent:
+        return frame
+    return frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in absent)
 
 
 def _csv_problem(path: Path) -> str | None:

@@ -32,6 +32,9 @@ by real Norwegian municipalities) that all take part in model A for the whole of
   `aldersgruppe` (the user's age group) and `bistandsbehov` (the need level).
 - **Employer-tax zones** over 1, 1a, 2, 3, 4, 4a, 5 (large municipalities mostly zone 1) and
   travel indices 0–2 (higher in small municipalities, 0 for some).
+- **Organisation numbers** (`kommuner.organisasjonsnummer`): fictional, one per code, with a
+  valid mod-11 check digit ("10", the code, "0", a digit, the check digit: 9001 → 109001007;
+  `sio.data.demo.fictional_organisasjonsnummer`). Real organisation numbers begin with 8 or 9.
 - **Expenditure** (`utgifter`, KOSTRA 234, 253, 254, 261 and an ignored function 120) for
   `year` − 1 and `year`, consistent with the activity: a municipality's care expenditure is its
   activity value at the rough 2016 prices below divided by `CALIBRATION_RATIO` (so the activity
@@ -53,6 +56,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from sio.data.demo import fictional_organisasjonsnummer
 
 __all__ = [
     "AGE_GROUPS",
@@ -603,6 +608,8 @@ def national_frames(
             "aga_sone": [_ZONES[z] for z in k.zones],
             "reiseindeks": [f"{r // 100}.{r % 100:02d}" for r in k.reiseindeks.tolist()],
             "etterfolger": pl.Series([None] * n, dtype=pl.Utf8),
+            # fictional numbers (never a real one: those begin with 8 or 9)
+            "organisasjonsnummer": [fictional_organisasjonsnummer(c) for c in k.codes],
         }
     )
     deltakelse = pl.DataFrame(

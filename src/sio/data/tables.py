@@ -7,11 +7,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One input table: its file stem, required columns and whether the file may be absent."""
+    """One input table: its file stem, required columns, whether the file may be absent, and the
+    columns a file may leave out (an extension of interfaces.md §1: a file without them stays
+    valid, and reads as if every cell of them were empty)."""
 
     name: str
     columns: tuple[str, ...]
     optional: bool = False
+    optional_columns: tuple[str, ...] = ()
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        """The required columns, then the optional ones: the columns of the typed and stored
+        table."""
+        return self.columns + self.optional_columns
 
 
 TABLES: tuple[TableSpec, ...] = (
@@ -26,6 +35,8 @@ TABLES: tuple[TableSpec, ...] = (
             "reiseindeks",
             "etterfolger",
         ),
+        # the payee of payment files: 9 digits with a mod-11 check digit; empty = unknown
+        optional_columns=("organisasjonsnummer",),
     ),
     TableSpec(
         "deltakelse",

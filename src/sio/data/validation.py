@@ -15,10 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.no import orgnr
 
 from sio.data.kommunehistorikk import KommuneHistorikk
 from sio.data.model import InputData
-from sio.data.readers import RawInput, RawTable, read_input_dir
+from sio.data.readers import RawInput, RawTable, read_input_dir, with_optional_columns
 from sio.data.tables import (
     AGA_ZONES,
     AGE_GROUPS,
@@ -199,8 +201,19 @@ def validate_raw(
         for col in missing:
             c.add(table.file, 1, col, "column", _("required column is missing"))
         if not missing:
-            frames[spec.name] = _with_lines(table)
-    if any(n not in frames for n in TABLE_BY_NAME if not TABLE_BY_NAME[n].optional):
+            frames[spec.name] = with_optional_columns(_with_lines(table), spec)
+    absent = [n for n, spec in TABLE_BY_NAME.items() if not spec.optional and n not in frames]
+    if absent:
+        reported = {file for file, _m in raw.read_errors}
+        for name in absent:  # e.g. an import of one table into an empty store
+            if name not in raw.tables and f"{name}.csv" not in reported:
+                c.add(
+                    f"{name}.csv",
+                    None,
+                    None,
+                    "read",
+                    _("required file is missing (CSV, Parquet or Excel sheet)"),
+                )
         return None, c.problems
     for optional in ("toppfinansiering", "prosjektkostnader"):
         if optional not in frames:
@@ -249,6 +262,7 @@ def validate_raw(
             "aga_sone",
             "reiseindeks",
             pl.when(_present("etterfolger")).then(pl.col("etterfolger")).alias("etterfolger"),
+            pl.col("_orgnr").alias("organisasjonsnummer"),
         ).sort("kommunenummer"),
         deltakelse=deltakelse,
         utgifter=utgifter,
@@ -274,6 +288,61 @@ def _check_code(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> N
     c.check(table, df, _empty(col), col, "required", _("required value is empty"))
 
 
+# Spaces that a spreadsheet may put between the digit groups of a number (no-break, narrow).
+_WIDE_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
+def _orgnr(value: str | None) -> tuple[str | None, str | None]:
+    """(the compact 9-digit form, None) of a valid organisation number; (None, the rule it
+    breaks) of an invalid one; (None, None) of an empty cell (unknown)."""
+    if value is None or not value.strip():
+        return None, None
+    try:
+        return orgnr.validate(value.translate(_WIDE_SPACES)), None
+    except InvalidChecksum:
+        return None, "check_digit"
+    except ValidationError:
+        return None, "orgnr"
+
+
+def compact_organisasjonsnummer(df: pl.DataFrame) -> pl.DataFrame:
+    """`df` with each valid `organisasjonsnummer` in its compact 9-digit form ("123 456 785" →
+    "123456785") and an empty cell as null; invalid values are left for validation to report.
+    A frame without the column is returned as it is."""
+    if "organisasjonsnummer" not in df.columns:
+        return df
+    values = df.get_column("organisasjonsnummer").to_list()
+    out = [None if not (v or "").strip() else (_orgnr(v)[0] or v) for v in values]
+    return df.with_columns(pl.Series("organisasjonsnummer", out, dtype=pl.Utf8))
+
+
+def _check_organisasjonsnummer(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.DataFrame:
+    """Check the optional `organisasjonsnummer` (python-stdnum, one call per municipality: the
+    table is small); adds `_orgnr`, the compact form, null where empty or invalid."""
+    checked = [_orgnr(v) for v in df.get_column("organisasjonsnummer").to_list()]
+    df = df.with_columns(
+        pl.Series("_orgnr", [v for v, _r in checked], dtype=pl.Utf8),
+        pl.Series("_orgnr_rule", [r for _v, r in checked], dtype=pl.Utf8),
+    )
+    c.check(
+        table,
+        df,
+        pl.col("_orgnr_rule") == "orgnr",
+        "organisasjonsnummer",
+        "orgnr",
+        _("an organisation number has nine digits (spaces are allowed)"),
+    )
+    c.check(
+        table,
+        df,
+        pl.col("_orgnr_rule") == "check_digit",
+        "organisasjonsnummer",
+        "check_digit",
+        _("wrong check digit: not a valid organisation number"),
+    )
+    return df
+
+
 def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.DataFrame:
     _check_code(c, table, df, "kommunenummer")
     c.check(table, df, _empty("navn"), "navn", "required", _("required value is empty"))
@@ -283,6 +352,7 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
     df = df.with_columns(
         _date("gyldig_fra").alias("gyldig_fra_d"), _date("gyldig_til").alias("gyldig_til_d")
     )
+    df = _check_organisasjonsnummer(c, table, df)
     c.check(
         table,
         df,

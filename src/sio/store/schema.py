@@ -3,7 +3,10 @@
 Every input table of interfaces.md §1 is stored append-only with the data version that brought
 each row. A row whose key (e.g. `vedtak_id`) already exists supersedes the earlier row from its
 version on; nothing is updated or deleted. Cells are stored as the validated text of the input,
-so that a version reads back exactly as it was imported (decimals keep their decimal text).
+so that a version reads back exactly as it was imported (decimals keep their decimal text; an
+organisation number is kept in its compact 9-digit form). Optional columns (`TableSpec.
+optional_columns`, e.g. `inn_kommuner.organisasjonsnummer`, added by migration 0002) are null in
+rows imported before they existed.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ for spec in TABLES:
         Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
         Column("versjon", Integer, ForeignKey("data_versjon.id"), nullable=False),
         Column("rad", Integer, nullable=True),
-        *[Column(c, Text, nullable=True) for c in spec.columns],
+        *[Column(c, Text, nullable=True) for c in spec.all_columns],
         Index(f"ix_inn_{spec.name}_key", *KEYS[spec.name], "versjon"),
     )
 

@@ -33,10 +33,16 @@ from sio.data.readers import (
     ReadError,
     read_sheet,
     read_table,
+    with_optional_columns,
     workbook_sheets,
 )
 from sio.data.tables import TABLE_BY_NAME, TABLES
-from sio.data.validation import InputInvalid, Problem, validate_raw
+from sio.data.validation import (
+    InputInvalid,
+    Problem,
+    compact_organisasjonsnummer,
+    validate_raw,
+)
 from sio.i18n import _
 from sio.parameters import ParameterSet
 from sio.store.schema import INPUT_TABLES, KEYS, data_version
@@ -127,7 +133,7 @@ def latest_version(conn: Connection) -> int | None:
 
 
 def _rows_query(name: str, version: int, id_range: tuple[int, int] | None = None) -> str:
-    cols = ", ".join(TABLE_BY_NAME[name].columns)
+    cols = ", ".join(TABLE_BY_NAME[name].all_columns)
     table = INPUT_TABLES[name].name
     where = f"versjon <= {int(version)}"
     if id_range is not None:
@@ -182,7 +188,7 @@ def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
     url = conn.engine.url
     out: dict[str, pl.DataFrame] = {}
     for spec in TABLES:
-        schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
+        schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.all_columns}
         table = INPUT_TABLES[spec.name]
         lo, hi, n = conn.execute(
             select(func.min(table.c.id), func.max(table.c.id), func.count())
@@ -216,7 +222,7 @@ def _raw_from_state(
     for name, df in state.items():
         src = _("database version {v}").format(v=version) if version else label
         frame = df.select(
-            *TABLE_BY_NAME[name].columns,
+            *TABLE_BY_NAME[name].all_columns,
             pl.col("rad").alias("_line"),
             pl.lit(src).alias("_src"),
         )
@@ -256,12 +262,24 @@ def load_version(
 def _merge(
     current: pl.DataFrame, new: pl.DataFrame, name: str, src: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the merged state, the new rows that are not already stored identically)."""
-    cols = list(TABLE_BY_NAME[name].columns)
+    """(the merged state, the new rows that are not already stored identically).
+
+    An optional column that the new file does not have keeps the stored value of each key (a
+    file in the older format says nothing about it); an empty cell in a file that has the column
+    says "unknown" and supersedes. Organisation numbers are stored in their compact form."""
+    spec = TABLE_BY_NAME[name]
+    cols = list(spec.all_columns)
     keys = list(KEYS[name])
+    absent = [c for c in spec.optional_columns if c not in new.columns]
     new = new.with_row_index("_line", offset=2).with_columns(
         pl.col("_line").cast(pl.Int64), pl.lit(src).alias("_src")
     )
+    new = compact_organisasjonsnummer(with_optional_columns(new, spec))
+    if absent and current.height:
+        stored = current.select(*keys, *absent)
+        new = new.drop(absent).join(
+            stored, on=keys, how="left", nulls_equal=True, maintain_order="left"
+        )
     cur = current.select(*cols, pl.col("rad").alias("_line"), pl.lit("db").alias("_src"))
     kept = cur.join(new.select(keys), on=keys, how="anti", nulls_equal=True)
     merged = pl.concat([new.select(*cols, "_line", "_src"), kept], how="vertical")
@@ -297,11 +315,13 @@ def import_path(
         cur = state.get(spec.name)
         if cur is None:
             cur = pl.DataFrame(
-                schema={"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.columns}
+                schema={"versjon": pl.Int64, "rad": pl.Int64}
+                | {c: pl.Utf8 for c in spec.all_columns}
             )
         if spec.name in tables:
             t = tables[spec.name]
-            frame, changed = _merge(cur, t.frame.select(spec.columns), spec.name, t.file)
+            given = [c for c in spec.all_columns if c in t.frame.columns]
+            frame, changed = _merge(cur, t.frame.select(given), spec.name, t.file)
             merged[spec.name] = RawTable(spec.name, t.file, frame)
             to_store[spec.name] = changed
         elif cur.height:
@@ -371,7 +391,7 @@ def _fault_injection_pause() -> None:
 
 
 def _bulk_insert(conn: Connection, name: str, df: pl.DataFrame, version: int) -> None:
-    cols = list(TABLE_BY_NAME[name].columns)
+    cols = list(TABLE_BY_NAME[name].all_columns)
     frame = df.select(pl.lit(version).alias("versjon"), pl.col("_line").alias("rad"), *cols)
     table = INPUT_TABLES[name].name
     names = ["versjon", "rad", *cols]
