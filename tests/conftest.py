@@ -43,7 +43,8 @@ def write_input(
     """Write input tables as CSV files with the columns of interfaces.md §1, in order.
 
     With `only_present`, a column that no row names is left out of the file (to test a missing
-    column); otherwise every column is written and a missing key is an empty cell."""
+    column); otherwise every column is written and a missing key is an empty cell. Optional
+    columns are written when a row names them."""
     directory.mkdir(parents=True, exist_ok=True)
     for spec in TABLES:
         rows = tables.get(spec.name)
@@ -53,7 +54,9 @@ def write_input(
             rows = []
         with (directory / f"{spec.name}.csv").open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            cols = spec.columns
+            cols = spec.columns + tuple(
+                c for c in getattr(spec, "optional_columns", ()) if any(c in r for r in rows)
+            )
             if only_present and rows:
                 cols = tuple(c for c in spec.columns if any(c in r for r in rows))
             w.writerow(cols)

@@ -64,6 +64,8 @@ def _expected_paths() -> set[str]:
         "aktivitetstilskudd.aga.referansesats",
         "aktivitetstilskudd.aga.lonnsandel",
         "aktivitetstilskudd.reise.faktor",
+        # an extension of interfaces.md §3: the settlement lag of payment runs (scheme.md §3.6)
+        "utbetaling.avregning_forsinkelse",
     }
     paths |= {f"uttrekk.kostra_funksjoner.f{n}" for n in (234, 253, 254, 261)}
     paths |= {

@@ -61,9 +61,16 @@ app.add_typer(params_app, name="params")
 def _register_subcommands() -> None:
     from sio.cli_kommune import kommune_app
     from sio.cli_synth import synth_app
+    from sio.cli_utbetaling import etteroppgjoer, utbetaling_app
 
     app.add_typer(synth_app, name="synth", help=_("Synthetic data sets."))
     app.add_typer(kommune_app, name="kommune", help=_("Municipality codes over time."))
+    app.add_typer(
+        utbetaling_app, name="utbetaling", help=_("Payments: monthly runs, status and the ledger.")
+    )
+    app.command("etteroppgjoer", help=_("Make the final settlement of a year (once)."))(
+        etteroppgjoer
+    )
 
 
 _register_subcommands()
@@ -294,8 +301,10 @@ def _tree(node: Node, parent: Tree | None = None) -> Tree:
     help=_("Show how a figure was computed: formula, parameters with dates and sources, inputs.")
 )
 def explain(
-    kommune: Annotated[str, typer.Option("--kommune", help=_("Municipality code NNNN."))],
-    year: Annotated[int, typer.Option("--year", help=_("The year."))],
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help=_("Municipality code NNNN."))
+    ] = None,
+    year: Annotated[int | None, typer.Option("--year", help=_("The year."))] = None,
     data: Annotated[Path | None, typer.Option("--data", help=_("Input directory."))] = None,
     db: Annotated[
         bool, typer.Option("--db", help=_("Compute from the database (SIO_DATABASE_URL)."))
@@ -313,8 +322,20 @@ def explain(
     override: Annotated[
         Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
     ] = None,
+    postering: Annotated[
+        int | None,
+        typer.Option("--postering", help=_("Explain this ledger line (id) down to the vedtak.")),
+    ] = None,
 ) -> None:
     """Show how a figure was computed: formula, parameters with dates and sources, inputs."""
+    if postering is not None:
+        from sio.cli_utbetaling import explain_posting
+
+        explain_posting(postering, override)
+        return
+    if kommune is None or year is None:
+        err.print(_("give --kommune and --year (or --postering ID)"))
+        raise typer.Exit(EXIT_BAD_INPUT)
     inp_source = _source_options(data, db, versjon)
     with _input_errors():
         params = _params(override)

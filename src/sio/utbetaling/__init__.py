@@ -1,1 +1,1 @@
-"""Payments: monthly a-konto runs, settlement of reported activity, etteroppgjør (scheme.md §3.6)."""
+"""Payments: monthly a-konto runs, settlement of reported activity, etteroppgjør (§3.6)."""

@@ -1,0 +1,530 @@
+"""The payment commands: `sio utbetaling kjor|status|kjoringer`, `sio etteroppgjoer`, and the
+explanation of a ledger line (`sio explain --postering ID`).
+
+They work on the store named by `SIO_DATABASE_URL` (SQLite by default) and accept
+`--override FILE` like `sio compute`. The ledger is the truth: the payment file and the
+statements of a run are renderings of it and can be written again at any time by running the
+same month again (which posts nothing the second time).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sio import i18n
+from sio.i18n import _, format_number
+from sio.money import round_half_away
+from sio.parameters import ParameterSet, apply_override_file, load_parameters, read_override_file
+from sio.utbetaling.model import Postering
+from sio.utbetaling.run import (
+    PaymentError,
+    RunOutcome,
+    StatusRow,
+    month_text,
+    overrides_json,
+    parse_month,
+    run_final_settlement,
+    run_month,
+    status,
+)
+
+EXIT_BAD_INPUT = 2
+
+utbetaling_app = typer.Typer(
+    no_args_is_help=True, help=_("Payments: monthly runs, status and the ledger.")
+)
+
+out = Console()
+err = Console(stderr=True)
+
+OverrideOption = Annotated[
+    Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help=_("Folder for the payment file and the statements.")),
+]
+FormatOption = Annotated[str, typer.Option("--format", help=_("table or json."))]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Bad input, parameters or run order: a clear message and exit code 2."""
+    from sio.cli import _input_errors
+
+    try:
+        with _input_errors():
+            yield
+    except PaymentError as exc:
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _params(override: Path | None) -> tuple[ParameterSet, Any]:
+    params = apply_override_file(load_parameters(), override)
+    return params, overrides_json(read_override_file(override)) if override else None
+
+
+def _kr(oere: int) -> str:
+    """Kroner with øre in the current language: 1 234,50 (nb)."""
+    return format_number(Decimal(oere).scaleb(-2), 2)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "json"):
+        err.print(_("--format must be table or json"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _store() -> Any:
+    from sio.store.db import open_store
+
+    return open_store()
+
+
+def _write_outputs(outcome: RunOutcome, folder: Path) -> list[Path]:
+    from sio.report.payment_file import write_payment_file
+    from sio.report.statement import write_statements
+
+    files = write_payment_file(outcome.kjoring, outcome.brever, folder)
+    files += write_statements(outcome.brever, folder / "brev", lang=i18n.get_language())
+    files.append(_write_lines(outcome.lines, folder / f"posteringer-{outcome.kjoring.periode}.csv"))
+    return files
+
+
+def _write_lines(lines: Sequence[Postering], path: Path) -> Path:
+    """Every line of the run as CSV (for audit and reconciliation)."""
+    import csv
+    import io
+
+    from sio.report.common import atomic_path
+
+    cols = [
+        "id",
+        "kjoring_id",
+        "kommunenummer",
+        "aar",
+        "maaned",
+        "komponent",
+        "art",
+        "beloep_oere",
+        "data_versjon",
+        "parameter_versjon",
+        "forrige_data_versjon",
+        "forrige_parameter_versjon",
+        "begrunnelse",
+    ]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for p in lines:
+        w.writerow(["" if getattr(p, c) is None else getattr(p, c) for c in cols])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def _print_outcome(outcome: RunOutcome, what: str) -> None:
+    run = outcome.kjoring
+    when = run.startet.strftime("%Y-%m-%d %H:%M")
+    if not outcome.new:
+        out.print(
+            _(
+                "{what} was made before (run {id}, {when}, {user}): nothing more is paid now. "
+                "Corrections come with the next month's run."
+            ).format(what=what, id=run.id, when=when, user=run.bruker)
+        )
+    else:
+        out.print(
+            _("{what}: run {id} stored with {n} ledger lines (data version {dv}, {pv}).").format(
+                what=what,
+                id=run.id,
+                n=len(outcome.lines),
+                dv=run.data_versjon,
+                pv=run.parameter_versjon,
+            )
+        )
+    table = Table(title=_("Payments of run {id}").format(id=run.id))
+    table.add_column(_("municipality"))
+    table.add_column(_("lines"), justify="right")
+    table.add_column(_("amount (kr)"), justify="right")
+    total = 0
+    for b in outcome.brever:
+        table.add_row(
+            f"{b.mottaker.kommunenummer} {b.mottaker.navn}", str(len(b.linjer)), _kr(b.sum_oere)
+        )
+        total += b.sum_oere
+    table.add_row(_("Total"), str(len(outcome.lines)), _kr(total), style="bold")
+    out.print(table)
+
+
+@utbetaling_app.command("kjor", help=_("Make the payment run of a month (once)."))
+def kjor(
+    maaned: Annotated[str, typer.Option("--maaned", help=_("The month YYYY-MM."))],
+    override: OverrideOption = None,
+    out_dir: OutOption = None,
+) -> None:
+    """Make the payment run of a month: advances, month shares, settlements, corrections."""
+    with _errors():
+        month = parse_month(maaned)
+        params, ov = _params(override)
+        outcome = run_month(_store(), params, month, overrides=ov)
+    _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
+    folder = out_dir or Path("sio-utbetaling") / outcome.kjoring.periode
+    files = _write_outputs(outcome, folder)
+    out.print(_("Written:"))
+    for f in files[:3]:
+        out.print(f"  {f}")
+    out.print(f"  {folder / 'brev'} ({len(outcome.brever)})")
+
+
+def etteroppgjoer(
+    aar: Annotated[int, typer.Option("--aar", help=_("The year to settle."))],
+    override: OverrideOption = None,
+    out_dir: OutOption = None,
+) -> None:
+    """The final settlement of a year: every month brought to its actual figure."""
+    with _errors():
+        params, ov = _params(override)
+        outcome = run_final_settlement(_store(), params, aar, overrides=ov)
+    _print_outcome(outcome, _("The final settlement of {year}").format(year=aar))
+    folder = out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}"
+    files = _write_outputs(outcome, folder)
+    out.print(_("Written:"))
+    for f in files[:3]:
+        out.print(f"  {f}")
+    out.print(f"  {folder / 'brev'} ({len(outcome.brever)})")
+
+
+def _whole(oere: int) -> int:
+    return round_half_away(Fraction(oere, 100))
+
+
+def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
+    """The JSON of `sio utbetaling status`: whole kroner, and øre beside them."""
+    return [
+        {
+            "kommunenummer": r.kommunenummer,
+            "navn": r.navn,
+            "aar": r.aar,
+            "til_maaned": r.til_maaned,
+            "etteroppgjoer": r.etteroppgjoer,
+            "rettighet": _whole(r.rettighet_oere),
+            "utbetalt": _whole(r.utbetalt_oere),
+            "utestaaende": _whole(r.utestaaende_oere),
+            "rettighet_oere": r.rettighet_oere,
+            "utbetalt_oere": r.utbetalt_oere,
+            "utestaaende_oere": r.utestaaende_oere,
+            "rettighet_data_versjon": r.data_versjon,
+            "rettighet_parameter_versjon": r.parameter_versjon,
+            "avrunding": {
+                "rettighet_oere": r.avrunding_rettighet_oere,
+                "utbetalt_oere": r.avrunding_utbetalt_oere,
+            },
+            "maaneder": [
+                {
+                    "maaned": m.maaned,
+                    "rettighet": _whole(m.rettighet_oere),
+                    "utbetalt": _whole(m.utbetalt_oere),
+                    "utestaaende": _whole(m.rettighet_oere - m.utbetalt_oere),
+                    "rettighet_oere": m.rettighet_oere,
+                    "utbetalt_oere": m.utbetalt_oere,
+                    "data_versjoner": m.data_versjoner,
+                    "parameter_versjoner": m.parameter_versjoner,
+                    "arter": m.arter,
+                }
+                for m in r.months
+            ],
+            "estimerte_parametere": list(r.estimerte_parametere),
+        }
+        for r in rows
+    ]
+
+
+@utbetaling_app.command("status", help=_("Entitlement, paid and outstanding per month."))
+def status_cmd(
+    aar: Annotated[int, typer.Option("--aar", help=_("The year."))],
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help=_("Only this municipality NNNN."))
+    ] = None,
+    fmt: FormatOption = "table",
+    override: OverrideOption = None,
+) -> None:
+    """Entitlement (newest data version), what is paid, what is outstanding, per month."""
+    _check_format(fmt)
+    with _errors():
+        params, _ov = _params(override)
+        rows = status(_store(), params, aar, kommune)
+        if kommune is not None and not rows:
+            raise PaymentError(
+                _("{code} has no entitlement or payments in {year}").format(code=kommune, year=aar)
+            )
+    if fmt == "json":
+        print(json.dumps(status_json(rows), ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        title = _(
+            "{code} {name} {year}: entitlement {due} kr, paid {paid} kr, outstanding {left} kr"
+        ).format(
+            code=r.kommunenummer,
+            name=r.navn,
+            year=r.aar,
+            due=_kr(r.rettighet_oere),
+            paid=_kr(r.utbetalt_oere),
+            left=_kr(r.utestaaende_oere),
+        )
+        table = Table(title=title, title_justify="left")
+        table.add_column(_("month"))
+        table.add_column(_("entitlement (kr)"), justify="right")
+        table.add_column(_("paid (kr)"), justify="right")
+        table.add_column(_("outstanding (kr)"), justify="right")
+        table.add_column(_("data versions"))
+        table.add_column(_("parameter versions"))
+        for m in r.months:
+            table.add_row(
+                f"{r.aar}-{m.maaned:02d}",
+                _kr(m.rettighet_oere),
+                _kr(m.utbetalt_oere),
+                _kr(m.rettighet_oere - m.utbetalt_oere),
+                ", ".join(str(v) for v in m.data_versjoner),
+                ", ".join(m.parameter_versjoner),
+            )
+        if r.etteroppgjoer or r.avrunding_utbetalt_oere:
+            table.add_row(
+                _("rounding"),
+                _kr(r.avrunding_rettighet_oere),
+                _kr(r.avrunding_utbetalt_oere),
+                _kr(r.avrunding_rettighet_oere - r.avrunding_utbetalt_oere),
+                "",
+                "",
+            )
+        out.print(table)
+    if rows:
+        out.print(
+            _(
+                "Entitlement from data version {dv} and parameter version {pv}, for the months "
+                "run so far{settled}."
+            ).format(
+                dv=rows[0].data_versjon,
+                pv=rows[0].parameter_versjon,
+                settled=_(" (the year is finally settled)") if rows[0].etteroppgjoer else "",
+            )
+        )
+        from sio.report.common import estimate_footnote
+
+        paths = sorted({p for r in rows for p in r.estimerte_parametere})
+        note = estimate_footnote(paths)
+        if note:
+            out.print(note, style="yellow", markup=False, highlight=False)
+
+
+@utbetaling_app.command("kjoringer", help=_("Every payment run in the ledger."))
+def kjoringer(fmt: FormatOption = "table") -> None:
+    """Every payment run: id, kind, period, when, who, versions, lines and sum."""
+    _check_format(fmt)
+    from sio.store import ledger
+
+    with _errors(), _store().connect() as conn:
+        runs = ledger.list_runs(conn)
+        sums: dict[int, tuple[int, int]] = {}
+        for p in ledger.postings(conn):
+            n, s = sums.get(p.kjoring_id or 0, (0, 0))
+            sums[p.kjoring_id or 0] = (n + 1, s + p.beloep_oere)
+    if fmt == "json":
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "art": r.art,
+                        "periode": r.periode,
+                        "startet": r.startet.isoformat(),
+                        "bruker": r.bruker,
+                        "data_versjon": r.data_versjon,
+                        "parameter_versjon": r.parameter_versjon,
+                        "posteringer": sums.get(r.id, (0, 0))[0],
+                        "sum_oere": sums.get(r.id, (0, 0))[1],
+                    }
+                    for r in runs
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=_("Payment runs"))
+    for c in (
+        "id",
+        _("kind"),
+        _("period"),
+        _("started"),
+        _("user"),
+        _("data version"),
+        _("parameter version"),
+        _("lines"),
+        _("amount (kr)"),
+    ):
+        table.add_column(c)
+    for r in runs:
+        n, s = sums.get(r.id, (0, 0))
+        table.add_row(
+            str(r.id),
+            r.art,
+            r.periode,
+            r.startet.strftime("%Y-%m-%d %H:%M"),
+            r.bruker,
+            str(r.data_versjon),
+            r.parameter_versjon,
+            str(n),
+            _kr(s),
+        )
+    out.print(table)
+
+
+# -- explaining a ledger line ------------------------------------------------------------------
+
+
+def explain_posting(posting_id: int, override: Path | None) -> None:
+    """Explain one ledger line: its run and versions, what was paid for its key before, and how
+    the target figure was computed — down to the vedtak lines for the activity grant."""
+    from sio.cli import _explain_month, _tree
+    from sio.rules.participation import month_index, month_of
+    from sio.rules.settlement import advance_source
+    from sio.store import ledger
+    from sio.utbetaling.run import compute, params_of_version
+
+    with _errors():
+        params, _ov = _params(override)
+        engine = _store()
+        with engine.connect() as conn:
+            p = ledger.get_posting(conn, posting_id)
+            if p is None:
+                raise PaymentError(_("no ledger line {id}").format(id=posting_id))
+            run = ledger.get_run(conn, p.kjoring_id or 0)
+            assert run is not None
+            before = [
+                q
+                for q in ledger.postings(conn, aar=p.aar, kommunenummer=p.kommunenummer)
+                if (q.maaned, q.komponent) == (p.maaned, p.komponent) and (q.id or 0) < posting_id
+            ]
+            run_params = params_of_version(conn, p.parameter_versjon, params)
+        computed = compute(engine, run_params, [p.aar], p.data_versjon)
+    period = f"{p.aar}-{p.maaned:02d}" if p.maaned else str(p.aar)
+    out.print(
+        _("Ledger line {id}: {code} {period} {komp}, {art}: {amount} kr").format(
+            id=posting_id,
+            code=p.kommunenummer,
+            period=period,
+            komp=p.komponent,
+            art=p.art,
+            amount=_kr(p.beloep_oere),
+        ),
+        style="bold",
+    )
+    out.print(_("Reason: {text}").format(text=p.begrunnelse), markup=False)
+    out.print(
+        _(
+            "Run {id} ({art} {periode}, {when}, {user}); data version {dv}, parameter version {pv}"
+        ).format(
+            id=run.id,
+            art=run.art,
+            periode=run.periode,
+            when=run.startet.strftime("%Y-%m-%d %H:%M"),
+            user=run.bruker,
+            dv=p.data_versjon,
+            pv=p.parameter_versjon,
+        )
+    )
+    if p.forrige_data_versjon is not None:
+        out.print(
+            _(
+                "Corrects what was computed from data version {dv} and parameter version {pv}."
+            ).format(dv=p.forrige_data_versjon, pv=p.forrige_parameter_versjon)
+        )
+    paid = sum(q.beloep_oere for q in before)
+    table = Table(
+        title=_("Paid for {code} {period} {komp} before this line").format(
+            code=p.kommunenummer, period=period, komp=p.komponent
+        )
+    )
+    for c in (_("line"), _("run"), _("kind"), _("amount (kr)"), _("data version")):
+        table.add_column(c)
+    for q in before:
+        table.add_row(str(q.id), str(q.kjoring_id), q.art, _kr(q.beloep_oere), str(q.data_versjon))
+    out.print(table)
+    out.print(
+        _("Paid before {paid} kr + this line {amount} kr = {target} kr.").format(
+            paid=_kr(paid), amount=_kr(p.beloep_oere), target=_kr(paid + p.beloep_oere)
+        )
+    )
+    row = computed.rows.get((p.kommunenummer, p.aar))
+    ent = computed.entitlements.get((p.kommunenummer, p.aar))
+    if row is None or ent is None:
+        out.print(
+            _("Data version {dv} gives {code} no money in {year}: the target is 0 kr.").format(
+                dv=p.data_versjon, code=p.kommunenummer, year=p.aar
+            )
+        )
+        return
+    fin = _financing_engine(computed)
+    if p.maaned is None:
+        out.print(
+            _(
+                "The {komp} of {year} is {annual} kr in whole kroner; "
+                "its months add up to {months} kr."
+            ).format(
+                komp=p.komponent,
+                year=p.aar,
+                annual=_kr(getattr(row.result, p.komponent) * 100),
+                months=_kr(sum(ent.months.get(m, {}).get(p.komponent, 0) for m in ent.months)),
+            )
+        )
+    elif p.komponent == "aktivitetstilskudd" and p.art == "akonto":
+        lag = int(run_params.number("utbetaling.avregning_forsinkelse", _first(run.periode)))
+        reported = month_of(month_index((int(run.periode[:4]), int(run.periode[5:7]))) - lag)
+        both = compute(engine, run_params, [p.aar - 1, p.aar], p.data_versjon)
+        src = advance_source(both.entitlements, p.kommunenummer, reported) or (p.aar, p.maaned)
+        fin = _financing_engine(both)
+        out.print(
+            _("The advance is the activity grant of {month}:").format(
+                month=f"{src[0]}-{src[1]:02d}"
+            )
+        )
+        _explain_month(fin, fin.compute_year(src[0]), p.kommunenummer, src[0], src[1])
+    elif p.komponent == "aktivitetstilskudd":
+        _explain_month(fin, fin.compute_year(p.aar), p.kommunenummer, p.aar, p.maaned)
+    else:
+        out.print(
+            _(
+                "The month's share is {share} kr (the year's exact amount paid 1/12 a month, "
+                "rounded cumulatively to øre):"
+            ).format(share=_kr(ent.months.get(p.maaned, {}).get(p.komponent, 0)))
+        )
+        node = next((c for c in row.trace.children if c.label == p.komponent), None)
+        if node is not None:
+            out.print(_tree(node))
+
+
+def _first(periode: str) -> Any:
+    import datetime as dt
+
+    if len(periode) == 4:
+        return dt.date(int(periode), 12, 1)
+    return dt.date(int(periode[:4]), int(periode[5:7]), 1)
+
+
+def _financing_engine(computed: Any) -> Any:
+    from sio.engine import Engine
+
+    return Engine(computed.data, computed.params)

@@ -1,0 +1,579 @@
+"""Payment runs, final settlements and the payment status, on the data store.
+
+This is where the engine, the settlement rules and the ledger meet (scheme.md §3.6):
+- `run_month` makes the payment run of a month: it loads the newest data version, computes the
+  entitlement of every year from the ledger's first year to the month's year, plans the lines
+  (`sio.rules.settlement.plan_month_run`) and posts them with the run in one transaction;
+- `run_final_settlement` makes the etteroppgjør of a year;
+- `statements` rebuilds the statement letters of any stored run from the ledger and the run's own
+  data and parameter versions; `status` compares entitlement and payments per month.
+
+Order rules (checked again inside the run lock): the ledger starts with the run of a January,
+months are run one after the other, each once; a year's final settlement needs its December run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from sio.data.model import InputData
+from sio.data.registry import Registry
+from sio.engine import Engine as FinancingEngine
+from sio.engine import MunicipalityYear
+from sio.i18n import _
+from sio.parameters import ParameterError, ParameterSet, UsageLog, load_parameters
+from sio.rules.participation import Month, first_day, month_index, month_of
+from sio.rules.settlement import (
+    RunContext,
+    YearEntitlement,
+    ledger_state,
+    plan_final_settlement,
+    plan_month_run,
+    year_entitlement,
+)
+from sio.store import ledger
+from sio.store.versions import load_version
+from sio.utbetaling.model import Brev, Hittil, Kjoring, Mottaker, Postering
+
+LAG_PATH = "utbetaling.avregning_forsinkelse"
+EXACT_COMPONENTS = ("rundsumtilskudd", "oeremerket_tilskudd", "inntektspaaslag")
+
+
+class PaymentError(Exception):
+    """A run that must not be made (order, missing organisation numbers, …): exit code 2."""
+
+
+@dataclass
+class Computed:
+    """The entitlement of a data version and parameter set over a range of years."""
+
+    data: InputData
+    data_versjon: int
+    params: ParameterSet
+    rows: dict[tuple[str, int], MunicipalityYear]
+    entitlements: dict[tuple[str, int], YearEntitlement]
+    registry: Registry
+
+    def estimate_paths(self, keys: Iterable[tuple[str, int]]) -> tuple[str, ...]:
+        log = UsageLog()
+        for key in keys:
+            row = self.rows.get(key)
+            if row is not None:
+                log.merge(row.log)
+        return log.estimate_paths()
+
+
+@dataclass
+class RunOutcome:
+    """A run as stored: `new` is False when it existed already (nothing was posted now)."""
+
+    kjoring: Kjoring
+    new: bool
+    lines: list[Postering]
+    brever: list[Brev] = field(default_factory=list)
+    lag: int = 1
+
+
+def entitlement_of(row: MunicipalityYear) -> YearEntitlement:
+    """The entitlement of one computed municipality-year, month by month (see settlement)."""
+    r = row.result
+    annual = {
+        "aktivitetstilskudd": r.aktivitetstilskudd,
+        "rundsumtilskudd": r.rundsumtilskudd,
+        "oeremerket_tilskudd": r.oeremerket_tilskudd,
+        "inntektspaaslag": r.inntektspaaslag,
+    }
+    if r.modell == "utfasing":  # the phase-out supplement, 1/12 in every month of the year
+        amount = row.exact.get("inntektspaaslag", Fraction(r.inntektspaaslag))
+        exact = {"inntektspaaslag": {m: amount / 12 for m in range(1, 13)}}
+        return year_entitlement(r.kommunenummer, r.aar, {}, exact, annual, ())
+    activity = {mf.maaned: mf.aktivitetstilskudd_oere for mf in row.months if mf.aktivitet}
+    exact_series: dict[str, dict[int, Fraction]] = {}
+    for komp in EXACT_COMPONENTS:
+        series = {mf.maaned: getattr(mf, komp) for mf in row.months if getattr(mf, komp) != 0}
+        if series:
+            exact_series[komp] = series
+    return year_entitlement(r.kommunenummer, r.aar, activity, exact_series, annual, activity)
+
+
+def compute(
+    engine: Engine, params: ParameterSet, years: Iterable[int], versjon: int | None = None
+) -> Computed:
+    """Load a data version (default newest) and compute the entitlement of `years`."""
+    data, dv = load_version(engine, params, versjon)
+    fin = FinancingEngine(data, params)
+    rows: dict[tuple[str, int], MunicipalityYear] = {}
+    for y in years:
+        for row in fin.compute_year(y).rows:
+            rows[(row.result.kommunenummer, y)] = row
+    ents = {key: entitlement_of(row) for key, row in rows.items()}
+    return Computed(data, dv, params, rows, ents, fin.registry)
+
+
+# -- parameter versions --------------------------------------------------------------------------
+
+
+def overrides_json(overrides: Mapping[str, Mapping[dt.date, Any]] | None) -> Any:
+    """An override mapping as JSON (dates as text, exact numbers as `n/d` text)."""
+    if not overrides:
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for path, series in overrides.items():
+        out[path] = {}
+        for day, value in series.items():
+            if isinstance(value, Fraction) or (
+                value is not None and not isinstance(value, int | str)
+            ):
+                value = str(value)
+            out[path][day.isoformat()] = value
+    return out
+
+
+def params_of_version(conn: Connection, versjon: str, current: ParameterSet) -> ParameterSet:
+    """The parameter set a stored run used: the defaults with the run's stored overrides.
+
+    Refused when this installation's defaults no longer give the same version.
+    """
+    if versjon == current.version:
+        return current
+    known, stored = ledger.parameter_overrides(conn, versjon)
+    base = load_parameters()
+    if known:
+        series = {
+            path: {dt.date.fromisoformat(d): v for d, v in values.items()}
+            for path, values in (stored or {}).items()
+        }
+        params = (
+            base.with_overrides(series, source=f"parameterversjon {versjon}") if series else base
+        )
+        if params.version == versjon:
+            return params
+    raise PaymentError(
+        _(
+            "parameter version {version} cannot be reproduced with this installation's "
+            "parameters (they have changed since the run)"
+        ).format(version=versjon)
+    )
+
+
+# -- order of runs -------------------------------------------------------------------------------
+
+
+def parse_month(text: str) -> Month:
+    try:
+        y, m = text.split("-")
+        month = (int(y), int(m))
+        if len(y) != 4 or len(m) != 2 or not 1 <= month[1] <= 12:
+            raise ValueError
+        return month
+    except ValueError:
+        raise PaymentError(_("'{text}' is not a month YYYY-MM").format(text=text)) from None
+
+
+def month_text(m: Month) -> str:
+    return f"{m[0]}-{m[1]:02d}"
+
+
+def _monthly(runs: Sequence[Kjoring]) -> list[Month]:
+    return [parse_month(r.periode) for r in runs if r.art == "maaned"]
+
+
+def _settled_years(runs: Sequence[Kjoring]) -> frozenset[int]:
+    return frozenset(int(r.periode) for r in runs if r.art == "etteroppgjoer")
+
+
+def check_month_order(runs: Sequence[Kjoring], month: Month) -> None:
+    """The ledger starts in a January; months follow one another (a run that exists is fine:
+    the caller reports it)."""
+    done = _monthly(runs)
+    if month in done:
+        return
+    if not done:
+        if month[1] != 1:
+            raise PaymentError(
+                _(
+                    "the first payment run must be a January (the ledger starts at the beginning "
+                    "of a year, so that every year can be settled in full); got {month}"
+                ).format(month=month_text(month))
+            )
+        return
+    nxt = month_of(month_index(max(done)) + 1)
+    if month != nxt:
+        raise PaymentError(
+            _("months are run in order: the next month to run is {next}, not {month}").format(
+                next=month_text(nxt), month=month_text(month)
+            )
+        )
+
+
+def _first_month(runs: Sequence[Kjoring], month: Month) -> Month:
+    done = _monthly(runs)
+    return min(done) if done else month
+
+
+def _lag(params: ParameterSet, month: Month) -> int:
+    value = params.number(LAG_PATH, first_day(month))
+    if value.denominator != 1 or value < 1:
+        raise ParameterError(LAG_PATH, f"must be a whole number ≥ 1, not {value}")
+    return int(value)
+
+
+def _fault_injection_pause() -> None:
+    """For the crash tests only: `SIO_TEST_HOLD_RUN=SECONDS` holds a run inside its
+    transaction after its lines are written, so that a test can kill the process there."""
+    hold = os.environ.get("SIO_TEST_HOLD_RUN")
+    if hold:
+        time.sleep(float(hold))
+
+
+def user_name() -> str:
+    from sio.store.versions import _user
+
+    return os.environ.get("SIO_USER") or _user()
+
+
+# -- payees ---------------------------------------------------------------------------------------
+
+
+def payees(
+    computed: Computed, lines: Iterable[Postering], on: dt.date
+) -> dict[str, list[Postering]]:
+    """Lines grouped by the municipality that receives them on `on` (a merged municipality's
+    earlier lines go to its successor)."""
+    out: dict[str, list[Postering]] = {}
+    for p in lines:
+        code = p.kommunenummer
+        if code in computed.registry:
+            code = computed.registry.code_on(code, on)
+        out.setdefault(code, []).append(p)
+    return out
+
+
+def mottaker(computed: Computed, code: str) -> Mottaker:
+    k = computed.data.kommuner.filter(computed.data.kommuner["kommunenummer"] == code)
+    if k.height == 0:
+        return Mottaker(code, code, None)
+    row = k.row(0, named=True)
+    orgnr = row.get("organisasjonsnummer") or None
+    return Mottaker(code, row["navn"], orgnr)
+
+
+def _check_orgnr(computed: Computed, lines: Sequence[Postering], on: dt.date) -> None:
+    missing = []
+    for code, ls in payees(computed, lines, on).items():
+        if (
+            sum(p.beloep_oere for p in ls) != 0
+            and mottaker(computed, code).organisasjonsnummer is None
+        ):
+            m = mottaker(computed, code)
+            missing.append(f"{m.kommunenummer} {m.navn}")
+    if missing:
+        raise PaymentError(
+            _(
+                "kommuner: organisasjonsnummer: missing for {names}; a payment needs the "
+                "payee's organisation number (nothing was posted)"
+            ).format(names=", ".join(missing))
+        )
+
+
+# -- the runs -------------------------------------------------------------------------------------
+
+
+def run_month(
+    engine: Engine,
+    params: ParameterSet,
+    month: Month,
+    *,
+    overrides: Any = None,
+    user: str | None = None,
+) -> RunOutcome:
+    """The payment run of `month` (posted once; a second call returns the stored run)."""
+    user = user or user_name()
+    periode = month_text(month)
+    with engine.connect() as conn:
+        runs = ledger.list_runs(conn)
+    existing = next((r for r in runs if r.art == "maaned" and r.periode == periode), None)
+    if existing is not None:
+        return _stored(engine, params, existing)
+    check_month_order(runs, month)
+    first = _first_month(runs, month)
+    lag = _lag(params, month)
+    computed = compute(engine, params, range(first[0], month[0] + 1))
+    ctx = RunContext(computed.data_versjon, params.version)
+    on = first_day(month)
+
+    def plan(conn: Connection) -> list[Postering]:
+        now_runs = ledger.list_runs(conn)
+        check_month_order(now_runs, month)
+        state = ledger_state(ledger.postings(conn))
+        lines = plan_month_run(
+            month,
+            computed.entitlements,
+            state,
+            _settled_years(now_runs),
+            lag,
+            ctx,
+            _first_month(now_runs, month),
+        )
+        _check_orgnr(computed, lines, on)
+        return lines
+
+    try:
+        run, lines = ledger.post_run(
+            engine,
+            "maaned",
+            periode,
+            user,
+            computed.data_versjon,
+            params.version,
+            params.source,
+            overrides,
+            plan,
+            _fault_injection_pause,
+        )
+    except ledger.AlreadyRun as exc:
+        return _stored(engine, params, exc.run)
+    outcome = RunOutcome(run, True, lines, lag=lag)
+    outcome.brever = _statements(engine, computed, run, lines)
+    return outcome
+
+
+def run_final_settlement(
+    engine: Engine,
+    params: ParameterSet,
+    year: int,
+    *,
+    overrides: Any = None,
+    user: str | None = None,
+) -> RunOutcome:
+    """The final settlement (etteroppgjør) of `year`, once (a second call returns it)."""
+    user = user or user_name()
+    with engine.connect() as conn:
+        runs = ledger.list_runs(conn)
+    existing = next((r for r in runs if r.art == "etteroppgjoer" and r.periode == str(year)), None)
+    if existing is not None:
+        return _stored(engine, params, existing)
+    _check_final_order(runs, year)
+    computed = compute(engine, params, [year])
+    ctx = RunContext(computed.data_versjon, params.version)
+    on = dt.date(year, 12, 1)
+
+    def plan(conn: Connection) -> list[Postering]:
+        _check_final_order(ledger.list_runs(conn), year)
+        state = ledger_state(ledger.postings(conn, aar=year))
+        lines = plan_final_settlement(year, computed.entitlements, state, ctx)
+        _check_orgnr(computed, lines, on)
+        return lines
+
+    try:
+        run, lines = ledger.post_run(
+            engine,
+            "etteroppgjoer",
+            str(year),
+            user,
+            computed.data_versjon,
+            params.version,
+            params.source,
+            overrides,
+            plan,
+            _fault_injection_pause,
+        )
+    except ledger.AlreadyRun as exc:
+        return _stored(engine, params, exc.run)
+    outcome = RunOutcome(run, True, lines)
+    outcome.brever = _statements(engine, computed, run, lines)
+    return outcome
+
+
+def _check_final_order(runs: Sequence[Kjoring], year: int) -> None:
+    done = _monthly(runs)
+    if not done or min(done) > (year, 1):
+        raise PaymentError(
+            _("{year} is not in the ledger: it starts with the run of {first}").format(
+                year=year, first=month_text(min(done)) if done else "—"
+            )
+        )
+    if max(done) < (year, 12):
+        raise PaymentError(
+            _(
+                "the final settlement of {year} needs the payment run of {year}-12 first "
+                "(the newest run is {last})"
+            ).format(year=year, last=month_text(max(done)))
+        )
+
+
+def _stored(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
+    """A stored run with its lines and statements (recomputed with the run's own versions)."""
+    with engine.connect() as conn:
+        lines = ledger.postings(conn, kjoring_id=run.id)
+        run_params = params_of_version(conn, run.parameter_versjon, params)
+        runs = ledger.list_runs(conn)
+    years = _years_of_run(runs, run)
+    computed = compute(engine, run_params, years, run.data_versjon)
+    lag = _lag(run_params, _run_month(run)) if run.art == "maaned" else 1
+    return RunOutcome(run, False, lines, _statements(engine, computed, run, lines), lag)
+
+
+def _run_month(run: Kjoring) -> Month:
+    return parse_month(run.periode) if run.art == "maaned" else (int(run.periode), 12)
+
+
+def _years_of_run(runs: Sequence[Kjoring], run: Kjoring) -> range:
+    if run.art == "etteroppgjoer":
+        return range(int(run.periode), int(run.periode) + 1)
+    month = _run_month(run)
+    return range(_first_month(runs, month)[0], month[0] + 1)
+
+
+# -- statements and status -----------------------------------------------------------------------
+
+
+def _due_months(ent: YearEntitlement, til: int) -> int:
+    return sum(ent.month_total(m) for m in ent.months if m <= til)
+
+
+def _statements(
+    engine: Engine, computed: Computed, run: Kjoring, lines: Sequence[Postering]
+) -> list[Brev]:
+    """One statement per receiving municipality with lines in the run."""
+    month = _run_month(run)
+    on = first_day(month)
+    with engine.connect() as conn:
+        runs = ledger.list_runs(conn)
+        settled = _settled_years([r for r in runs if r.id <= run.id])
+        paid_before: dict[tuple[str, int], int] = {}
+        for p in ledger.postings(conn, up_to_run=run.id):
+            paid_before[(p.kommunenummer, p.aar)] = (
+                paid_before.get((p.kommunenummer, p.aar), 0) + p.beloep_oere
+            )
+    out: list[Brev] = []
+    for code, ls in sorted(payees(computed, lines, on).items()):
+        keys = sorted({(p.kommunenummer, p.aar) for p in ls})
+        hittil: dict[int, list[int]] = {}
+        for c, y in keys:
+            til = month[1] if y == month[0] else 12
+            ent = computed.entitlements.get((c, y))
+            due = 0
+            if ent is not None:
+                due = _due_months(ent, til) + (sum(ent.rounding.values()) if y in settled else 0)
+            acc = hittil.setdefault(y, [til, 0, 0])
+            acc[1] += due
+            acc[2] += paid_before.get((c, y), 0)
+        out.append(
+            Brev(
+                run,
+                mottaker(computed, code),
+                tuple(ls),
+                tuple(Hittil(y, v[0], v[1], v[2]) for y, v in sorted(hittil.items())),
+                computed.estimate_paths(keys),
+            )
+        )
+    return out
+
+
+@dataclass
+class StatusMonth:
+    maaned: int
+    rettighet_oere: int
+    utbetalt_oere: int
+    data_versjoner: list[int]
+    parameter_versjoner: list[str]
+    arter: list[str]
+
+
+@dataclass
+class StatusRow:
+    """Entitlement against payments of one municipality in one year."""
+
+    kommunenummer: str
+    navn: str
+    aar: int
+    til_maaned: int
+    etteroppgjoer: bool
+    rettighet_oere: int
+    utbetalt_oere: int
+    rettighet_aar_oere: int
+    data_versjon: int
+    parameter_versjon: str
+    months: list[StatusMonth]
+    avrunding_rettighet_oere: int = 0
+    avrunding_utbetalt_oere: int = 0
+    estimerte_parametere: tuple[str, ...] = ()
+
+    @property
+    def utestaaende_oere(self) -> int:
+        return self.rettighet_oere - self.utbetalt_oere
+
+
+def status(
+    engine: Engine, params: ParameterSet, year: int, kommune: str | None = None
+) -> list[StatusRow]:
+    """Per municipality and month of `year`: entitlement (as the newest data version and these
+    parameters give it, for the months run so far), what has been paid, and the versions of the
+    paid lines."""
+    with engine.connect() as conn:
+        runs = ledger.list_runs(conn)
+        lines = ledger.postings(conn, aar=year, kommunenummer=kommune)
+    done = _monthly(runs)
+    if not done or min(done) > (year, 12) or max(done) < (year, 1):
+        raise PaymentError(_("no payment run covers {year}").format(year=year))
+    til = 12 if max(done) >= (year, 12) else max(done)[1]
+    settled = year in _settled_years(runs)
+    computed = compute(engine, params, [year])
+    by_key: dict[tuple[str, int | None], list[Postering]] = {}
+    for p in lines:
+        by_key.setdefault((p.kommunenummer, p.maaned), []).append(p)
+    codes = {c for (c, y) in computed.entitlements if y == year} | {p.kommunenummer for p in lines}
+    if kommune is not None:
+        codes &= {kommune}
+    out: list[StatusRow] = []
+    for code in sorted(codes):
+        ent = computed.entitlements.get((code, year))
+        months: list[StatusMonth] = []
+        for m in range(1, til + 1):
+            ps = by_key.get((code, m), [])
+            due = ent.month_total(m) if ent else 0
+            if not ps and due == 0:
+                continue
+            months.append(
+                StatusMonth(
+                    m,
+                    due,
+                    sum(p.beloep_oere for p in ps),
+                    sorted({p.data_versjon for p in ps}),
+                    sorted({p.parameter_versjon for p in ps}),
+                    sorted({p.art for p in ps}),
+                )
+            )
+        rounding = sum(ent.rounding.values()) if ent and settled else 0
+        rounding_paid = sum(p.beloep_oere for p in by_key.get((code, None), []))
+        due_total = sum(x.rettighet_oere for x in months) + rounding
+        paid_total = sum(x.utbetalt_oere for x in months) + rounding_paid
+        row = computed.rows.get((code, year))
+        out.append(
+            StatusRow(
+                code,
+                row.result.navn if row else mottaker(computed, code).navn,
+                year,
+                til,
+                settled,
+                due_total,
+                paid_total,
+                ent.annual_oere if ent else 0,
+                computed.data_versjon,
+                params.version,
+                months,
+                rounding,
+                rounding_paid,
+                row.result.estimerte_parametere if row else (),
+            )
+        )
+    return out
