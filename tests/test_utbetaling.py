@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from typer.testing import CliRunner
@@ -304,3 +306,44 @@ def test_the_commands(store_url: str, tmp_path: Path, params: ParameterSet) -> N
     r = runner.invoke(app, ["utbetaling", "kjoringer", "--format", "json"], env=env)
     runs = json.loads(r.stdout)
     assert [x["periode"] for x in runs] == [f"2016-{m:02d}" for m in range(1, 7)]
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    corrections=st.dictionaries(
+        st.integers(2, 13),  # before the run of this month (13: before the final settlement)
+        st.tuples(st.sampled_from(["3.5", "7", "10.5", "14"]), st.integers(1, 28)),
+        max_size=4,
+    )
+)
+def test_any_sequence_of_corrections_ends_paid_to_the_oere(
+    corrections: dict[int, tuple[str, int]],
+    tmp_path_factory: pytest.TempPathFactory,
+    params: ParameterSet,
+) -> None:
+    """Random corrections (new volume and start day of the decision, a second decision) between
+    the runs of a year: after the final settlement the year is paid exactly the entitlement of
+    the newest data version, as the engine computes it (test_cli.EXPECTED_2016 checks that by
+    hand)."""
+    from sio.engine import Engine
+    from sio.store.versions import load_version
+
+    tmp = tmp_path_factory.mktemp("seq")
+    engine = _engine(f"sqlite:///{tmp / 'sio.db'}")
+    import_path(engine, write_input(tmp / "v0", _with_orgnr(small_world())), params)
+    for m in range(1, 14):
+        if m in corrections:
+            omfang, day = corrections[m]
+            w = _with_orgnr(small_world())
+            w["vedtak"][0]["omfang"] = omfang
+            w["vedtak"].append(dict(w["vedtak"][0], vedtak_id="V2", fra=f"2016-06-{day:02d}"))
+            import_path(engine, write_input(tmp / f"v{m}", w), params)
+        if m <= 12:
+            run_month(engine, params, (2016, m), user="test")
+    run_final_settlement(engine, params, 2016, user="test")
+    data, _v = load_version(engine, params)
+    (row,) = Engine(data, params).compute_year(2016).results
+    assert sum(p.beloep_oere for p in _lines(engine, aar=2016)) == row.tilskudd * 100
+    engine.dispose()
