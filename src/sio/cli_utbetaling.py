@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sio import i18n
-from sio.i18n import _, format_number
+from sio.i18n import _, format_number, ngettext
 from sio.money import round_half_away
 from sio.parameters import ParameterSet, apply_override_file, load_parameters, read_override_file
 from sio.utbetaling.model import Postering
@@ -100,6 +100,18 @@ def _write_outputs(outcome: RunOutcome, folder: Path) -> list[Path]:
     files += write_statements(outcome.brever, folder / "brev", lang=i18n.get_language())
     files.append(_write_lines(outcome.lines, folder / f"posteringer-{outcome.kjoring.periode}.csv"))
     return files
+
+
+def _write_and_list(outcome: RunOutcome, folder: Path) -> None:
+    files = _write_outputs(outcome, folder)
+    out.print(_("Written:"))
+    for f in files:
+        if f.parent.name != "brev":
+            out.print(f"  {f}")
+    letters = ngettext("{n} letter", "{n} letters", len(outcome.brever)).format(
+        n=len(outcome.brever)
+    )
+    out.print(f"  {folder / 'brev'}/ ({letters}, index.html)")
 
 
 def _write_lines(lines: Sequence[Postering], path: Path) -> Path:
@@ -181,12 +193,7 @@ def kjor(
         params, ov = _params(override)
         outcome = run_month(_store(), params, month, overrides=ov)
     _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
-    folder = out_dir or Path("sio-utbetaling") / outcome.kjoring.periode
-    files = _write_outputs(outcome, folder)
-    out.print(_("Written:"))
-    for f in files[:3]:
-        out.print(f"  {f}")
-    out.print(f"  {folder / 'brev'} ({len(outcome.brever)})")
+    _write_and_list(outcome, out_dir or Path("sio-utbetaling") / outcome.kjoring.periode)
 
 
 def etteroppgjoer(
@@ -199,12 +206,7 @@ def etteroppgjoer(
         params, ov = _params(override)
         outcome = run_final_settlement(_store(), params, aar, overrides=ov)
     _print_outcome(outcome, _("The final settlement of {year}").format(year=aar))
-    folder = out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}"
-    files = _write_outputs(outcome, folder)
-    out.print(_("Written:"))
-    for f in files[:3]:
-        out.print(f"  {f}")
-    out.print(f"  {folder / 'brev'} ({len(outcome.brever)})")
+    _write_and_list(outcome, out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}")
 
 
 def _whole(oere: int) -> int:
