@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -272,7 +273,10 @@ def _in_language(lang: str | None) -> Iterator[str]:
             yield code
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> Environment:
+    """One environment for all letters: Jinja compiles each template once per environment
+    (356 letters took 18 s when each built its own)."""
     env = Environment(
         loader=PackageLoader("sio.report", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
