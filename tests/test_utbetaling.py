@@ -347,3 +347,49 @@ def test_any_sequence_of_corrections_ends_paid_to_the_oere(
     (row,) = Engine(data, params).compute_year(2016).results
     assert sum(p.beloep_oere for p in _lines(engine, aar=2016)) == row.tilskudd * 100
     engine.dispose()
+
+
+def test_a_parameter_change_is_corrected_and_explained(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """A run with an override (lump-sum share 12 % instead of 10 %) corrects the months already
+    paid, names both parameter versions, and its lines can be explained with the stored
+    override."""
+    url = f"sqlite:///{tmp_path / 'sio.db'}"
+    engine = _engine(url)
+    import_path(engine, write_input(tmp_path / "d", _with_orgnr(small_world())), params)
+    for m in range(1, 7):
+        run_month(engine, params, (2016, m), user="test")
+    override = tmp_path / "andel.yaml"
+    override.write_text("rundsumtilskudd.andel:\n  2015-01-01: 0.12\n", encoding="utf-8")
+    from sio.parameters import apply_override_file, read_override_file
+    from sio.utbetaling.run import overrides_json
+
+    changed = apply_override_file(params, override)
+    july = run_month(
+        engine,
+        changed,
+        (2016, 7),
+        user="test",
+        overrides=overrides_json(read_override_file(override)),
+    )
+    corr = {p.maaned: p for p in july.lines if p.art == "korreksjon"}
+    assert sorted(corr) == [5, 6]
+    uttrekk = _uttrekk_2016()
+    before = _cumulative(uttrekk / 12 / 10, [5, 6])
+    after = _cumulative(uttrekk / 12 * Fraction(12, 100), [5, 6])
+    for m in (5, 6):
+        assert corr[m].komponent == "rundsumtilskudd"
+        assert corr[m].beloep_oere == after[m] - before[m]
+        assert (corr[m].forrige_parameter_versjon, corr[m].parameter_versjon) == (
+            params.version,
+            changed.version,
+        )
+    r = CliRunner().invoke(
+        app,
+        ["explain", "--postering", str(corr[5].id)],
+        env={"SIO_DATABASE_URL": url, "SIO_LANG": "nb"},
+    )
+    assert r.exit_code == 0, r.output
+    assert changed.version in r.output and "rundsumtilskudd" in r.output
+    engine.dispose()
