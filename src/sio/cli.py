@@ -59,6 +59,7 @@ app.add_typer(params_app, name="params")
 
 
 def _register_subcommands() -> None:
+    from sio.cli_casework import konto_app, serve
     from sio.cli_kommune import kommune_app
     from sio.cli_synth import synth_app
     from sio.cli_utbetaling import etteroppgjoer, utbetaling_app
@@ -71,6 +72,8 @@ def _register_subcommands() -> None:
     app.command("etteroppgjoer", help=_("Make the final settlement of a year (once)."))(
         etteroppgjoer
     )
+    app.command("serve", help=_("Start the casework JSON API (OpenAPI at /openapi.json)."))(serve)
+    app.add_typer(konto_app, name="konto", help=_("Accounts of the casework service."))
 
 
 _register_subcommands()

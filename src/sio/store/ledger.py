@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -84,6 +85,8 @@ posting = Table(
     ),
     Column("forrige_data_versjon", Integer, nullable=True),
     Column("forrige_parameter_versjon", String(40), nullable=True),
+    Index("ix_postering_periode", "kommunenummer", "aar", "maaned"),
+    Index("ix_postering_kjoring", "kjoring_id"),
 )
 
 # the advisory lock that serialises payment runs on PostgreSQL (any constant; "SIO" in ASCII)

@@ -1,0 +1,724 @@
+"""The casework JSON API (FastAPI): `create_app()`; `sio serve` runs it with uvicorn.
+
+Authentication: a session cookie `sio_okt` from `POST /api/innlogging` (for the coming pages;
+writes then need the header `X-CSRF-Token` with the session's CSRF token), or a bearer token
+(`Authorization: Bearer sio_…`) for integrations. Login attempts are rate-limited per user name
+and per address. Every error answer is JSON with a Norwegian `detail`; bad input answers 422
+with one entry per field (`loc`, `msg` in Norwegian, `type`).
+
+An OIDC login path (`/api/innlogging/oidc/…`) is reserved for a health-sector identity provider
+(HelseID / ID-porten): it answers 501 until one is configured (docs/decisions/0009).
+"""
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from sio.casework import models as m
+from sio.casework import service
+from sio.casework.access import Forbidden, NotFound, Principal, require
+from sio.casework.schema import account, api_token, login_attempt, session
+from sio.casework.security import (
+    DUMMY_HASH,
+    digest,
+    hash_password,
+    new_api_token,
+    new_secret,
+    same,
+    verify_password,
+)
+from sio.criteria import Assessment, CriteriaSet, load_criteria
+from sio.i18n import _
+from sio.parameters import ParameterSet, load_parameters
+
+COOKIE = "sio_okt"
+CSRF_HEADER = "X-CSRF-Token"
+REASON_HEADER = "X-Begrunnelse"
+SESSION_HOURS = 8
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": m.Feil, "description": "Ikke innlogget"},
+    403: {"model": m.Feil, "description": "Ikke tilgang"},
+    404: {"model": m.Feil, "description": "Finnes ikke (eller ikke synlig for deg)"},
+}
+
+
+class AuthError(Exception):
+    """401 (`status` 401) or 429 with a Retry-After."""
+
+    def __init__(self, message: str, status: int = 401, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class CsrfError(Exception):
+    """403: a write with a session cookie but without the right CSRF token."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+
+
+# -- Norwegian validation messages ----------------------------------------------------------------
+
+
+def _validation_messages() -> dict[str, str]:
+    return {
+        "missing": _("required field is missing"),
+        "extra_forbidden": _("unknown field"),
+        "string_too_short": _("too short (at least {min_length} characters)"),
+        "string_too_long": _("too long (at most {max_length} characters)"),
+        "string_pattern_mismatch": _("wrong format"),
+        "string_type": _("must be text"),
+        "int_parsing": _("must be a whole number"),
+        "int_type": _("must be a whole number"),
+        "int_from_float": _("must be a whole number"),
+        "date_from_datetime_parsing": _("must be a date YYYY-MM-DD"),
+        "date_parsing": _("must be a date YYYY-MM-DD"),
+        "date_type": _("must be a date YYYY-MM-DD"),
+        "decimal_parsing": _("must be a number"),
+        "decimal_type": _("must be a number"),
+        "decimal_max_digits": _("too many digits"),
+        "decimal_max_places": _("too many decimals"),
+        "greater_than": _("must be greater than {gt}"),
+        "greater_than_equal": _("must be at least {ge}"),
+        "less_than_equal": _("must be at most {le}"),
+        "literal_error": _("must be one of {expected}"),
+        "bool_parsing": _("must be true or false"),
+        "bool_type": _("must be true or false"),
+        "dict_type": _("must be an object"),
+        "model_type": _("must be an object"),
+        "model_attributes_type": _("must be an object"),
+        "json_invalid": _("not valid JSON"),
+        "float_parsing": _("must be a number"),
+        "list_type": _("must be a list"),
+    }
+
+
+def _norwegian(errors: list[Any]) -> list[dict[str, Any]]:
+    texts = _validation_messages()
+    out = []
+    for e in errors:
+        template = texts.get(str(e.get("type")))
+        msg = str(e.get("msg", ""))
+        if template is not None:
+            try:
+                msg = template.format(**(e.get("ctx") or {}))
+            except (KeyError, IndexError):
+                msg = template
+        out.append({"loc": list(e.get("loc", ())), "msg": msg, "type": str(e.get("type"))})
+    return out
+
+
+def _field_error(loc: list[str | int], message: str, kind: str = "value_error") -> JSONResponse:
+    return JSONResponse(
+        status_code=422, content={"detail": [{"loc": loc, "msg": message, "type": kind}]}
+    )
+
+
+# -- the app --------------------------------------------------------------------------------------
+
+
+def create_app(
+    engine: Engine | None = None,
+    criteria: CriteriaSet | None = None,
+    params: ParameterSet | None = None,
+    secure_cookies: bool | None = None,
+) -> FastAPI:
+    """The casework service on `engine` (default: the store of `SIO_DATABASE_URL`)."""
+    if engine is None:
+        from sio.store.db import open_store
+
+        engine = open_store()
+    crit = criteria or load_criteria()
+    prm = params or load_parameters()
+    secure = (
+        secure_cookies
+        if secure_cookies is not None
+        else os.environ.get("SIO_COOKIE_SECURE", "1") != "0"
+    )
+    app = FastAPI(
+        title="sio saksbehandling",
+        version="1",
+        description=(
+            "Tildeling av omsorgstjenester etter statlige kriterier: henvendelse, kartlegging "
+            "(IPLOS), anbefaling (LEON), vedtak og revurdering. Vedtak blir vedtaksrader for "
+            "finansieringen (SIO)."
+        ),
+    )
+
+    # -- errors ----------------------------------------------------------------------------------
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_r: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _norwegian(list(exc.errors()))})
+
+    @app.exception_handler(service.Invalid)
+    async def _invalid(_r: Request, exc: service.Invalid) -> JSONResponse:
+        return _field_error(["body", exc.field], str(exc))
+
+    @app.exception_handler(ValidationError)
+    async def _invalid_model(_r: Request, exc: ValidationError) -> JSONResponse:
+        errs = _norwegian(list(exc.errors()))
+        for e in errs:
+            e["loc"] = ["body", *e["loc"]]
+        return JSONResponse(status_code=422, content={"detail": errs})
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_r: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_r: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(_r: Request, _exc: CsrfError) -> JSONResponse:
+        return JSONResponse(
+            status_code=403,
+            content={"detail": _("missing or wrong CSRF token (header X-CSRF-Token)")},
+        )
+
+    @app.exception_handler(AuthError)
+    async def _auth(_r: Request, exc: AuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse(status_code=exc.status, content={"detail": str(exc)}, headers=headers)
+
+    # -- dependencies ----------------------------------------------------------------------------
+    def conn() -> Iterator[Connection]:
+        with engine.begin() as c:
+            yield c
+
+    Conn = Annotated[Connection, Depends(conn)]
+
+    def principal(
+        request: Request,
+        c: Conn,
+        authorization: Annotated[str | None, Header()] = None,
+        x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
+    ) -> Principal:
+        if authorization:
+            scheme, _sep, value = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not value:
+                raise AuthError(_("not signed in"))
+            r = c.execute(
+                select(api_token, account)
+                .join(account, account.c.id == api_token.c.konto_id)
+                .where(api_token.c.token_hash == digest(value.strip()))
+            ).first()
+            if r is None or r.tilbakekalt is not None or _aware(r.utloper) < _now() or not r.aktiv:
+                raise AuthError(_("the token is unknown, expired or revoked"))
+            return Principal(r.konto_id, r.brukernavn, r.rolle, r.kommunenummer, "token")
+        cookie = request.cookies.get(COOKIE)
+        if not cookie:
+            raise AuthError(_("not signed in"))
+        r = c.execute(
+            select(session, account)
+            .join(account, account.c.id == session.c.konto_id)
+            .where(session.c.id == digest(cookie))
+        ).first()
+        if r is None or r.avsluttet is not None or _aware(r.utloper) < _now() or not r.aktiv:
+            raise AuthError(_("the session has ended: sign in again"))
+        if request.method in UNSAFE and not (x_csrf_token and same(x_csrf_token, r.csrf)):
+            raise CsrfError()
+        return Principal(r.konto_id, r.brukernavn, r.rolle, r.kommunenummer, "okt", r.csrf)
+
+    Who = Annotated[Principal, Depends(principal)]
+    Reason = Annotated[
+        str | None,
+        Header(alias=REASON_HEADER, description="Hvorfor personopplysningene brukes (logges)"),
+    ]
+
+    def store_params() -> ParameterSet:
+        return prm
+
+    # -- authentication --------------------------------------------------------------------------
+    @app.post(
+        "/api/innlogging",
+        response_model=m.Meg,
+        tags=["innlogging"],
+        responses={401: ERRORS[401], 429: {"model": m.Feil}},
+    )
+    def login(body: m.Innlogging, request: Request, response: Response, c: Conn) -> m.Meg:
+        ip = request.client.host if request.client else "ukjent"
+        since = _now() - LOGIN_WINDOW
+        failures_user = c.execute(
+            select(func.count()).where(
+                login_attempt.c.brukernavn == body.brukernavn,
+                login_attempt.c.tidspunkt >= since,
+                login_attempt.c.vellykket.is_(False),
+            )
+        ).scalar_one()
+        failures_ip = c.execute(
+            select(func.count()).where(
+                login_attempt.c.ip == ip,
+                login_attempt.c.tidspunkt >= since,
+                login_attempt.c.vellykket.is_(False),
+            )
+        ).scalar_one()
+        if failures_user >= MAX_FAILURES_PER_USER or failures_ip >= MAX_FAILURES_PER_ADDRESS:
+            raise AuthError(
+                _("too many failed sign-ins: wait 15 minutes"),
+                status=429,
+                retry_after=int(LOGIN_WINDOW.total_seconds()),
+            )
+        r = c.execute(select(account).where(account.c.brukernavn == body.brukernavn)).first()
+        ok = verify_password(r.passord_hash if r is not None else DUMMY_HASH, body.passord)
+        ok = ok and r is not None and bool(r.aktiv)
+        c.execute(
+            insert(login_attempt).values(
+                brukernavn=body.brukernavn, ip=ip, tidspunkt=_now(), vellykket=ok
+            )
+        )
+        if not ok or r is None:
+            # an answer, not an exception: the attempt is committed with the transaction
+            return JSONResponse(  # type: ignore[return-value]
+                status_code=401,
+                content={"detail": _("wrong user name or password")},
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        secret, csrf = new_secret(), new_secret()
+        c.execute(
+            insert(session).values(
+                id=digest(secret),
+                konto_id=r.id,
+                csrf=csrf,
+                opprettet=_now(),
+                utloper=_now() + dt.timedelta(hours=SESSION_HOURS),
+            )
+        )
+        response.set_cookie(
+            COOKIE,
+            secret,
+            max_age=SESSION_HOURS * 3600,
+            httponly=True,
+            secure=secure,
+            samesite="strict",
+            path="/",
+        )
+        return m.Meg(
+            brukernavn=r.brukernavn,
+            rolle=r.rolle,
+            kommunenummer=r.kommunenummer,
+            innlogget_med="okt",
+            csrf_token=csrf,
+        )
+
+    @app.post("/api/utlogging", status_code=204, tags=["innlogging"], responses=ERRORS)
+    def logout(request: Request, c: Conn, p: Who) -> Response:
+        cookie = request.cookies.get(COOKIE)
+        if p.via == "okt" and cookie:
+            c.execute(
+                update(session).where(session.c.id == digest(cookie)).values(avsluttet=_now())
+            )
+        resp = Response(status_code=204)
+        resp.delete_cookie(COOKIE, path="/")
+        return resp
+
+    @app.get("/api/meg", response_model=m.Meg, tags=["innlogging"], responses=ERRORS)
+    def me(p: Who) -> m.Meg:
+        return m.Meg(
+            brukernavn=p.brukernavn,
+            rolle=p.rolle,  # type: ignore[arg-type]
+            kommunenummer=p.kommunenummer,
+            innlogget_med=p.via,  # type: ignore[arg-type]
+            csrf_token=p.csrf,
+        )
+
+    @app.get(
+        "/api/innlogging/oidc/{leverandor}", tags=["innlogging"], responses={501: {"model": m.Feil}}
+    )
+    def oidc_start(leverandor: str) -> JSONResponse:
+        return JSONResponse(
+            status_code=501,
+            content={
+                "detail": _("no OIDC identity provider is configured ({name})").format(
+                    name=leverandor[:40]
+                )
+            },
+        )
+
+    # -- tokens ----------------------------------------------------------------------------------
+    @app.post(
+        "/api/tokens",
+        response_model=m.NyTokenSvar,
+        status_code=201,
+        tags=["tokens"],
+        responses=ERRORS,
+    )
+    def create_token(body: m.NyToken, c: Conn, p: Who) -> m.NyTokenSvar:
+        if p.via != "okt":
+            raise Forbidden(_("tokens are made from a signed-in session, not with a token"))
+        secret = new_api_token()
+        now = _now()
+        tid = c.execute(
+            insert(api_token)
+            .values(
+                konto_id=p.konto_id,
+                navn=body.navn,
+                token_hash=digest(secret),
+                opprettet=now,
+                utloper=now + dt.timedelta(days=body.dager),
+            )
+            .returning(api_token.c.id)
+        ).scalar_one()
+        return m.NyTokenSvar(
+            id=tid,
+            navn=body.navn,
+            opprettet=now,
+            utloper=now + dt.timedelta(days=body.dager),
+            tilbakekalt=None,
+            token=secret,
+        )
+
+    @app.get("/api/tokens", response_model=list[m.Token], tags=["tokens"], responses=ERRORS)
+    def list_tokens(c: Conn, p: Who) -> list[m.Token]:
+        rows = c.execute(
+            select(api_token).where(api_token.c.konto_id == p.konto_id).order_by(api_token.c.id)
+        ).fetchall()
+        return [
+            m.Token(
+                id=r.id,
+                navn=r.navn,
+                opprettet=_aware(r.opprettet),
+                utloper=_aware(r.utloper),
+                tilbakekalt=_aware(r.tilbakekalt) if r.tilbakekalt else None,
+            )
+            for r in rows
+        ]
+
+    @app.delete("/api/tokens/{token_id}", status_code=204, tags=["tokens"], responses=ERRORS)
+    def revoke_token(token_id: int, c: Conn, p: Who) -> Response:
+        q = update(api_token).where(api_token.c.id == token_id, api_token.c.tilbakekalt.is_(None))
+        if p.rolle != "admin":
+            q = q.where(api_token.c.konto_id == p.konto_id)
+        if c.execute(q.values(tilbakekalt=_now())).rowcount == 0:
+            raise NotFound(_("no token {id}").format(id=token_id))
+        return Response(status_code=204)
+
+    # -- accounts (admin) ------------------------------------------------------------------------
+    def _account_out(r: Any) -> m.Konto:
+        return m.Konto(
+            id=r.id,
+            brukernavn=r.brukernavn,
+            rolle=r.rolle,
+            kommunenummer=r.kommunenummer,
+            aktiv=bool(r.aktiv),
+        )
+
+    def _check_binding(rolle: str, kommune: str | None) -> None:
+        if rolle in ("saksbehandler", "okonomi") and kommune is None:
+            raise service.Invalid(
+                "kommunenummer",
+                _("the role {role} is bound to one municipality").format(role=rolle),
+            )
+        if rolle not in ("saksbehandler", "okonomi") and kommune is not None:
+            raise service.Invalid(
+                "kommunenummer",
+                _("the role {role} is not bound to a municipality").format(role=rolle),
+            )
+
+    @app.post(
+        "/api/kontoer",
+        response_model=m.Konto,
+        status_code=201,
+        tags=["kontoer"],
+        responses={**ERRORS, 409: {"model": m.Feil}},
+    )
+    def create_account(body: m.NyKonto, c: Conn, p: Who) -> Any:
+        require(p, "admin")
+        _check_binding(body.rolle, body.kommunenummer)
+        if c.execute(select(account.c.id).where(account.c.brukernavn == body.brukernavn)).first():
+            return JSONResponse(status_code=409, content={"detail": _("the user name is taken")})
+        kid = c.execute(
+            insert(account)
+            .values(
+                brukernavn=body.brukernavn,
+                passord_hash=hash_password(body.passord),
+                rolle=body.rolle,
+                kommunenummer=body.kommunenummer,
+                aktiv=True,
+                opprettet=_now(),
+            )
+            .returning(account.c.id)
+        ).scalar_one()
+        return _account_out(c.execute(select(account).where(account.c.id == kid)).one())
+
+    @app.get("/api/kontoer", response_model=list[m.Konto], tags=["kontoer"], responses=ERRORS)
+    def list_accounts(c: Conn, p: Who) -> list[m.Konto]:
+        require(p, "admin")
+        return [_account_out(r) for r in c.execute(select(account).order_by(account.c.id))]
+
+    @app.patch(
+        "/api/kontoer/{konto_id}", response_model=m.Konto, tags=["kontoer"], responses=ERRORS
+    )
+    def change_account(konto_id: int, body: m.KontoEndring, c: Conn, p: Who) -> m.Konto:
+        require(p, "admin")
+        r = c.execute(select(account).where(account.c.id == konto_id)).first()
+        if r is None:
+            raise NotFound(_("no account {id}").format(id=konto_id))
+        values: dict[str, Any] = {}
+        if body.passord is not None:
+            values["passord_hash"] = hash_password(body.passord)
+        if body.aktiv is not None:
+            values["aktiv"] = body.aktiv
+        rolle = body.rolle or r.rolle
+        kommune = (
+            body.kommunenummer if "kommunenummer" in body.model_fields_set else (r.kommunenummer)
+        )
+        if body.rolle is not None or "kommunenummer" in body.model_fields_set:
+            _check_binding(rolle, kommune)
+            values.update(rolle=rolle, kommunenummer=kommune)
+        if values:
+            c.execute(update(account).where(account.c.id == konto_id).values(**values))
+        if values.get("aktiv") is False or "passord_hash" in values or "rolle" in values:
+            c.execute(
+                update(session)
+                .where(session.c.konto_id == konto_id, session.c.avsluttet.is_(None))
+                .values(avsluttet=_now())
+            )
+        return _account_out(c.execute(select(account).where(account.c.id == konto_id)).one())
+
+    # -- casework --------------------------------------------------------------------------------
+    @app.post("/api/saker", response_model=m.Sak, status_code=201, tags=["saker"], responses=ERRORS)
+    def create_case(body: m.NySak, c: Conn, p: Who, reason: Reason = None) -> Any:
+        return service.create_case(c, p, body.fodselsnummer, body.mottatt, body.henvendelse, reason)
+
+    @app.get("/api/saker", response_model=m.Saksliste, tags=["saker"], responses=ERRORS)
+    def list_cases(
+        c: Conn,
+        p: Who,
+        side: Annotated[int, Query(ge=1, le=100000)] = 1,
+        per_side: Annotated[int, Query(ge=1, le=100)] = 20,
+        reason: Reason = None,
+    ) -> Any:
+        return service.list_cases(c, p, side, per_side, reason)
+
+    @app.get("/api/saker/{sak_id}", response_model=m.Sak, tags=["saker"], responses=ERRORS)
+    def get_case(sak_id: int, c: Conn, p: Who, reason: Reason = None) -> Any:
+        return service.get_case(c, p, sak_id, reason)
+
+    @app.post(
+        "/api/saker/{sak_id}/foreloepig-svar",
+        response_model=m.Sak,
+        tags=["saker"],
+        responses=ERRORS,
+    )
+    def preliminary_reply(
+        sak_id: int, body: m.ForeloepigSvar, c: Conn, p: Who, reason: Reason = None
+    ) -> Any:
+        return service.preliminary_reply(c, p, sak_id, body.dato, reason)
+
+    @app.post(
+        "/api/saker/{sak_id}/kartlegginger",
+        response_model=m.KartleggingKvittering,
+        status_code=201,
+        tags=["saker"],
+        responses=ERRORS,
+    )
+    def add_assessment(
+        sak_id: int, body: m.NyKartlegging, c: Conn, p: Who, reason: Reason = None
+    ) -> Any:
+        try:
+            a = Assessment.model_validate(
+                {
+                    "scores": body.skaarer,
+                    "assessed_on": body.kartlagt_dato,
+                    "assessor": body.kartlagt_av,
+                    "signed_on": body.signert_dato,
+                    "what_matters": body.hva_er_viktig,
+                }
+            )
+        except ValidationError as exc:
+            names = {
+                "scores": "skaarer",
+                "assessed_on": "kartlagt_dato",
+                "assessor": "kartlagt_av",
+                "signed_on": "signert_dato",
+                "what_matters": "hva_er_viktig",
+            }
+            errs = _norwegian(list(exc.errors()))
+            for e in errs:
+                loc = e["loc"]
+                e["loc"] = ["body", names.get(str(loc[0]), loc[0]), *loc[1:]] if loc else ["body"]
+            return JSONResponse(status_code=422, content={"detail": errs})
+        return service.add_assessment(c, p, sak_id, a, reason)
+
+    @app.post(
+        "/api/saker/{sak_id}/anbefalinger",
+        response_model=m.AnbefalingKvittering,
+        status_code=201,
+        tags=["saker"],
+        responses=ERRORS,
+    )
+    def make_recommendation(sak_id: int, c: Conn, p: Who, reason: Reason = None) -> Any:
+        return service.make_recommendation(c, p, sak_id, crit, reason)
+
+    @app.post(
+        "/api/saker/{sak_id}/vedtak",
+        response_model=m.VedtakUt,
+        status_code=201,
+        tags=["saker"],
+        responses=ERRORS,
+    )
+    def decide(
+        sak_id: int,
+        body: m.NyttVedtak,
+        c: Conn,
+        p: Who,
+        prm_: Annotated[ParameterSet, Depends(store_params)],
+        reason: Reason = None,
+    ) -> Any:
+        return service.decide(c, p, sak_id, body.model_dump(), crit, prm_, reason)
+
+    @app.post(
+        "/api/saker/{sak_id}/vedtak/{vedtak_id}/endringer",
+        response_model=m.VedtakUt,
+        status_code=201,
+        tags=["saker"],
+        responses=ERRORS,
+    )
+    def change_decision(
+        sak_id: int,
+        vedtak_id: str,
+        body: m.Vedtaksendring,
+        c: Conn,
+        p: Who,
+        prm_: Annotated[ParameterSet, Depends(store_params)],
+        reason: Reason = None,
+    ) -> Any:
+        return service.decide(
+            c, p, sak_id, body.model_dump(), crit, prm_, reason, supersedes=vedtak_id
+        )
+
+    @app.post(
+        "/api/saker/{sak_id}/revurderinger",
+        response_model=m.RevurderingKvittering,
+        status_code=201,
+        tags=["saker"],
+        responses=ERRORS,
+    )
+    def add_reevaluation(
+        sak_id: int, body: m.NyRevurdering, c: Conn, p: Who, reason: Reason = None
+    ) -> Any:
+        return service.add_reevaluation(c, p, sak_id, body.dato, body.vurdering, reason)
+
+    @app.get(
+        "/api/frister/forfalte",
+        response_model=list[m.Forfalt],
+        tags=["oppfolging"],
+        responses=ERRORS,
+    )
+    def overdue(c: Conn, p: Who, dato: dt.date | None = None) -> Any:
+        return service.overdue_cases(c, p, crit, dato or dt.date.today())
+
+    @app.get(
+        "/api/statistikk/avvik", response_model=list[m.Avvik], tags=["statistikk"], responses=ERRORS
+    )
+    def deviations(c: Conn, p: Who) -> Any:
+        return service.deviation_counts(c, p)
+
+    @app.get(
+        "/api/vedtak",
+        response_model=list[m.PseudonymtVedtak],
+        tags=["statistikk"],
+        responses=ERRORS,
+    )
+    def decisions(
+        c: Conn,
+        p: Who,
+        kommunenummer: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+        grense: Annotated[int, Query(ge=1, le=1000)] = 100,
+        fra_rad: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    ) -> Any:
+        return service.pseudonymous_decisions(c, p, kommunenummer, grense, fra_rad)
+
+    @app.post("/api/innsyn/logg", response_model=list[m.Loggrad], tags=["innsyn"], responses=ERRORS)
+    def access_log(body: m.Innsynsbegjaering, c: Conn, p: Who, reason: Reason = None) -> Any:
+        return service.person_access_log(c, p, body.fodselsnummer, reason)
+
+    @app.get(
+        "/api/kriterier", response_model=m.Kriterieversjon, tags=["kriterier"], responses=ERRORS
+    )
+    def criteria_now(p: Who, dato: dt.date | None = None) -> m.Kriterieversjon:
+        from sio.criteria import CriteriaLookupError
+
+        try:
+            v = crit.at(dato or dt.date.today())
+        except CriteriaLookupError as exc:
+            raise NotFound(str(exc)) from None
+        return m.Kriterieversjon(
+            id=v.id,
+            gyldig_fra=v.valid_from,
+            tjenester=[
+                {
+                    "kode": code,
+                    "navn": s.name,
+                    "trinn": s.step,
+                    "enhet": s.unit,
+                    "prisgruppe": s.price_group,
+                    "omfang": {k: {"min": r.min, "max": r.max} for k, r in s.volume.items()},
+                    "evidens": s.evidence,
+                }
+                for code, s in sorted(v.care_ladder.services.items(), key=lambda t: t[1].step)
+            ],
+            avviksbegrunnelser=[
+                {"kode": k, "tekst": j.text} for k, j in sorted(v.justifications.items())
+            ],
+        )
+
+    return app
+
+
+def create_account(
+    engine: Engine, brukernavn: str, passord: str | None, rolle: str, kommunenummer: str | None
+) -> int:
+    """Create an account directly in the store (for set-up scripts and tests)."""
+    with engine.begin() as c:
+        return int(
+            c.execute(
+                insert(account)
+                .values(
+                    brukernavn=brukernavn,
+                    passord_hash=hash_password(passord) if passord else None,
+                    rolle=rolle,
+                    kommunenummer=kommunenummer,
+                    aktiv=True,
+                    opprettet=_now(),
+                )
+                .returning(account.c.id)
+            ).scalar_one()
+        )
+
+
+def issue_token(engine: Engine, konto_id: int, navn: str = "test", days: int = 30) -> str:
+    """A bearer token for an account, made directly in the store (set-up scripts, tests)."""
+    secret = new_api_token()
+    with engine.begin() as c:
+        c.execute(
+            insert(api_token).values(
+                konto_id=konto_id,
+                navn=navn,
+                token_hash=digest(secret),
+                opprettet=_now(),
+                utloper=_now() + dt.timedelta(days=days),
+            )
+        )
+    return secret

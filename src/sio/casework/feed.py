@@ -1,0 +1,136 @@
+"""Decisions feed the money: every decision becomes a `vedtak` row of the data store.
+
+A decision is written, in the same transaction, as a new data version holding its one vedtak row
+(interfaces.md §1: `vedtak_id`, pseudonymous `person_id`, …). A changed or ended decision keeps
+its `vedtak_id`, so its row supersedes the earlier one from the new version on (decision 0006):
+`sio compute --db` sees the change, and the earlier version still computes as it did.
+
+The row is checked here against what the engine needs — the municipality exists in the store and
+is valid on the first day, the service is known with a fitting unit and price group — so that a
+decision can never make the store's data unusable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select
+
+from sio.data.tables import HOUR_UNITS, STANDARD_GROUP
+from sio.i18n import _
+from sio.parameters import ParameterSet
+from sio.store.schema import INPUT_TABLES, data_version
+
+VEDTAK = INPUT_TABLES["vedtak"]
+KOMMUNER = INPUT_TABLES["kommuner"]
+
+
+@dataclass(frozen=True)
+class VedtakRow:
+    vedtak_id: str
+    person_id: str
+    kommunenummer: str
+    tjeneste: str
+    prisgruppe: str | None
+    omfang: str
+    enhet: str
+    fra: dt.date
+    til: dt.date | None
+
+    def cells(self) -> dict[str, str | None]:
+        return {
+            "vedtak_id": self.vedtak_id,
+            "person_id": self.person_id,
+            "kommunenummer": self.kommunenummer,
+            "tjeneste": self.tjeneste,
+            "prisgruppe": self.prisgruppe or None,
+            "omfang": self.omfang,
+            "enhet": self.enhet,
+            "fra": self.fra.isoformat(),
+            "til": self.til.isoformat() if self.til else None,
+        }
+
+
+class NotFinanceable(ValueError):
+    """The decision cannot become a vedtak row; `field` names the field of the request."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_row(conn: Connection, params: ParameterSet, row: VedtakRow) -> None:
+    """Refuse a row the engine could not compute (see the module docstring)."""
+    k = conn.execute(
+        select(KOMMUNER.c.gyldig_fra, KOMMUNER.c.gyldig_til)
+        .where(KOMMUNER.c.kommunenummer == row.kommunenummer)
+        .order_by(KOMMUNER.c.versjon.desc())
+        .limit(1)
+    ).first()
+    if k is None:
+        raise NotFinanceable(
+            "kommunenummer",
+            _(
+                "municipality {code} is not in the data store; import the municipalities first"
+            ).format(code=row.kommunenummer),
+        )
+    fra = dt.date.fromisoformat(k.gyldig_fra)
+    til = dt.date.fromisoformat(k.gyldig_til) if k.gyldig_til else None
+    if row.fra < fra or (til is not None and row.fra > til):
+        raise NotFinanceable(
+            "fra",
+            _("municipality {code} is not valid on {day}").format(
+                code=row.kommunenummer, day=row.fra.isoformat()
+            ),
+        )
+    if row.til is not None and row.til < row.fra:
+        raise NotFinanceable("til", _("'til' is before 'fra'"))
+    on = row.fra
+    s = row.tjeneste
+    if params.has(f"aktivitetstilskudd.enhet.{s}"):
+        unit = params.text(f"aktivitetstilskudd.enhet.{s}", on)
+        if (unit == "time" and row.enhet not in (*HOUR_UNITS, "per_maaned")) or (
+            unit == "doegn" and row.enhet not in ("doegn", "per_maaned")
+        ):
+            raise NotFinanceable(
+                "enhet",
+                _("the unit {unit} does not fit {service}, priced per {price_unit}").format(
+                    unit=row.enhet, service=s, price_unit=unit
+                ),
+            )
+        group = row.prisgruppe or STANDARD_GROUP
+        if not params.has(f"aktivitetstilskudd.enhetspris.{s}.{group}"):
+            raise NotFinanceable(
+                "prisgruppe",
+                _("price group {group} does not exist for {service}").format(
+                    group=group, service=s
+                ),
+            )
+    elif not (
+        params.has(f"rundsumtilskudd.tjenester.{s}")
+        and params.flag(f"rundsumtilskudd.tjenester.{s}", on)
+    ):
+        raise NotFinanceable("tjeneste", _("unknown service {service}").format(service=s))
+
+
+def append_version(conn: Connection, row: VedtakRow, source: str, user: str) -> int:
+    """Store `row` as a new data version (in the caller's transaction); returns the version."""
+    cells = row.cells()
+    content = json.dumps({"kilde": source, "rad": cells, "id": uuid.uuid4().hex}, sort_keys=True)
+    version = conn.execute(
+        insert(data_version)
+        .values(
+            opprettet=dt.datetime.now(dt.UTC),
+            bruker=user,
+            kilde=source,
+            sha256=hashlib.sha256(content.encode()).hexdigest(),
+            rader={"vedtak": 1},
+        )
+        .returning(data_version.c.id)
+    ).scalar_one()
+    conn.execute(insert(VEDTAK).values(versjon=version, rad=None, **cells))
+    return int(version)

@@ -1,0 +1,257 @@
+"""The JSON shapes of the casework API (request and response models; field names Norwegian as
+the glossary has them, so that the coming pages and integrations use the case-worker's words)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Rolle = Literal["saksbehandler", "okonomi", "direktorat", "evaluator", "admin"]
+Enhet = Literal["timer_per_uke", "doegn", "timer_per_maaned", "per_maaned"]
+Kommunenummer = Field(pattern=r"^\d{4}$", description="Kommunenummer (fire sifre)")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Innlogging(_In):
+    brukernavn: str = Field(min_length=1, max_length=100)
+    passord: str = Field(min_length=1, max_length=200)
+
+
+class Meg(BaseModel):
+    brukernavn: str
+    rolle: Rolle
+    kommunenummer: str | None
+    innlogget_med: Literal["okt", "token"]
+    csrf_token: str | None = Field(
+        None, description="Sendes som X-CSRF-Token på skrivende kall med øktcookie"
+    )
+
+
+class NyKonto(_In):
+    brukernavn: str = Field(min_length=3, max_length=100, pattern=r"^[a-zA-Z0-9._@-]+$")
+    passord: str = Field(min_length=12, max_length=200)
+    rolle: Rolle
+    kommunenummer: str | None = Field(None, pattern=r"^\d{4}$")
+
+
+class KontoEndring(_In):
+    passord: str | None = Field(None, min_length=12, max_length=200)
+    aktiv: bool | None = None
+    rolle: Rolle | None = None
+    kommunenummer: str | None = Field(None, pattern=r"^\d{4}$")
+
+
+class Konto(BaseModel):
+    id: int
+    brukernavn: str
+    rolle: Rolle
+    kommunenummer: str | None
+    aktiv: bool
+
+
+class NyToken(_In):
+    navn: str = Field(min_length=1, max_length=100)
+    dager: int = Field(90, ge=1, le=365, description="Gyldighet i dager")
+
+
+class Token(BaseModel):
+    id: int
+    navn: str
+    opprettet: dt.datetime
+    utloper: dt.datetime
+    tilbakekalt: dt.datetime | None
+
+
+class NyTokenSvar(Token):
+    token: str = Field(description="Vises bare én gang")
+
+
+class NySak(_In):
+    fodselsnummer: str = Field(min_length=11, max_length=13, description="Fødselsnummer/D-nummer")
+    mottatt: dt.date
+    henvendelse: str = Field(min_length=1, max_length=4000, description="Hva det søkes om")
+
+
+class PersonUt(BaseModel):
+    pseudonym: str
+    fodselsnummer: str | None
+    fodselsdato_maskert: str | None
+
+
+class KartleggingUt(BaseModel):
+    id: int
+    skaarer: dict[str, int]
+    kartlagt_dato: dt.date
+    kartlagt_av: str
+    signert_dato: dt.date
+    hva_er_viktig: str | None
+
+
+class AnbefalingUt(BaseModel):
+    id: int
+    kartlegging_id: int
+    kriterieversjon: str
+    resultat: dict[str, Any]
+
+
+class VedtakUt(BaseModel):
+    id: int
+    vedtak_id: str
+    erstatter: int | None
+    tjeneste: str
+    prisgruppe: str | None
+    omfang: str
+    enhet: str
+    fra: dt.date
+    til: dt.date | None
+    maal: str | None
+    revurderes: dt.date
+    vedtaksdato: dt.date
+    plassering: Literal["within", "below", "above", "other"]
+    avviksbegrunnelse: str | None
+    avvikstekst: str | None
+    kriterieversjon: str
+    data_versjon: int
+
+
+class RevurderingUt(BaseModel):
+    id: int
+    dato: dt.date
+    vurdering: str | None
+
+
+class Sak(BaseModel):
+    id: int
+    kommunenummer: str
+    mottatt: dt.date
+    henvendelse: str | None
+    foreloepig_svar: dt.date | None
+    status: Literal["mottatt", "kartlagt", "anbefalt", "vedtatt"]
+    kriterieversjon: str | None
+    person: PersonUt
+    kartlegginger: list[KartleggingUt]
+    anbefalinger: list[AnbefalingUt]
+    vedtak: list[VedtakUt]
+    revurderinger: list[RevurderingUt]
+
+
+class SakSammendrag(BaseModel):
+    id: int
+    kommunenummer: str
+    mottatt: dt.date
+    pseudonym: str
+
+
+class Saksliste(BaseModel):
+    side: int
+    per_side: int
+    totalt: int
+    saker: list[SakSammendrag]
+
+
+class NyKartlegging(_In):
+    skaarer: dict[str, int] = Field(description="IPLOS-skår 1–5 eller 9 for alle 17 variabler")
+    kartlagt_dato: dt.date
+    kartlagt_av: str = Field(min_length=1, max_length=200)
+    signert_dato: dt.date
+    hva_er_viktig: str = Field("", max_length=4000, description="«Hva er viktig for deg?»")
+
+
+class KartleggingKvittering(BaseModel):
+    id: int
+    sak_id: int
+    kartlagt_dato: dt.date
+
+
+class AnbefalingKvittering(BaseModel):
+    id: int
+    sak_id: int
+    kartlegging_id: int
+    kriterieversjon: str
+    resultat: dict[str, Any]
+
+
+class NyttVedtak(_In):
+    tjeneste: str = Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
+    prisgruppe: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
+    omfang: Decimal = Field(gt=0, le=100000, max_digits=12, decimal_places=4)
+    enhet: Enhet
+    fra: dt.date
+    til: dt.date | None = None
+    maal: str = Field("", max_length=4000, description="Mål for tjenesten")
+    revurderes: dt.date | None = None
+    vedtaksdato: dt.date | None = None
+    avviksbegrunnelse: str | None = Field(None, max_length=60)
+    avvikstekst: str | None = Field(None, max_length=4000)
+
+
+class Vedtaksendring(NyttVedtak):
+    pass
+
+
+class NyRevurdering(_In):
+    dato: dt.date
+    vurdering: str = Field(min_length=1, max_length=4000)
+
+
+class RevurderingKvittering(BaseModel):
+    id: int
+    sak_id: int
+    dato: dt.date
+
+
+class ForeloepigSvar(_In):
+    dato: dt.date
+
+
+class Forfalt(BaseModel):
+    sak_id: int
+    kommunenummer: str
+    steg: str
+    frist: dt.date
+    dager_over: int
+    vedtak_id: str | None = None
+
+
+class Avvik(BaseModel):
+    kommunenummer: str
+    kriterieversjon: str
+    vedtak: int
+    avvik: int
+    andel_avvik: float
+
+
+class PseudonymtVedtak(VedtakUt):
+    kommunenummer: str
+    pseudonym: str
+
+
+class Innsynsbegjaering(_In):
+    fodselsnummer: str = Field(min_length=11, max_length=13)
+
+
+class Loggrad(BaseModel):
+    tidspunkt: dt.datetime
+    brukernavn: str
+    rolle: str
+    handling: str
+    ressurs: str
+    sak_id: int | None
+    begrunnelse: str
+
+
+class Kriterieversjon(BaseModel):
+    id: str
+    gyldig_fra: dt.date
+    tjenester: list[dict[str, Any]]
+    avviksbegrunnelser: list[dict[str, str]]
+
+
+class Feil(BaseModel):
+    detail: str

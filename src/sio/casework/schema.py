@@ -1,0 +1,186 @@
+"""Tables of the casework service (SQLAlchemy Core; created by migration 0003).
+
+Persons' national identity numbers live only in `person`; everything else refers to a person by
+the internal id or the keyed pseudonym. Every casework row carries its municipality, so that
+queries can be scoped by it. The audit log `logg` is append-only in the database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from sio.store.schema import metadata
+
+account = Table(
+    "konto",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("brukernavn", String(100), nullable=False, unique=True),
+    Column("passord_hash", String(200), nullable=True),  # None: only external (OIDC) login
+    Column("rolle", String(20), nullable=False),
+    Column("kommunenummer", String(4), nullable=True),
+    Column("oidc_subject", String(200), nullable=True, unique=True),
+    Column("aktiv", Boolean, nullable=False),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+)
+
+session = Table(
+    "okt",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("konto_id", Integer, ForeignKey("konto.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("utloper", DateTime(timezone=True), nullable=False),
+    Column("avsluttet", DateTime(timezone=True), nullable=True),
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("konto_id", Integer, ForeignKey("konto.id"), nullable=False),
+    Column("navn", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("utloper", DateTime(timezone=True), nullable=False),
+    Column("tilbakekalt", DateTime(timezone=True), nullable=True),
+)
+
+login_attempt = Table(
+    "innloggingsforsok",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("brukernavn", String(100), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("tidspunkt", DateTime(timezone=True), nullable=False),
+    Column("vellykket", Boolean, nullable=False),
+    Index("ix_innloggingsforsok_bruker", "brukernavn", "tidspunkt"),
+    Index("ix_innloggingsforsok_ip", "ip", "tidspunkt"),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("fodselsnummer", String(11), nullable=False, unique=True),
+    Column("pseudonym", String(64), nullable=False, unique=True),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+)
+
+case = Table(
+    "sak",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False),
+    Column("mottatt", Date, nullable=False),
+    Column("henvendelse", Text, nullable=False),
+    Column("foreloepig_svar", Date, nullable=True),
+    Column("kriterieversjon", String(40), nullable=True),  # fixed at the first decision
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
+    Index("ix_sak_kommune", "kommunenummer", "id"),
+)
+
+assessment = Table(
+    "kartlegging",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sak_id", Integer, ForeignKey("sak.id"), nullable=False),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("skaarer", JSON, nullable=False),
+    Column("kartlagt_dato", Date, nullable=False),
+    Column("kartlagt_av", String(200), nullable=False),
+    Column("signert_dato", Date, nullable=False),
+    Column("hva_er_viktig", Text, nullable=False),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
+    Index("ix_kartlegging_sak", "sak_id"),
+)
+
+recommendation = Table(
+    "anbefaling",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sak_id", Integer, ForeignKey("sak.id"), nullable=False),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("kartlegging_id", Integer, ForeignKey("kartlegging.id"), nullable=False),
+    Column("kriterieversjon", String(40), nullable=False),
+    Column("resultat", JSON, nullable=False),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
+    Index("ix_anbefaling_sak", "sak_id"),
+)
+
+decision = Table(
+    "sak_vedtak",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sak_id", Integer, ForeignKey("sak.id"), nullable=False),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("vedtak_id", String(40), nullable=False),  # the engine's key; kept when changed
+    Column("erstatter", Integer, ForeignKey("sak_vedtak.id"), nullable=True),
+    Column("tjeneste", String(40), nullable=False),
+    Column("prisgruppe", String(40), nullable=True),
+    Column("omfang", String(20), nullable=False),  # decimal text
+    Column("enhet", String(20), nullable=False),
+    Column("fra", Date, nullable=False),
+    Column("til", Date, nullable=True),
+    Column("maal", Text, nullable=False),
+    Column("revurderes", Date, nullable=False),
+    Column("vedtaksdato", Date, nullable=False),
+    Column("anbefaling_id", Integer, ForeignKey("anbefaling.id"), nullable=True),
+    Column("plassering", String(10), nullable=False),  # within | below | above | other
+    Column("avviksbegrunnelse", String(60), nullable=True),
+    Column("avvikstekst", Text, nullable=False),
+    Column("kriterieversjon", String(40), nullable=False),
+    Column("data_versjon", Integer, ForeignKey("data_versjon.id"), nullable=False),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
+    Index("ix_sak_vedtak_sak", "sak_id"),
+    Index("ix_sak_vedtak_kommune", "kommunenummer", "kriterieversjon"),
+)
+
+reevaluation = Table(
+    "revurdering",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sak_id", Integer, ForeignKey("sak.id"), nullable=False),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("dato", Date, nullable=False),
+    Column("vurdering", Text, nullable=False),
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
+    Index("ix_revurdering_sak", "sak_id"),
+)
+
+audit_log = Table(
+    "logg",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("tidspunkt", DateTime(timezone=True), nullable=False),
+    Column("konto_id", Integer, nullable=True),
+    Column("brukernavn", String(100), nullable=False),
+    Column("rolle", String(20), nullable=False),
+    Column("handling", String(10), nullable=False),  # les | skriv
+    Column("ressurs", String(100), nullable=False),
+    Column("sak_id", Integer, nullable=True),
+    Column("person_id", Integer, nullable=True),
+    Column("kommunenummer", String(4), nullable=True),
+    Column("begrunnelse", Text, nullable=False),
+    Index("ix_logg_person", "person_id", "tidspunkt"),
+)

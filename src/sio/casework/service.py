@@ -1,0 +1,683 @@
+"""The casework use cases: application → assessment → recommendation → decision → re-evaluation.
+
+Every function takes the connection of the request's transaction and the principal; every query
+of casework data goes through `access.scoped`, and every read or write of a person's data is
+written to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import case as sql_case
+
+from sio.casework import audit, feed
+from sio.casework.access import (
+    DECISION_READERS,
+    NotFound,
+    Principal,
+    require,
+    scoped,
+)
+from sio.casework.schema import (
+    assessment,
+    case,
+    decision,
+    person,
+    recommendation,
+    reevaluation,
+)
+from sio.casework.security import masked, pseudonym, valid_identity_number
+from sio.criteria import (
+    Assessment,
+    CriteriaSet,
+    CriteriaVersion,
+    Recommendation,
+    case_deadlines,
+    check_decision,
+    overdue,
+    recommend,
+    reevaluation_due,
+)
+from sio.i18n import _
+from sio.parameters import ParameterSet
+
+
+class Invalid(ValueError):
+    """422 on one field of the request (`loc` as FastAPI reports it, a Norwegian message)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+def _person_id(conn: Connection, fnr: str) -> int:
+    found = conn.execute(select(person.c.id).where(person.c.fodselsnummer == fnr)).scalar()
+    if found is not None:
+        return int(found)
+    return int(
+        conn.execute(
+            insert(person)
+            .values(fodselsnummer=fnr, pseudonym=pseudonym(fnr), opprettet=_now())
+            .returning(person.c.id)
+        ).scalar_one()
+    )
+
+
+def create_case(
+    conn: Connection,
+    p: Principal,
+    fodselsnummer: str,
+    mottatt: dt.date,
+    henvendelse: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    require(p, "saksbehandler")
+    try:
+        fnr = valid_identity_number(fodselsnummer)
+    except ValueError as exc:
+        raise Invalid("fodselsnummer", str(exc)) from None
+    pid = _person_id(conn, fnr)
+    sak_id = conn.execute(
+        insert(case)
+        .values(
+            kommunenummer=p.kommunenummer,
+            person_id=pid,
+            mottatt=mottatt,
+            henvendelse=henvendelse,
+            opprettet=_now(),
+            opprettet_av=p.konto_id,
+        )
+        .returning(case.c.id)
+    ).scalar_one()
+    audit.record(conn, p, "skriv", "sak", [(int(sak_id), pid, p.kommunenummer)], reason)
+    return get_case(conn, p, int(sak_id), reason, log=False)
+
+
+def _case_row(conn: Connection, p: Principal, sak_id: int) -> Any:
+    q = scoped(
+        select(case, person.c.fodselsnummer, person.c.pseudonym)
+        .join(person, person.c.id == case.c.person_id)
+        .where(case.c.id == sak_id),
+        case,
+        p,
+    )
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound(_("no case {id}").format(id=sak_id))
+    return row
+
+
+def _status(row: Any, n_assess: int, n_rec: int, n_dec: int) -> str:
+    if n_dec:
+        return "vedtatt"
+    if n_rec:
+        return "anbefalt"
+    if n_assess:
+        return "kartlagt"
+    return "mottatt"
+
+
+def get_case(
+    conn: Connection, p: Principal, sak_id: int, reason: str | None, log: bool = True
+) -> dict[str, Any]:
+    """The whole case as `p` may see it (identity numbers only for the municipality's own
+    caseworkers; free text only inside the municipality)."""
+    row = _case_row(conn, p, sak_id)
+    inside = p.rolle in ("saksbehandler", "okonomi")
+    assessments = [
+        {
+            "id": a.id,
+            "skaarer": a.skaarer,
+            "kartlagt_dato": a.kartlagt_dato,
+            "kartlagt_av": a.kartlagt_av,
+            "signert_dato": a.signert_dato,
+            "hva_er_viktig": a.hva_er_viktig if inside else None,
+        }
+        for a in conn.execute(
+            select(assessment).where(assessment.c.sak_id == sak_id).order_by(assessment.c.id)
+        )
+    ]
+    recs = [
+        {
+            "id": r.id,
+            "kartlegging_id": r.kartlegging_id,
+            "kriterieversjon": r.kriterieversjon,
+            "resultat": r.resultat,
+        }
+        for r in conn.execute(
+            select(recommendation)
+            .where(recommendation.c.sak_id == sak_id)
+            .order_by(recommendation.c.id)
+        )
+    ]
+    decisions = [
+        _decision_out(d, inside)
+        for d in conn.execute(
+            select(decision).where(decision.c.sak_id == sak_id).order_by(decision.c.id)
+        )
+    ]
+    reevals = [
+        {"id": r.id, "dato": r.dato, "vurdering": r.vurdering if inside else None}
+        for r in conn.execute(
+            select(reevaluation).where(reevaluation.c.sak_id == sak_id).order_by(reevaluation.c.id)
+        )
+    ]
+    if log:
+        audit.record(conn, p, "les", "sak", [(sak_id, row.person_id, row.kommunenummer)], reason)
+    return {
+        "id": row.id,
+        "kommunenummer": row.kommunenummer,
+        "mottatt": row.mottatt,
+        "henvendelse": row.henvendelse if inside else None,
+        "foreloepig_svar": row.foreloepig_svar,
+        "status": _status(row, len(assessments), len(recs), len(decisions)),
+        "kriterieversjon": row.kriterieversjon,
+        "person": {
+            "pseudonym": row.pseudonym,
+            "fodselsnummer": row.fodselsnummer if p.sees_identity else None,
+            "fodselsdato_maskert": masked(row.fodselsnummer) if p.sees_identity else None,
+        },
+        "kartlegginger": assessments,
+        "anbefalinger": recs,
+        "vedtak": decisions,
+        "revurderinger": reevals,
+    }
+
+
+def list_cases(
+    conn: Connection, p: Principal, page: int, per_page: int, reason: str | None
+) -> dict[str, Any]:
+    base = scoped(select(case.c.id), case, p)
+    total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    q = scoped(
+        select(
+            case.c.id, case.c.kommunenummer, case.c.mottatt, case.c.person_id, person.c.pseudonym
+        )
+        .join(person, person.c.id == case.c.person_id)
+        .order_by(case.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page),
+        case,
+        p,
+    )
+    rows = conn.execute(q).fetchall()
+    audit.record(
+        conn, p, "les", "saksliste", [(r.id, r.person_id, r.kommunenummer) for r in rows], reason
+    )
+    return {
+        "side": page,
+        "per_side": per_page,
+        "totalt": int(total),
+        "saker": [
+            {
+                "id": r.id,
+                "kommunenummer": r.kommunenummer,
+                "mottatt": r.mottatt,
+                "pseudonym": r.pseudonym,
+            }
+            for r in rows
+        ],
+    }
+
+
+def preliminary_reply(
+    conn: Connection, p: Principal, sak_id: int, dato: dt.date, reason: str | None
+) -> dict[str, Any]:
+    require(p, "saksbehandler")
+    row = _case_row(conn, p, sak_id)
+    conn.execute(case.update().where(case.c.id == sak_id).values(foreloepig_svar=dato))
+    audit.record(
+        conn, p, "skriv", "foreloepig_svar", [(sak_id, row.person_id, row.kommunenummer)], reason
+    )
+    return get_case(conn, p, sak_id, reason, log=False)
+
+
+# -- assessment and recommendation ----------------------------------------------------------------
+
+
+def add_assessment(
+    conn: Connection, p: Principal, sak_id: int, a: Assessment, reason: str | None
+) -> dict[str, Any]:
+    require(p, "saksbehandler")
+    row = _case_row(conn, p, sak_id)
+    if a.assessed_on < row.mottatt:
+        raise Invalid(
+            "kartlagt_dato",
+            _(
+                "the assessment ({day}) is dated before the application was received ({received})"
+            ).format(day=a.assessed_on.isoformat(), received=row.mottatt.isoformat()),
+        )
+    aid = conn.execute(
+        insert(assessment)
+        .values(
+            sak_id=sak_id,
+            kommunenummer=row.kommunenummer,
+            skaarer=a.scores.model_dump(),
+            kartlagt_dato=a.assessed_on,
+            kartlagt_av=a.assessor,
+            signert_dato=a.signed_on,
+            hva_er_viktig=a.what_matters,
+            opprettet=_now(),
+            opprettet_av=p.konto_id,
+        )
+        .returning(assessment.c.id)
+    ).scalar_one()
+    audit.record(
+        conn, p, "skriv", "kartlegging", [(sak_id, row.person_id, row.kommunenummer)], reason
+    )
+    return {"id": int(aid), "sak_id": sak_id, "kartlagt_dato": a.assessed_on}
+
+
+def _latest_assessment(conn: Connection, sak_id: int) -> Any:
+    return conn.execute(
+        select(assessment)
+        .where(assessment.c.sak_id == sak_id)
+        .order_by(assessment.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _as_assessment(a: Any) -> Assessment:
+    return Assessment.model_validate(
+        {
+            "scores": a.skaarer,
+            "assessed_on": a.kartlagt_dato,
+            "assessor": a.kartlagt_av,
+            "signed_on": a.signert_dato,
+            "what_matters": a.hva_er_viktig,
+        }
+    )
+
+
+def make_recommendation(
+    conn: Connection, p: Principal, sak_id: int, criteria: CriteriaSet, reason: str | None
+) -> dict[str, Any]:
+    """The LEON recommendation for the case's latest assessment, under the criteria version in
+    force on the assessment's date."""
+    require(p, "saksbehandler")
+    row = _case_row(conn, p, sak_id)
+    a = _latest_assessment(conn, sak_id)
+    if a is None:
+        raise Invalid("sak_id", _("the case has no assessment yet"))
+    version = criteria.at(a.kartlagt_dato)
+    rec = recommend(_as_assessment(a), version)
+    result = rec.model_dump(mode="json")
+    rid = conn.execute(
+        insert(recommendation)
+        .values(
+            sak_id=sak_id,
+            kommunenummer=row.kommunenummer,
+            kartlegging_id=a.id,
+            kriterieversjon=version.id,
+            resultat=result,
+            opprettet=_now(),
+            opprettet_av=p.konto_id,
+        )
+        .returning(recommendation.c.id)
+    ).scalar_one()
+    audit.record(
+        conn, p, "skriv", "anbefaling", [(sak_id, row.person_id, row.kommunenummer)], reason
+    )
+    return {
+        "id": int(rid),
+        "sak_id": sak_id,
+        "kartlegging_id": a.id,
+        "kriterieversjon": version.id,
+        "resultat": result,
+    }
+
+
+# -- decisions -------------------------------------------------------------------------------------
+
+
+def _decision_out(d: Any, inside: bool = True) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "vedtak_id": d.vedtak_id,
+        "erstatter": d.erstatter,
+        "tjeneste": d.tjeneste,
+        "prisgruppe": d.prisgruppe,
+        "omfang": d.omfang,
+        "enhet": d.enhet,
+        "fra": d.fra,
+        "til": d.til,
+        "maal": d.maal if inside else None,
+        "revurderes": d.revurderes,
+        "vedtaksdato": d.vedtaksdato,
+        "plassering": d.plassering,
+        "avviksbegrunnelse": d.avviksbegrunnelse,
+        "avvikstekst": d.avvikstekst if inside else None,
+        "kriterieversjon": d.kriterieversjon,
+        "data_versjon": d.data_versjon,
+    }
+
+
+def _decimal_text(x: Decimal) -> str:
+    text = format(x.normalize(), "f")
+    return text
+
+
+def decide(
+    conn: Connection,
+    p: Principal,
+    sak_id: int,
+    body: dict[str, Any],
+    criteria: CriteriaSet,
+    params: ParameterSet,
+    reason: str | None,
+    supersedes: str | None = None,
+) -> dict[str, Any]:
+    """A decision (or, with `supersedes`, a change of the decision with that vedtak_id): checked
+    against the case's latest recommendation, stored, and fed to the data store as a vedtak row.
+    """
+    require(p, "saksbehandler")
+    row = _case_row(conn, p, sak_id)
+    rec_row = conn.execute(
+        select(recommendation)
+        .where(recommendation.c.sak_id == sak_id)
+        .order_by(recommendation.c.id.desc())
+        .limit(1)
+    ).first()
+    if rec_row is None:
+        raise Invalid("sak_id", _("the case has no recommendation yet: make one first"))
+    version: CriteriaVersion = criteria.by_id(rec_row.kriterieversjon)
+    rec = Recommendation.model_validate(rec_row.resultat)
+    omfang: Decimal = body["omfang"]
+    check = check_decision(
+        rec,
+        version,
+        body["tjeneste"],
+        float(omfang),
+        body["enhet"],
+        body.get("avviksbegrunnelse"),
+        body.get("avvikstekst") or "",
+    )
+    if check.problems:
+        first = check.problems[0]
+        field = {
+            "service": "tjeneste",
+            "volume": "omfang",
+            "unit": "enhet",
+            "justification": "avviksbegrunnelse",
+            "justification_text": "avvikstekst",
+        }.get(first.field, first.field)
+        raise Invalid(field, first.message)
+    previous = None
+    if supersedes is not None:
+        previous = conn.execute(
+            select(decision)
+            .where(decision.c.sak_id == sak_id, decision.c.vedtak_id == supersedes)
+            .order_by(decision.c.id.desc())
+            .limit(1)
+        ).first()
+        if previous is None:
+            raise NotFound(_("no decision {id} in case {case}").format(id=supersedes, case=sak_id))
+        vedtak_id = supersedes
+    else:
+        n = conn.execute(
+            select(func.count(func.distinct(decision.c.vedtak_id))).where(
+                decision.c.sak_id == sak_id
+            )
+        ).scalar_one()
+        vedtak_id = f"SAK{sak_id}-{int(n) + 1}"
+    today = body.get("vedtaksdato") or dt.date.today()
+    revurderes = body.get("revurderes") or reevaluation_due(today, body["tjeneste"], version)
+    vrow = feed.VedtakRow(
+        vedtak_id=vedtak_id,
+        person_id=row.pseudonym,
+        kommunenummer=row.kommunenummer,
+        tjeneste=body["tjeneste"],
+        prisgruppe=body.get("prisgruppe"),
+        omfang=_decimal_text(omfang),
+        enhet=body["enhet"],
+        fra=body["fra"],
+        til=body.get("til"),
+    )
+    try:
+        feed.check_row(conn, params, vrow)
+    except feed.NotFinanceable as exc:
+        raise Invalid(exc.field, str(exc)) from None
+    dv = feed.append_version(
+        conn, vrow, f"saksbehandling: sak {sak_id}, vedtak {vedtak_id}", p.brukernavn
+    )
+    did = conn.execute(
+        insert(decision)
+        .values(
+            sak_id=sak_id,
+            kommunenummer=row.kommunenummer,
+            vedtak_id=vedtak_id,
+            erstatter=previous.id if previous is not None else None,
+            tjeneste=vrow.tjeneste,
+            prisgruppe=vrow.prisgruppe,
+            omfang=vrow.omfang,
+            enhet=vrow.enhet,
+            fra=vrow.fra,
+            til=vrow.til,
+            maal=body.get("maal") or "",
+            revurderes=revurderes,
+            vedtaksdato=today,
+            anbefaling_id=rec_row.id,
+            plassering=check.position,
+            avviksbegrunnelse=body.get("avviksbegrunnelse") if check.needs_justification else None,
+            avvikstekst=(body.get("avvikstekst") or "") if check.needs_justification else "",
+            kriterieversjon=version.id,
+            data_versjon=dv,
+            opprettet=_now(),
+            opprettet_av=p.konto_id,
+        )
+        .returning(decision.c.id)
+    ).scalar_one()
+    if row.kriterieversjon is None:
+        conn.execute(case.update().where(case.c.id == sak_id).values(kriterieversjon=version.id))
+    audit.record(conn, p, "skriv", "vedtak", [(sak_id, row.person_id, row.kommunenummer)], reason)
+    d = conn.execute(select(decision).where(decision.c.id == did)).one()
+    return _decision_out(d)
+
+
+def add_reevaluation(
+    conn: Connection,
+    p: Principal,
+    sak_id: int,
+    dato: dt.date,
+    vurdering: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    require(p, "saksbehandler")
+    row = _case_row(conn, p, sak_id)
+    rid = conn.execute(
+        insert(reevaluation)
+        .values(
+            sak_id=sak_id,
+            kommunenummer=row.kommunenummer,
+            dato=dato,
+            vurdering=vurdering,
+            opprettet=_now(),
+            opprettet_av=p.konto_id,
+        )
+        .returning(reevaluation.c.id)
+    ).scalar_one()
+    audit.record(
+        conn, p, "skriv", "revurdering", [(sak_id, row.person_id, row.kommunenummer)], reason
+    )
+    return {"id": int(rid), "sak_id": sak_id, "dato": dato}
+
+
+# -- lists and statistics ------------------------------------------------------------------------
+
+
+def overdue_cases(
+    conn: Connection, p: Principal, criteria: CriteriaSet, today: dt.date
+) -> list[dict[str, Any]]:
+    """Every step past its deadline (assessment, preliminary reply, decision, re-evaluation)."""
+    q = scoped(
+        select(case.c.id, case.c.kommunenummer, case.c.mottatt, case.c.foreloepig_svar), case, p
+    )
+    cases = conn.execute(q).fetchall()
+    ids = [c.id for c in cases]
+    first_assessed: dict[int, dt.date] = {}
+    first_decided: dict[int, dt.date] = {}
+    due_reeval: dict[int, list[tuple[str, dt.date, dt.date]]] = {}
+    if ids:
+        for sid, day in conn.execute(
+            select(assessment.c.sak_id, func.min(assessment.c.kartlagt_dato))
+            .where(assessment.c.sak_id.in_(ids))
+            .group_by(assessment.c.sak_id)
+        ):
+            first_assessed[sid] = day
+        latest_reeval = dict(
+            conn.execute(
+                select(reevaluation.c.sak_id, func.max(reevaluation.c.dato))
+                .where(reevaluation.c.sak_id.in_(ids))
+                .group_by(reevaluation.c.sak_id)
+            ).fetchall()
+        )
+        for d in conn.execute(
+            select(
+                decision.c.sak_id,
+                decision.c.vedtak_id,
+                decision.c.vedtaksdato,
+                decision.c.revurderes,
+                decision.c.til,
+            )
+            .where(decision.c.sak_id.in_(ids))
+            .order_by(decision.c.id)
+        ):
+            first_decided.setdefault(d.sak_id, d.vedtaksdato)
+            done = latest_reeval.get(d.sak_id)
+            still = d.til is None or d.til >= today
+            if still and d.revurderes < today and (done is None or done < d.revurderes):
+                due_reeval.setdefault(d.sak_id, []).append((d.vedtak_id, d.revurderes, today))
+    out: list[dict[str, Any]] = []
+    for c in cases:
+        version = criteria.at(c.mottatt)
+        for s in overdue(
+            case_deadlines(
+                version.deadlines,
+                c.mottatt,
+                today,
+                assessed_on=first_assessed.get(c.id),
+                decided_on=first_decided.get(c.id),
+                preliminary_reply_on=c.foreloepig_svar,
+            )
+        ):
+            out.append(
+                {
+                    "sak_id": c.id,
+                    "kommunenummer": c.kommunenummer,
+                    "steg": s.step,
+                    "frist": s.due,
+                    "dager_over": s.days_over,
+                }
+            )
+        for vid, due, _t in due_reeval.get(c.id, []):
+            out.append(
+                {
+                    "sak_id": c.id,
+                    "kommunenummer": c.kommunenummer,
+                    "steg": "reevaluation",
+                    "frist": due,
+                    "dager_over": (today - due).days,
+                    "vedtak_id": vid,
+                }
+            )
+    return out
+
+
+def deviation_counts(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+    """Decisions outside the recommendation, per municipality and criteria version (the
+    equal-treatment monitoring of scheme.md §4.3). Only the latest decision of each vedtak."""
+    latest = select(func.max(decision.c.id).label("id")).group_by(decision.c.vedtak_id).subquery()
+    q = scoped(
+        select(
+            decision.c.kommunenummer,
+            decision.c.kriterieversjon,
+            func.count().label("vedtak"),
+            func.sum(sql_case((decision.c.plassering != "within", 1), else_=0)).label("avvik"),
+        )
+        .join(latest, latest.c.id == decision.c.id)
+        .group_by(decision.c.kommunenummer, decision.c.kriterieversjon)
+        .order_by(decision.c.kommunenummer, decision.c.kriterieversjon),
+        decision,
+        p,
+        DECISION_READERS,
+    )
+    out = []
+    for r in conn.execute(q):
+        n, avvik = int(r.vedtak), int(r.avvik or 0)
+        out.append(
+            {
+                "kommunenummer": r.kommunenummer,
+                "kriterieversjon": r.kriterieversjon,
+                "vedtak": n,
+                "avvik": avvik,
+                "andel_avvik": round(avvik / n, 4) if n else 0.0,
+            }
+        )
+    return out
+
+
+def pseudonymous_decisions(
+    conn: Connection, p: Principal, kommunenummer: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Decisions with the person's pseudonym only (for evaluation and finance)."""
+    q = scoped(
+        select(decision, person.c.pseudonym)
+        .join(case, case.c.id == decision.c.sak_id)
+        .join(person, person.c.id == case.c.person_id)
+        .order_by(decision.c.id)
+        .limit(limit)
+        .offset(offset),
+        decision,
+        p,
+        DECISION_READERS,
+    )
+    if kommunenummer is not None:
+        q = q.where(decision.c.kommunenummer == kommunenummer)
+    rows = conn.execute(q).fetchall()
+    return [
+        {
+            **_decision_out(r, inside=False),
+            "kommunenummer": r.kommunenummer,
+            "pseudonym": r.pseudonym,
+        }
+        for r in rows
+    ]
+
+
+def person_access_log(
+    conn: Connection, p: Principal, fodselsnummer: str, reason: str | None
+) -> list[dict[str, Any]]:
+    """A person's own access log, as the municipality (data controller) produces it."""
+    require(p, "saksbehandler")
+    try:
+        fnr = valid_identity_number(fodselsnummer)
+    except ValueError as exc:
+        raise Invalid("fodselsnummer", str(exc)) from None
+    pid = conn.execute(select(person.c.id).where(person.c.fodselsnummer == fnr)).scalar()
+    if pid is None:
+        return []
+    rows = audit.access_log(conn, int(pid), p.kommunenummer)
+    audit.record(conn, p, "les", "innsyn_logg", [(None, int(pid), p.kommunenummer)], reason)
+    return [
+        {
+            "tidspunkt": r["tidspunkt"],
+            "brukernavn": r["brukernavn"],
+            "rolle": r["rolle"],
+            "handling": r["handling"],
+            "ressurs": r["ressurs"],
+            "sak_id": r["sak_id"],
+            "begrunnelse": r["begrunnelse"],
+        }
+        for r in rows
+    ]

@@ -1,0 +1,93 @@
+"""The casework commands: `sio serve` (the JSON API) and `sio konto` (accounts and tokens for
+setting up a service: the first admin, integration tokens)."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sio.i18n import _
+
+EXIT_BAD_INPUT = 2
+konto_app = typer.Typer(no_args_is_help=True, help=_("Accounts of the casework service."))
+out = Console()
+err = Console(stderr=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help=_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help=_("Port."))] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help=_("Worker processes."))] = 1,
+) -> None:
+    """Start the casework JSON API (OpenAPI at /openapi.json) on the store of
+    SIO_DATABASE_URL (SQLite by default)."""
+    import uvicorn
+
+    from sio.store.db import open_store
+
+    open_store()  # create or migrate the store once, before the workers start
+    uvicorn.run(
+        "sio.casework.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,  # request lines may carry case ids; the audit log is the record
+    )
+
+
+@konto_app.command("opprett", help=_("Create an account (the password is asked for)."))
+def opprett(
+    brukernavn: Annotated[str, typer.Option("--brukernavn", help=_("User name."))],
+    rolle: Annotated[
+        str,
+        typer.Option("--rolle", help=_("saksbehandler, okonomi, direktorat, evaluator or admin.")),
+    ],
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help=_("Municipality NNNN (bound roles)."))
+    ] = None,
+) -> None:
+    """Create an account directly in the store (e.g. the first admin)."""
+    from sio.casework.access import MUNICIPAL, ROLES
+    from sio.casework.api import create_account
+    from sio.store.db import open_store
+
+    if rolle not in ROLES:
+        err.print(_("unknown role {role}").format(role=rolle))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if (rolle in MUNICIPAL) != (kommune is not None):
+        err.print(_("saksbehandler and okonomi need --kommune; the other roles take none"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    password = getpass.getpass(_("Password (at least 12 characters): "))
+    if len(password) < 12:
+        err.print(_("the password must have at least 12 characters"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    kid = create_account(open_store(), brukernavn, password, rolle, kommune)
+    out.print(
+        _("Account {id} created: {name} ({role})").format(id=kid, name=brukernavn, role=rolle)
+    )
+
+
+@konto_app.command("token", help=_("Issue a bearer token for an account (shown once)."))
+def token(
+    brukernavn: Annotated[str, typer.Option("--brukernavn", help=_("User name."))],
+    dager: Annotated[int, typer.Option("--dager", help=_("Days the token is valid."))] = 90,
+    navn: Annotated[str, typer.Option("--navn", help=_("What the token is for."))] = "cli",
+) -> None:
+    """Issue a bearer token directly in the store."""
+    from sqlalchemy import select
+
+    from sio.casework.api import issue_token
+    from sio.casework.schema import account
+    from sio.store.db import open_store
+
+    engine = open_store()
+    with engine.connect() as c:
+        kid = c.execute(select(account.c.id).where(account.c.brukernavn == brukernavn)).scalar()
+    if kid is None:
+        err.print(_("no account {name}").format(name=brukernavn))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    print(issue_token(engine, int(kid), navn, dager))
