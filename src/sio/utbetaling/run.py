@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -326,24 +326,7 @@ def run_month(
         _check_orgnr(computed, lines, on)
         return lines
 
-    try:
-        run, lines = ledger.post_run(
-            engine,
-            "maaned",
-            periode,
-            user,
-            computed.data_versjon,
-            params.version,
-            params.source,
-            overrides,
-            plan,
-            _fault_injection_pause,
-        )
-    except ledger.AlreadyRun as exc:
-        return _stored(engine, params, exc.run)
-    outcome = RunOutcome(run, True, lines, lag=lag)
-    outcome.brever = _statements(engine, computed, run, lines)
-    return outcome
+    return _post(engine, params, computed, "maaned", periode, user, overrides, plan, lag)
 
 
 def run_final_settlement(
@@ -373,11 +356,26 @@ def run_final_settlement(
         _check_orgnr(computed, lines, on)
         return lines
 
+    return _post(engine, params, computed, "etteroppgjoer", str(year), user, overrides, plan)
+
+
+def _post(
+    engine: Engine,
+    params: ParameterSet,
+    computed: Computed,
+    art: str,
+    periode: str,
+    user: str,
+    overrides: Any,
+    plan: Callable[[Connection], list[Postering]],
+    lag: int = 1,
+) -> RunOutcome:
+    """Post a planned run (or return the stored one if a concurrent run got there first)."""
     try:
         run, lines = ledger.post_run(
             engine,
-            "etteroppgjoer",
-            str(year),
+            art,
+            periode,
             user,
             computed.data_versjon,
             params.version,
@@ -388,7 +386,7 @@ def run_final_settlement(
         )
     except ledger.AlreadyRun as exc:
         return _stored(engine, params, exc.run)
-    outcome = RunOutcome(run, True, lines)
+    outcome = RunOutcome(run, True, lines, lag=lag)
     outcome.brever = _statements(engine, computed, run, lines)
     return outcome
 
