@@ -287,30 +287,33 @@ def status_cmd(
             left=_kr(r.utestaaende_oere),
         )
         table = Table(title=title, title_justify="left")
-        table.add_column(_("month"))
-        table.add_column(_("entitlement (kr)"), justify="right")
-        table.add_column(_("paid (kr)"), justify="right")
-        table.add_column(_("outstanding (kr)"), justify="right")
+        # the parameter versions get a column only where a line used another version than the
+        # entitlement (the usual case is one version throughout: said below the tables)
+        other_params = any(m.parameter_versjoner != [r.parameter_versjon] for m in r.months)
+        columns = [_("month"), _("entitlement (kr)"), _("paid (kr)"), _("outstanding (kr)")]
+        for c in columns:
+            table.add_column(c, justify="left" if c == columns[0] else "right")
         table.add_column(_("data versions"))
-        table.add_column(_("parameter versions"))
+        if other_params:
+            table.add_column(_("parameter versions"))
         for m in r.months:
-            table.add_row(
+            cells = [
                 f"{r.aar}-{m.maaned:02d}",
                 _kr(m.rettighet_oere),
                 _kr(m.utbetalt_oere),
                 _kr(m.rettighet_oere - m.utbetalt_oere),
                 ", ".join(str(v) for v in m.data_versjoner),
-                ", ".join(m.parameter_versjoner),
-            )
+            ]
+            table.add_row(*cells, *([", ".join(m.parameter_versjoner)] if other_params else []))
         if r.etteroppgjoer or r.avrunding_utbetalt_oere:
-            table.add_row(
+            cells = [
                 _("rounding"),
                 _kr(r.avrunding_rettighet_oere),
                 _kr(r.avrunding_utbetalt_oere),
                 _kr(r.avrunding_rettighet_oere - r.avrunding_utbetalt_oere),
                 "",
-                "",
-            )
+            ]
+            table.add_row(*cells, *([""] if other_params else []))
         out.print(table)
     if rows:
         out.print(
