@@ -59,3 +59,26 @@ def test_command_help_follows_sio_lang(command: str, nb: list[str], en: list[str
         assert phrase in english
     for phrase in nb:
         assert phrase not in english
+
+
+def test_the_lang_option_chooses_the_language_of_the_help_too() -> None:
+    """`sio --lang en … --help` is in English even where SIO_LANG says nb (the entry point reads
+    --lang before the app and its help texts are built)."""
+    env = {**os.environ, "SIO_LANG": "nb", "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    code = "import sys; from sio.entry import main; sys.argv[0] = 'sio'; main()"
+    for args, expected in (
+        (["--lang", "en", "compute", "--help"], "Compute every municipality's annual figures"),
+        (["--lang=en", "utbetaling", "kjor", "--help"], "Make the payment run of a month"),
+        (["compute", "--help"], "Beregn årstallene for alle kommuner for ett år."),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert expected in " ".join(result.stdout.replace("│", " ").split())

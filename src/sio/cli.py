@@ -7,8 +7,9 @@ same functions the tests call.
 Language: every user-facing text goes through :mod:`sio.i18n` (Norwegian bokmål by default). The
 help texts (of the app, each command, option and argument) are translated with ``_()`` when this
 module is imported, so they follow the environment variable ``SIO_LANG``
-(``SIO_LANG=en sio compute --help`` is in English). The global option ``--lang`` is parsed later,
-when a command runs: it changes the messages and output of the command, not the help text.
+(``SIO_LANG=en sio compute --help`` is in English). The `sio` entry point (:mod:`sio.entry`)
+reads ``--lang`` before importing this module, so ``sio --lang en compute --help`` is in English
+too; the option is parsed again here, when a command runs, for its messages and output.
 Commands get an explicit ``help=_("…")``; their docstrings stay in English for developers.
 """
 
