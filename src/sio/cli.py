@@ -101,7 +101,7 @@ def _main(
         str | None,
         typer.Option(
             "--lang",
-            help=_("Language of the messages: nb (default) or en. Help texts follow SIO_LANG."),
+            help=_("Language of messages, output and help: nb (default) or en."),
         ),
     ] = None,
 ) -> None:
