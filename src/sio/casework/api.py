@@ -15,11 +15,12 @@ import os
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, func, insert, select, update
+from starlette.exceptions import HTTPException
 
 from sio.casework import models as m
 from sio.casework import service
@@ -34,7 +35,7 @@ from sio.casework.security import (
     same,
     verify_password,
 )
-from sio.criteria import Assessment, CriteriaSet, load_criteria
+from sio.criteria import Assessment, CriteriaSet, CriteriaVersion, load_criteria
 from sio.i18n import _
 from sio.parameters import ParameterSet, load_parameters
 
@@ -46,6 +47,11 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_ADDRESS = 20
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+MAX_ID = 2_147_483_647  # the databases' INTEGER: a larger id is a bad request, not a crash
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+VedtakId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+Day = Annotated[m.Dato | None, Query()]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": m.Feil, "description": "Ikke innlogget"},
@@ -108,6 +114,8 @@ def _validation_messages() -> dict[str, str]:
         "json_invalid": _("not valid JSON"),
         "float_parsing": _("must be a number"),
         "list_type": _("must be a list"),
+        "text_characters": _("contains characters that are not allowed (such as NUL)"),
+        "string_unicode": _("contains characters that are not allowed (such as NUL)"),
     }
 
 
@@ -168,6 +176,20 @@ def create_app(
     async def _bad_request(_r: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": _norwegian(list(exc.errors()))})
 
+    @app.exception_handler(HTTPException)
+    async def _http(_r: Request, exc: HTTPException) -> JSONResponse:
+        # the framework's own answers (unreadable body, no such route or method) in Norwegian
+        texts = {
+            400: _("the request body could not be read"),
+            404: _("not found"),
+            405: _("method not allowed"),
+        }
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": texts.get(exc.status_code, exc.detail)},
+            headers=exc.headers,
+        )
+
     @app.exception_handler(service.Invalid)
     async def _invalid(_r: Request, exc: service.Invalid) -> JSONResponse:
         return _field_error(["body", exc.field], str(exc))
@@ -206,7 +228,8 @@ def create_app(
         with engine.begin() as c:
             yield c
 
-    Conn = Annotated[Connection, Depends(conn)]
+    # the transaction commits before the answer is sent: a client that got 201 finds its write
+    Conn = Annotated[Connection, Depends(conn, scope="function")]
 
     def principal(
         request: Request,
@@ -405,7 +428,7 @@ def create_app(
         ]
 
     @app.delete("/api/tokens/{token_id}", status_code=204, tags=["tokens"], responses=ERRORS)
-    def revoke_token(token_id: int, c: Conn, p: Who) -> Response:
+    def revoke_token(token_id: Id, c: Conn, p: Who) -> Response:
         q = update(api_token).where(api_token.c.id == token_id, api_token.c.tilbakekalt.is_(None))
         if p.rolle != "admin":
             q = q.where(api_token.c.konto_id == p.konto_id)
@@ -469,7 +492,7 @@ def create_app(
     @app.patch(
         "/api/kontoer/{konto_id}", response_model=m.Konto, tags=["kontoer"], responses=ERRORS
     )
-    def change_account(konto_id: int, body: m.KontoEndring, c: Conn, p: Who) -> m.Konto:
+    def change_account(konto_id: Id, body: m.KontoEndring, c: Conn, p: Who) -> m.Konto:
         require(p, "admin")
         r = c.execute(select(account).where(account.c.id == konto_id)).first()
         if r is None:
@@ -512,7 +535,7 @@ def create_app(
         return service.list_cases(c, p, side, per_side, reason)
 
     @app.get("/api/saker/{sak_id}", response_model=m.Sak, tags=["saker"], responses=ERRORS)
-    def get_case(sak_id: int, c: Conn, p: Who, reason: Reason = None) -> Any:
+    def get_case(sak_id: Id, c: Conn, p: Who, reason: Reason = None) -> Any:
         return service.get_case(c, p, sak_id, reason)
 
     @app.post(
@@ -522,7 +545,7 @@ def create_app(
         responses=ERRORS,
     )
     def preliminary_reply(
-        sak_id: int, body: m.ForeloepigSvar, c: Conn, p: Who, reason: Reason = None
+        sak_id: Id, body: m.ForeloepigSvar, c: Conn, p: Who, reason: Reason = None
     ) -> Any:
         return service.preliminary_reply(c, p, sak_id, body.dato, reason)
 
@@ -534,7 +557,7 @@ def create_app(
         responses=ERRORS,
     )
     def add_assessment(
-        sak_id: int, body: m.NyKartlegging, c: Conn, p: Who, reason: Reason = None
+        sak_id: Id, body: m.NyKartlegging, c: Conn, p: Who, reason: Reason = None
     ) -> Any:
         try:
             a = Assessment.model_validate(
@@ -568,7 +591,7 @@ def create_app(
         tags=["saker"],
         responses=ERRORS,
     )
-    def make_recommendation(sak_id: int, c: Conn, p: Who, reason: Reason = None) -> Any:
+    def make_recommendation(sak_id: Id, c: Conn, p: Who, reason: Reason = None) -> Any:
         return service.make_recommendation(c, p, sak_id, crit, reason)
 
     @app.post(
@@ -579,7 +602,7 @@ def create_app(
         responses=ERRORS,
     )
     def decide(
-        sak_id: int,
+        sak_id: Id,
         body: m.NyttVedtak,
         c: Conn,
         p: Who,
@@ -596,8 +619,8 @@ def create_app(
         responses=ERRORS,
     )
     def change_decision(
-        sak_id: int,
-        vedtak_id: str,
+        sak_id: Id,
+        vedtak_id: VedtakId,
         body: m.Vedtaksendring,
         c: Conn,
         p: Who,
@@ -616,7 +639,7 @@ def create_app(
         responses=ERRORS,
     )
     def add_reevaluation(
-        sak_id: int, body: m.NyRevurdering, c: Conn, p: Who, reason: Reason = None
+        sak_id: Id, body: m.NyRevurdering, c: Conn, p: Who, reason: Reason = None
     ) -> Any:
         return service.add_reevaluation(c, p, sak_id, body.dato, body.vurdering, reason)
 
@@ -626,7 +649,7 @@ def create_app(
         tags=["oppfolging"],
         responses=ERRORS,
     )
-    def overdue(c: Conn, p: Who, dato: dt.date | None = None) -> Any:
+    def overdue(c: Conn, p: Who, dato: Day = None) -> Any:
         return service.overdue_cases(c, p, crit, dato or dt.date.today())
 
     @app.get(
@@ -644,7 +667,7 @@ def create_app(
     def decisions(
         c: Conn,
         p: Who,
-        kommunenummer: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+        kommunenummer: Annotated[str | None, Query(pattern=m.KOMMUNENUMMER)] = None,
         grense: Annotated[int, Query(ge=1, le=1000)] = 100,
         fra_rad: Annotated[int, Query(ge=0, le=10**9)] = 0,
     ) -> Any:
@@ -657,13 +680,20 @@ def create_app(
     @app.get(
         "/api/kriterier", response_model=m.Kriterieversjon, tags=["kriterier"], responses=ERRORS
     )
-    def criteria_now(p: Who, dato: dt.date | None = None) -> m.Kriterieversjon:
+    def criteria_now(p: Who, dato: Day = None) -> m.Kriterieversjon:
         from sio.criteria import CriteriaLookupError
 
         try:
             v = crit.at(dato or dt.date.today())
         except CriteriaLookupError as exc:
             raise NotFound(str(exc)) from None
+        if v.id not in criteria_answers:  # a version never changes: built once per process
+            criteria_answers[v.id] = _criteria_answer(v)
+        return criteria_answers[v.id]
+
+    criteria_answers: dict[str, m.Kriterieversjon] = {}
+
+    def _criteria_answer(v: CriteriaVersion) -> m.Kriterieversjon:
         return m.Kriterieversjon(
             id=v.id,
             gyldig_fra=v.valid_from,

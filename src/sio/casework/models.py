@@ -5,17 +5,33 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Rolle = Literal["saksbehandler", "okonomi", "direktorat", "evaluator", "admin"]
 Enhet = Literal["timer_per_uke", "doegn", "timer_per_maaned", "per_maaned"]
-Kommunenummer = Field(pattern=r"^\d{4}$", description="Kommunenummer (fire sifre)")
+# ASCII digits only: `\d` would also take other scripts' digits (Arabic-Indic, full-width …)
+KOMMUNENUMMER = r"^[0-9]{4}$"
+# Dates the service accepts: wide, but far enough from the ends of the calendar that deadlines
+# and re-evaluation dates computed from them stay dates.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+Dato = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        """Text the databases can store: no NUL (PostgreSQL refuses it; lone surrogates are
+        refused by pydantic already)."""
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("text_characters", "text with characters not allowed")
+        return value
 
 
 class Innlogging(_In):
@@ -37,14 +53,14 @@ class NyKonto(_In):
     brukernavn: str = Field(min_length=3, max_length=100, pattern=r"^[a-zA-Z0-9._@-]+$")
     passord: str = Field(min_length=12, max_length=200)
     rolle: Rolle
-    kommunenummer: str | None = Field(None, pattern=r"^\d{4}$")
+    kommunenummer: str | None = Field(None, pattern=KOMMUNENUMMER)
 
 
 class KontoEndring(_In):
     passord: str | None = Field(None, min_length=12, max_length=200)
     aktiv: bool | None = None
     rolle: Rolle | None = None
-    kommunenummer: str | None = Field(None, pattern=r"^\d{4}$")
+    kommunenummer: str | None = Field(None, pattern=KOMMUNENUMMER)
 
 
 class Konto(BaseModel):
@@ -74,7 +90,7 @@ class NyTokenSvar(Token):
 
 class NySak(_In):
     fodselsnummer: str = Field(min_length=11, max_length=13, description="Fødselsnummer/D-nummer")
-    mottatt: dt.date
+    mottatt: Dato
     henvendelse: str = Field(min_length=1, max_length=4000, description="Hva det søkes om")
 
 
@@ -157,9 +173,9 @@ class Saksliste(BaseModel):
 
 class NyKartlegging(_In):
     skaarer: dict[str, int] = Field(description="IPLOS-skår 1–5 eller 9 for alle 17 variabler")
-    kartlagt_dato: dt.date
+    kartlagt_dato: Dato
     kartlagt_av: str = Field(min_length=1, max_length=200)
-    signert_dato: dt.date
+    signert_dato: Dato
     hva_er_viktig: str = Field("", max_length=4000, description="«Hva er viktig for deg?»")
 
 
@@ -182,11 +198,11 @@ class NyttVedtak(_In):
     prisgruppe: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
     omfang: Decimal = Field(gt=0, le=100000, max_digits=12, decimal_places=4)
     enhet: Enhet
-    fra: dt.date
-    til: dt.date | None = None
+    fra: Dato
+    til: Dato | None = None
     maal: str = Field("", max_length=4000, description="Mål for tjenesten")
-    revurderes: dt.date | None = None
-    vedtaksdato: dt.date | None = None
+    revurderes: Dato | None = None
+    vedtaksdato: Dato | None = None
     avviksbegrunnelse: str | None = Field(None, max_length=60)
     avvikstekst: str | None = Field(None, max_length=4000)
 
@@ -196,7 +212,7 @@ class Vedtaksendring(NyttVedtak):
 
 
 class NyRevurdering(_In):
-    dato: dt.date
+    dato: Dato
     vurdering: str = Field(min_length=1, max_length=4000)
 
 
@@ -207,7 +223,7 @@ class RevurderingKvittering(BaseModel):
 
 
 class ForeloepigSvar(_In):
-    dato: dt.date
+    dato: Dato
 
 
 class Forfalt(BaseModel):

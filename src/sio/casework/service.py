@@ -33,6 +33,7 @@ from sio.casework.schema import (
 from sio.casework.security import masked, pseudonym, valid_identity_number
 from sio.criteria import (
     Assessment,
+    CriteriaLookupError,
     CriteriaSet,
     CriteriaVersion,
     Recommendation,
@@ -310,7 +311,10 @@ def make_recommendation(
     a = _latest_assessment(conn, sak_id)
     if a is None:
         raise Invalid("sak_id", _("the case has no assessment yet"))
-    version = criteria.at(a.kartlagt_dato)
+    try:
+        version = criteria.at(a.kartlagt_dato)
+    except CriteriaLookupError as exc:
+        raise Invalid("sak_id", str(exc)) from None
     rec = recommend(_as_assessment(a), version)
     result = rec.model_dump(mode="json")
     rid = conn.execute(
@@ -520,47 +524,59 @@ def overdue_cases(
     conn: Connection, p: Principal, criteria: CriteriaSet, today: dt.date
 ) -> list[dict[str, Any]]:
     """Every step past its deadline (assessment, preliminary reply, decision, re-evaluation)."""
+    # one query: each case with its first assessment and its first decision (correlated
+    # subqueries on the indexed sak_id), not one query per table over a list of ids
+    first_assessment = (
+        select(func.min(assessment.c.kartlagt_dato))
+        .where(assessment.c.sak_id == case.c.id)
+        .scalar_subquery()
+    )
+    first_decision = (
+        select(decision.c.vedtaksdato)
+        .where(decision.c.sak_id == case.c.id)
+        .order_by(decision.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     q = scoped(
-        select(case.c.id, case.c.kommunenummer, case.c.mottatt, case.c.foreloepig_svar), case, p
+        select(
+            case.c.id,
+            case.c.kommunenummer,
+            case.c.mottatt,
+            case.c.foreloepig_svar,
+            first_assessment.label("first_assessed"),
+            first_decision.label("first_decided"),
+        ),
+        case,
+        p,
     )
     cases = conn.execute(q).fetchall()
-    ids = [c.id for c in cases]
-    first_assessed: dict[int, dt.date] = {}
-    first_decided: dict[int, dt.date] = {}
+    first_assessed = {c.id: c.first_assessed for c in cases if c.first_assessed is not None}
+    first_decided = {c.id: c.first_decided for c in cases if c.first_decided is not None}
     due_reeval: dict[int, list[tuple[str, dt.date, dt.date]]] = {}
-    if ids:
-        for sid, day in conn.execute(
-            select(assessment.c.sak_id, func.min(assessment.c.kartlagt_dato))
-            .where(assessment.c.sak_id.in_(ids))
-            .group_by(assessment.c.sak_id)
-        ):
-            first_assessed[sid] = day
-        latest_reeval = dict(
-            conn.execute(
-                select(reevaluation.c.sak_id, func.max(reevaluation.c.dato))
-                .where(reevaluation.c.sak_id.in_(ids))
-                .group_by(reevaluation.c.sak_id)
-            ).fetchall()
+    if cases:
+        # decisions in force whose re-evaluation is due and not done since
+        reevaluated = select(reevaluation.c.id).where(
+            reevaluation.c.sak_id == decision.c.sak_id,
+            reevaluation.c.dato >= decision.c.revurderes,
         )
         for d in conn.execute(
-            select(
-                decision.c.sak_id,
-                decision.c.vedtak_id,
-                decision.c.vedtaksdato,
-                decision.c.revurderes,
-                decision.c.til,
+            select(decision.c.sak_id, decision.c.vedtak_id, decision.c.revurderes)
+            .where(
+                decision.c.sak_id.in_(scoped(select(case.c.id), case, p)),
+                decision.c.revurderes < today,
+                decision.c.til.is_(None) | (decision.c.til >= today),
+                ~reevaluated.exists(),
             )
-            .where(decision.c.sak_id.in_(ids))
             .order_by(decision.c.id)
         ):
-            first_decided.setdefault(d.sak_id, d.vedtaksdato)
-            done = latest_reeval.get(d.sak_id)
-            still = d.til is None or d.til >= today
-            if still and d.revurderes < today and (done is None or done < d.revurderes):
-                due_reeval.setdefault(d.sak_id, []).append((d.vedtak_id, d.revurderes, today))
+            due_reeval.setdefault(d.sak_id, []).append((d.vedtak_id, d.revurderes, today))
     out: list[dict[str, Any]] = []
     for c in cases:
-        version = criteria.at(c.mottatt)
+        try:
+            version = criteria.at(c.mottatt)
+        except CriteriaLookupError:
+            continue  # received before any criteria were in force: no deadlines to miss
         for s in overdue(
             case_deadlines(
                 version.deadlines,
