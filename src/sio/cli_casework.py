@@ -4,7 +4,7 @@ setting up a service: the first admin, integration tokens)."""
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,19 +24,33 @@ def serve(
 ) -> None:
     """Start the casework JSON API (OpenAPI at /openapi.json) on the store of
     SIO_DATABASE_URL (SQLite by default)."""
+    import contextlib
+    import socket
+
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from sio.store.db import open_store
 
     open_store()  # create or migrate the store once, before the workers start
-    uvicorn.run(
-        "sio.casework.asgi:app",
+    options: dict[str, Any] = dict(
         host=host,
         port=port,
         workers=workers,
         log_level="warning",
         access_log=False,  # request lines may carry case ids; the audit log is the record
     )
+    if workers <= 1:
+        uvicorn.run("sio.casework.asgi:app", **options)
+        return
+    config = uvicorn.Config("sio.casework.asgi:app", **options)
+    # uvicorn binds the workers' shared socket without IPPROTO_TCP, so asyncio leaves Nagle on
+    # for the accepted connections and every keep-alive answer waits ~40 ms for the client's
+    # delayed ACK (uvicorn issue 3149). Accepted sockets inherit TCP_NODELAY from the listener.
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()
 
 
 @konto_app.command("opprett", help=_("Create an account (the password is asked for)."))
