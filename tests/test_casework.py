@@ -171,3 +171,55 @@ def test_every_read_and_write_is_in_the_persons_access_log(svc: Service) -> None
         ("sak", "les", "dir"),
     ]
     assert rows[-1]["begrunnelse"] == "tilsyn" and rows[-1]["rolle"] == "direktorat"
+
+
+def test_overdue_steps_are_listed(svc: Service) -> None:
+    """Deadlines (criteria defaults): assessment 14 days after receipt, preliminary reply and
+    decision 30 days after receipt (the decision also 14 days after the assessment), re-evaluation
+    365 days after the decision for PB_DAGL. Only open steps are listed."""
+    h = svc.as_("sb1")
+
+    def new_case(n: int) -> int:
+        r = svc.client.post(
+            "/api/saker",
+            headers=h,
+            json={
+                "fodselsnummer": identity_number(n),
+                "mottatt": "2016-05-02",
+                "henvendelse": "hjelp",
+            },
+        )
+        return int(r.json()["id"])
+
+    a = new_case(10)  # nothing done
+    b = walk_case(svc, n=11)["sak"]  # assessed 2016-05-04, decided 2016-05-10
+    c = new_case(12)  # assessed late (2016-05-20), not decided
+    r = svc.client.post(
+        f"/api/saker/{c}/kartlegginger",
+        headers=h,
+        json={
+            "skaarer": SCORES_LOW,
+            "kartlagt_dato": "2016-05-20",
+            "kartlagt_av": "Kari",
+            "signert_dato": "2016-05-20",
+        },
+    )
+    assert r.status_code == 201
+
+    def listed(day: str) -> list[tuple[int, str, str, int]]:
+        r = svc.client.get(f"/api/frister/forfalte?dato={day}", headers=h)
+        assert r.status_code == 200, r.text
+        return [(x["sak_id"], x["steg"], x["frist"], x["dager_over"]) for x in r.json()]
+
+    assert listed("2016-06-10") == [
+        (a, "assessment", "2016-05-16", 25),
+        (a, "preliminary_reply", "2016-06-01", 9),
+        (a, "decision", "2016-06-01", 9),
+        (c, "preliminary_reply", "2016-06-01", 9),
+        (c, "decision", "2016-06-01", 9),
+    ]
+    assert (b, "reevaluation", "2017-05-10", 22) in listed("2017-06-01")
+    # another municipality sees none of them
+    assert (
+        svc.client.get("/api/frister/forfalte?dato=2017-06-01", headers=svc.as_("sb2")).json() == []
+    )

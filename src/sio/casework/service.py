@@ -523,56 +523,30 @@ def add_reevaluation(
 def overdue_cases(
     conn: Connection, p: Principal, criteria: CriteriaSet, today: dt.date
 ) -> list[dict[str, Any]]:
-    """Every step past its deadline (assessment, preliminary reply, decision, re-evaluation)."""
-    # one query: each case with its first assessment and its first decision (correlated
-    # subqueries on the indexed sak_id), not one query per table over a list of ids
+    """Every open step past its deadline: the assessment, the preliminary reply and the decision
+    of cases not yet decided, and the re-evaluation of decisions in force. Once a case is
+    decided, its earlier steps are closed (a late one is no longer something to act on)."""
     first_assessment = (
         select(func.min(assessment.c.kartlagt_dato))
         .where(assessment.c.sak_id == case.c.id)
         .scalar_subquery()
     )
-    first_decision = (
-        select(decision.c.vedtaksdato)
-        .where(decision.c.sak_id == case.c.id)
-        .order_by(decision.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    q = scoped(
-        select(
-            case.c.id,
-            case.c.kommunenummer,
-            case.c.mottatt,
-            case.c.foreloepig_svar,
-            first_assessment.label("first_assessed"),
-            first_decision.label("first_decided"),
-        ),
-        case,
-        p,
-    )
-    cases = conn.execute(q).fetchall()
-    first_assessed = {c.id: c.first_assessed for c in cases if c.first_assessed is not None}
-    first_decided = {c.id: c.first_decided for c in cases if c.first_decided is not None}
-    due_reeval: dict[int, list[tuple[str, dt.date, dt.date]]] = {}
-    if cases:
-        # decisions in force whose re-evaluation is due and not done since
-        reevaluated = select(reevaluation.c.id).where(
-            reevaluation.c.sak_id == decision.c.sak_id,
-            reevaluation.c.dato >= decision.c.revurderes,
-        )
-        for d in conn.execute(
-            select(decision.c.sak_id, decision.c.vedtak_id, decision.c.revurderes)
-            .where(
-                decision.c.sak_id.in_(scoped(select(case.c.id), case, p)),
-                decision.c.revurderes < today,
-                decision.c.til.is_(None) | (decision.c.til >= today),
-                ~reevaluated.exists(),
-            )
-            .order_by(decision.c.id)
-        ):
-            due_reeval.setdefault(d.sak_id, []).append((d.vedtak_id, d.revurderes, today))
+    decided = select(decision.c.id).where(decision.c.sak_id == case.c.id).exists()
+    undecided = conn.execute(
+        scoped(
+            select(
+                case.c.id,
+                case.c.kommunenummer,
+                case.c.mottatt,
+                case.c.foreloepig_svar,
+                first_assessment.label("first_assessed"),
+            ).where(~decided),
+            case,
+            p,
+        ).order_by(case.c.id)
+    ).fetchall()
     out: list[dict[str, Any]] = []
-    for c in cases:
+    for c in undecided:
         try:
             version = criteria.at(c.mottatt)
         except CriteriaLookupError:
@@ -582,8 +556,7 @@ def overdue_cases(
                 version.deadlines,
                 c.mottatt,
                 today,
-                assessed_on=first_assessed.get(c.id),
-                decided_on=first_decided.get(c.id),
+                assessed_on=c.first_assessed,
                 preliminary_reply_on=c.foreloepig_svar,
             )
         ):
@@ -596,17 +569,42 @@ def overdue_cases(
                     "dager_over": s.days_over,
                 }
             )
-        for vid, due, _t in due_reeval.get(c.id, []):
-            out.append(
-                {
-                    "sak_id": c.id,
-                    "kommunenummer": c.kommunenummer,
-                    "steg": "reevaluation",
-                    "frist": due,
-                    "dager_over": (today - due).days,
-                    "vedtak_id": vid,
-                }
+    # decisions in force whose re-evaluation is due and not done since
+    reevaluated = select(reevaluation.c.id).where(
+        reevaluation.c.sak_id == decision.c.sak_id,
+        reevaluation.c.dato >= decision.c.revurderes,
+    )
+    latest = select(func.max(decision.c.id)).group_by(decision.c.vedtak_id)
+    for d in conn.execute(
+        scoped(
+            select(
+                decision.c.sak_id,
+                decision.c.kommunenummer,
+                decision.c.vedtak_id,
+                decision.c.revurderes,
             )
+            .where(
+                decision.c.id.in_(latest),
+                decision.c.revurderes < today,
+                decision.c.til.is_(None) | (decision.c.til >= today),
+                ~reevaluated.exists(),
+            )
+            .order_by(decision.c.sak_id, decision.c.id),
+            decision,
+            p,
+        )
+    ):
+        out.append(
+            {
+                "sak_id": d.sak_id,
+                "kommunenummer": d.kommunenummer,
+                "steg": "reevaluation",
+                "frist": d.revurderes,
+                "dager_over": (today - d.revurderes).days,
+                "vedtak_id": d.vedtak_id,
+            }
+        )
+    out.sort(key=lambda r: (r["sak_id"], r["steg"] == "reevaluation"))
     return out
 
 
