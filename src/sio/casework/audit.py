@@ -17,6 +17,7 @@ from sio.casework.access import Principal
 from sio.casework.schema import audit_log
 
 DEFAULT_REASON = "saksbehandling"
+_INSERT = insert(audit_log)  # built once; several rows go as one pipelined executemany
 
 
 def record(
@@ -45,7 +46,7 @@ def record(
         for sak_id, person_id, kommune in entries
     ]
     if rows:
-        conn.execute(insert(audit_log), rows)
+        conn.execute(_INSERT, rows)
 
 
 def access_log(conn: Connection, person_id: int, kommunenummer: str | None) -> list[dict[str, Any]]:

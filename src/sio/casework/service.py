@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy import case as sql_case
 
 from sio.casework import audit, feed
@@ -129,6 +129,19 @@ def _status(row: Any, n_assess: int, n_rec: int, n_dec: int) -> str:
     return "mottatt"
 
 
+# A case's records, one statement per table, built once (the statement objects keep their
+# compiled form between requests; the case itself is found through `scoped` first).
+_CHILDREN = {
+    name: select(t).where(t.c.sak_id == bindparam("sak_id")).order_by(t.c.id)
+    for name, t in (
+        ("kartlegging", assessment),
+        ("anbefaling", recommendation),
+        ("vedtak", decision),
+        ("revurdering", reevaluation),
+    )
+}
+
+
 def get_case(
     conn: Connection, p: Principal, sak_id: int, reason: str | None, log: bool = True
 ) -> dict[str, Any]:
@@ -145,9 +158,7 @@ def get_case(
             "signert_dato": a.signert_dato,
             "hva_er_viktig": a.hva_er_viktig if inside else None,
         }
-        for a in conn.execute(
-            select(assessment).where(assessment.c.sak_id == sak_id).order_by(assessment.c.id)
-        )
+        for a in conn.execute(_CHILDREN["kartlegging"], {"sak_id": sak_id})
     ]
     recs = [
         {
@@ -156,23 +167,14 @@ def get_case(
             "kriterieversjon": r.kriterieversjon,
             "resultat": r.resultat,
         }
-        for r in conn.execute(
-            select(recommendation)
-            .where(recommendation.c.sak_id == sak_id)
-            .order_by(recommendation.c.id)
-        )
+        for r in conn.execute(_CHILDREN["anbefaling"], {"sak_id": sak_id})
     ]
     decisions = [
-        _decision_out(d, inside)
-        for d in conn.execute(
-            select(decision).where(decision.c.sak_id == sak_id).order_by(decision.c.id)
-        )
+        _decision_out(d, inside) for d in conn.execute(_CHILDREN["vedtak"], {"sak_id": sak_id})
     ]
     reevals = [
         {"id": r.id, "dato": r.dato, "vurdering": r.vurdering if inside else None}
-        for r in conn.execute(
-            select(reevaluation).where(reevaluation.c.sak_id == sak_id).order_by(reevaluation.c.id)
-        )
+        for r in conn.execute(_CHILDREN["revurdering"], {"sak_id": sak_id})
     ]
     if log:
         audit.record(conn, p, "les", "sak", [(sak_id, row.person_id, row.kommunenummer)], reason)
