@@ -223,3 +223,18 @@ def test_overdue_steps_are_listed(svc: Service) -> None:
     assert (
         svc.client.get("/api/frister/forfalte?dato=2017-06-01", headers=svc.as_("sb2")).json() == []
     )
+
+
+def test_pseudonymised_decision_reads_are_logged_too(svc: Service) -> None:
+    walk_case(svc)
+    r = svc.client.get("/api/vedtak", headers={**svc.as_("eval"), "X-Begrunnelse": "evaluering"})
+    assert r.status_code == 200 and len(r.json()) == 1
+    assert r.json()[0]["maal"] is None and "fodselsnummer" not in r.json()[0]
+    rows = svc.client.post(
+        "/api/innsyn/logg", headers=svc.as_("sb1"), json={"fodselsnummer": identity_number(1)}
+    ).json()
+    assert (rows[-1]["ressurs"], rows[-1]["rolle"], rows[-1]["begrunnelse"]) == (
+        "vedtaksliste",
+        "evaluator",
+        "evaluering",
+    )

@@ -681,8 +681,9 @@ def create_app(
         kommunenummer: Annotated[str | None, Query(pattern=m.KOMMUNENUMMER)] = None,
         grense: Annotated[int, Query(ge=1, le=1000)] = 100,
         fra_rad: Annotated[int, Query(ge=0, le=10**9)] = 0,
+        reason: Reason = None,
     ) -> Any:
-        return service.pseudonymous_decisions(c, p, kommunenummer, grense, fra_rad)
+        return service.pseudonymous_decisions(c, p, kommunenummer, grense, fra_rad, reason)
 
     @app.post("/api/innsyn/logg", response_model=list[m.Loggrad], tags=["innsyn"], responses=ERRORS)
     async def access_log(body: m.Innsynsbegjaering, c: Conn, p: Who, reason: Reason = None) -> Any:

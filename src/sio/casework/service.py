@@ -644,11 +644,17 @@ def deviation_counts(conn: Connection, p: Principal) -> list[dict[str, Any]]:
 
 
 def pseudonymous_decisions(
-    conn: Connection, p: Principal, kommunenummer: str | None, limit: int, offset: int
+    conn: Connection,
+    p: Principal,
+    kommunenummer: str | None,
+    limit: int,
+    offset: int,
+    reason: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Decisions with the person's pseudonym only (for evaluation and finance)."""
+    """Decisions with the person's pseudonym only (for evaluation and finance). Pseudonymised
+    data are still personal data: each decision read is in the person's access log."""
     q = scoped(
-        select(decision, person.c.pseudonym)
+        select(decision, person.c.pseudonym, case.c.person_id)
         .join(case, case.c.id == decision.c.sak_id)
         .join(person, person.c.id == case.c.person_id)
         .order_by(decision.c.id)
@@ -661,6 +667,14 @@ def pseudonymous_decisions(
     if kommunenummer is not None:
         q = q.where(decision.c.kommunenummer == kommunenummer)
     rows = conn.execute(q).fetchall()
+    audit.record(
+        conn,
+        p,
+        "les",
+        "vedtaksliste",
+        [(r.sak_id, r.person_id, r.kommunenummer) for r in rows],
+        reason,
+    )
     return [
         {
             **_decision_out(r, inside=False),
