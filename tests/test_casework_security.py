@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
