@@ -38,7 +38,7 @@ from stdnum.no import fodselsnummer
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
-MUNICIPALITIES = ("4624", "5035")  # Bjørnafjorden, Trondheim: in the trial in 2020
+MUNICIPALITIES = ("4624", "5035")  # Bjørnafjorden, Stjørdal: in the trial in 2020
 TARGET_P99_MS = 100.0
 
 SCORES = {
