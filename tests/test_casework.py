@@ -238,3 +238,11 @@ def test_pseudonymised_decision_reads_are_logged_too(svc: Service) -> None:
         "evaluator",
         "evaluering",
     )
+
+
+def test_a_decision_is_held_to_the_import_rules_for_vedtak(svc: Service) -> None:
+    """The vedtak row of a decision passes the same rules as an imported one (interfaces.md §1)."""
+    with pytest.raises(AssertionError, match=r'"loc":\["body","til"\]'):
+        walk_case(svc, n=7, til="2016-05-01")  # ends before it begins
+    with pytest.raises(AssertionError, match=r'"loc":\["body","prisgruppe"\]'):
+        walk_case(svc, n=8, prisgruppe="LUKSUS")  # no such price group for PB_DAGL

@@ -5,9 +5,10 @@ A decision is written, in the same transaction, as a new data version holding it
 its `vedtak_id`, so its row supersedes the earlier one from the new version on (decision 0006):
 `sio compute --db` sees the change, and the earlier version still computes as it did.
 
-The row is checked here against what the engine needs — the municipality exists in the store and
-is valid on the first day, the service is known with a fitting unit and price group — so that a
-decision can never make the store's data unusable.
+The row is checked with the same vedtak rules an import applies (`check_vedtak_rows`: the
+municipality valid on the decision's dates, a known service with a fitting unit and price
+group, …) against the municipality as stored, so that a decision can never put a row into the
+store that an import would refuse.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
-from sio.data.tables import HOUR_UNITS, STANDARD_GROUP
+from sio.data.validation import ERROR, check_vedtak_rows
 from sio.i18n import _
 from sio.parameters import ParameterSet
 from sio.store.schema import INPUT_TABLES, data_version
@@ -78,43 +79,16 @@ def check_row(conn: Connection, params: ParameterSet, row: VedtakRow) -> None:
                 "municipality {code} is not in the data store; import the municipalities first"
             ).format(code=row.kommunenummer),
         )
-    fra = dt.date.fromisoformat(k.gyldig_fra)
-    til = dt.date.fromisoformat(k.gyldig_til) if k.gyldig_til else None
-    if row.fra < fra or (til is not None and row.fra > til):
-        raise NotFinanceable(
-            "fra",
-            _("municipality {code} is not valid on {day}").format(
-                code=row.kommunenummer, day=row.fra.isoformat()
-            ),
-        )
-    if row.til is not None and row.til < row.fra:
-        raise NotFinanceable("til", _("'til' is before 'fra'"))
-    on = row.fra
-    s = row.tjeneste
-    if params.has(f"aktivitetstilskudd.enhet.{s}"):
-        unit = params.text(f"aktivitetstilskudd.enhet.{s}", on)
-        if (unit == "time" and row.enhet not in (*HOUR_UNITS, "per_maaned")) or (
-            unit == "doegn" and row.enhet not in ("doegn", "per_maaned")
-        ):
-            raise NotFinanceable(
-                "enhet",
-                _("the unit {unit} does not fit {service}, priced per {price_unit}").format(
-                    unit=row.enhet, service=s, price_unit=unit
-                ),
-            )
-        group = row.prisgruppe or STANDARD_GROUP
-        if not params.has(f"aktivitetstilskudd.enhetspris.{s}.{group}"):
-            raise NotFinanceable(
-                "prisgruppe",
-                _("price group {group} does not exist for {service}").format(
-                    group=group, service=s
-                ),
-            )
-    elif not (
-        params.has(f"rundsumtilskudd.tjenester.{s}")
-        and params.flag(f"rundsumtilskudd.tjenester.{s}", on)
-    ):
-        raise NotFinanceable("tjeneste", _("unknown service {service}").format(service=s))
+    kommune = (
+        row.kommunenummer,
+        dt.date.fromisoformat(k.gyldig_fra),
+        dt.date.fromisoformat(k.gyldig_til) if k.gyldig_til else None,
+    )
+    errors = [p for p in check_vedtak_rows([row.cells()], [kommune], params) if p.severity == ERROR]
+    if errors:
+        # the request's own field names; the municipality's validity is a matter of the dates
+        field = "fra" if errors[0].field == "kommunenummer" else (errors[0].field or "tjeneste")
+        raise NotFinanceable(field, errors[0].message)
 
 
 def append_version(conn: Connection, row: VedtakRow, source: str, user: str) -> int:

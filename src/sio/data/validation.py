@@ -831,6 +831,31 @@ def _check_vedtak(
     )
 
 
+def check_vedtak_rows(
+    rows: Sequence[dict[str, str | None]],
+    kommuner: Sequence[tuple[str, dt.date, dt.date | None]],
+    params: ParameterSet,
+    source: str = "vedtak",
+) -> list[Problem]:
+    """The vedtak rules an import applies, for rows that come from elsewhere than a file (a
+    casework decision): `rows` hold the text cells of interfaces.md §1, `kommuner` the code,
+    first and last valid day of the municipalities they name."""
+    cols = TABLE_BY_NAME["vedtak"].columns
+    frame = pl.DataFrame(
+        {col: [r.get(col) for r in rows] for col in cols}, schema=dict.fromkeys(cols, pl.Utf8)
+    )
+    codes = pl.DataFrame(
+        kommuner,
+        schema={"kommunenummer": pl.Utf8, "gyldig_fra_d": pl.Date, "gyldig_til_d": pl.Date},
+        orient="row",
+    )
+    table = RawTable("vedtak", source, frame)
+    c = _Collector()
+    _check_vedtak(c, table, _with_lines(table), codes, params)
+    c.flush()
+    return c.problems
+
+
 def load_input(directory: Path, params: ParameterSet) -> tuple[InputData, list[Problem]]:
     """Read and validate an input directory; raise `InputInvalid` with every problem if bad."""
     raw = read_input_dir(directory)
