@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,8 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sio import i18n
-from sio.i18n import _, format_number, ngettext
-from sio.money import round_half_away
+from sio.i18n import _, format_kroner_oere, ngettext
+from sio.money import kroner_from_oere
 from sio.parameters import ParameterSet, apply_override_file, load_parameters, read_override_file
 from sio.utbetaling.model import Postering
 from sio.utbetaling.run import (
@@ -73,11 +71,6 @@ def _errors() -> Iterator[None]:
 def _params(override: Path | None) -> tuple[ParameterSet, Any]:
     params = apply_override_file(load_parameters(), override)
     return params, overrides_json(read_override_file(override)) if override else None
-
-
-def _kr(oere: int) -> str:
-    """Kroner with øre in the current language: 1 234,50 (nb)."""
-    return format_number(Decimal(oere).scaleb(-2), 2)
 
 
 def _check_format(fmt: str) -> None:
@@ -174,10 +167,12 @@ def _print_outcome(outcome: RunOutcome, what: str) -> None:
     total = 0
     for b in outcome.brever:
         table.add_row(
-            f"{b.mottaker.kommunenummer} {b.mottaker.navn}", str(len(b.linjer)), _kr(b.sum_oere)
+            f"{b.mottaker.kommunenummer} {b.mottaker.navn}",
+            str(len(b.linjer)),
+            format_kroner_oere(b.sum_oere),
         )
         total += b.sum_oere
-    table.add_row(_("Total"), str(len(outcome.lines)), _kr(total), style="bold")
+    table.add_row(_("Total"), str(len(outcome.lines)), format_kroner_oere(total), style="bold")
     out.print(table)
 
 
@@ -209,10 +204,6 @@ def etteroppgjoer(
     _write_and_list(outcome, out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}")
 
 
-def _whole(oere: int) -> int:
-    return round_half_away(Fraction(oere, 100))
-
-
 def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
     """The JSON of `sio utbetaling status`: whole kroner, and øre beside them."""
     return [
@@ -222,9 +213,9 @@ def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
             "aar": r.aar,
             "til_maaned": r.til_maaned,
             "etteroppgjoer": r.etteroppgjoer,
-            "rettighet": _whole(r.rettighet_oere),
-            "utbetalt": _whole(r.utbetalt_oere),
-            "utestaaende": _whole(r.utestaaende_oere),
+            "rettighet": kroner_from_oere(r.rettighet_oere),
+            "utbetalt": kroner_from_oere(r.utbetalt_oere),
+            "utestaaende": kroner_from_oere(r.utestaaende_oere),
             "rettighet_oere": r.rettighet_oere,
             "utbetalt_oere": r.utbetalt_oere,
             "utestaaende_oere": r.utestaaende_oere,
@@ -237,9 +228,9 @@ def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
             "maaneder": [
                 {
                     "maaned": m.maaned,
-                    "rettighet": _whole(m.rettighet_oere),
-                    "utbetalt": _whole(m.utbetalt_oere),
-                    "utestaaende": _whole(m.rettighet_oere - m.utbetalt_oere),
+                    "rettighet": kroner_from_oere(m.rettighet_oere),
+                    "utbetalt": kroner_from_oere(m.utbetalt_oere),
+                    "utestaaende": kroner_from_oere(m.rettighet_oere - m.utbetalt_oere),
                     "rettighet_oere": m.rettighet_oere,
                     "utbetalt_oere": m.utbetalt_oere,
                     "data_versjoner": m.data_versjoner,
@@ -282,9 +273,9 @@ def status_cmd(
             code=r.kommunenummer,
             name=r.navn,
             year=r.aar,
-            due=_kr(r.rettighet_oere),
-            paid=_kr(r.utbetalt_oere),
-            left=_kr(r.utestaaende_oere),
+            due=format_kroner_oere(r.rettighet_oere),
+            paid=format_kroner_oere(r.utbetalt_oere),
+            left=format_kroner_oere(r.utestaaende_oere),
         )
         table = Table(title=title, title_justify="left")
         # the parameter versions get a column only where a line used another version than the
@@ -299,18 +290,18 @@ def status_cmd(
         for m in r.months:
             cells = [
                 f"{r.aar}-{m.maaned:02d}",
-                _kr(m.rettighet_oere),
-                _kr(m.utbetalt_oere),
-                _kr(m.rettighet_oere - m.utbetalt_oere),
+                format_kroner_oere(m.rettighet_oere),
+                format_kroner_oere(m.utbetalt_oere),
+                format_kroner_oere(m.rettighet_oere - m.utbetalt_oere),
                 ", ".join(str(v) for v in m.data_versjoner),
             ]
             table.add_row(*cells, *([", ".join(m.parameter_versjoner)] if other_params else []))
         if r.etteroppgjoer or r.avrunding_utbetalt_oere:
             cells = [
                 _("rounding"),
-                _kr(r.avrunding_rettighet_oere),
-                _kr(r.avrunding_utbetalt_oere),
-                _kr(r.avrunding_rettighet_oere - r.avrunding_utbetalt_oere),
+                format_kroner_oere(r.avrunding_rettighet_oere),
+                format_kroner_oere(r.avrunding_utbetalt_oere),
+                format_kroner_oere(r.avrunding_rettighet_oere - r.avrunding_utbetalt_oere),
                 "",
             ]
             table.add_row(*cells, *([""] if other_params else []))
@@ -392,7 +383,7 @@ def kjoringer(fmt: FormatOption = "table") -> None:
             str(r.data_versjon),
             r.parameter_versjon,
             str(n),
-            _kr(s),
+            format_kroner_oere(s),
         )
     out.print(table)
 
@@ -433,7 +424,7 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
             period=period,
             komp=p.komponent,
             art=p.art,
-            amount=_kr(p.beloep_oere),
+            amount=format_kroner_oere(p.beloep_oere),
         ),
         style="bold",
     )
@@ -466,11 +457,19 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
     for c in (_("line"), _("run"), _("kind"), _("amount (kr)"), _("data version")):
         table.add_column(c)
     for q in before:
-        table.add_row(str(q.id), str(q.kjoring_id), q.art, _kr(q.beloep_oere), str(q.data_versjon))
+        table.add_row(
+            str(q.id),
+            str(q.kjoring_id),
+            q.art,
+            format_kroner_oere(q.beloep_oere),
+            str(q.data_versjon),
+        )
     out.print(table)
     out.print(
         _("Paid before {paid} kr + this line {amount} kr = {target} kr.").format(
-            paid=_kr(paid), amount=_kr(p.beloep_oere), target=_kr(paid + p.beloep_oere)
+            paid=format_kroner_oere(paid),
+            amount=format_kroner_oere(p.beloep_oere),
+            target=format_kroner_oere(paid + p.beloep_oere),
         )
     )
     row = computed.rows.get((p.kommunenummer, p.aar))
@@ -491,8 +490,10 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
             ).format(
                 komp=p.komponent,
                 year=p.aar,
-                annual=_kr(getattr(row.result, p.komponent) * 100),
-                months=_kr(sum(ent.months.get(m, {}).get(p.komponent, 0) for m in ent.months)),
+                annual=format_kroner_oere(getattr(row.result, p.komponent) * 100),
+                months=format_kroner_oere(
+                    sum(ent.months.get(m, {}).get(p.komponent, 0) for m in ent.months)
+                ),
             )
         )
     elif p.komponent == "aktivitetstilskudd" and p.art == "akonto":
@@ -514,7 +515,7 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
             _(
                 "The month's share is {share} kr (the year's exact amount paid 1/12 a month, "
                 "rounded cumulatively to øre):"
-            ).format(share=_kr(ent.months.get(p.maaned, {}).get(p.komponent, 0)))
+            ).format(share=format_kroner_oere(ent.months.get(p.maaned, {}).get(p.komponent, 0)))
         )
         node = next((c for c in row.trace.children if c.label == p.komponent), None)
         if node is not None:

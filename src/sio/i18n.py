@@ -159,6 +159,11 @@ def format_kroner(amount: int) -> str:
     return format_decimal(amount, format="#,##0", locale=babel_locale())
 
 
+def format_kroner_oere(oere: int) -> str:
+    """An amount in øre as kroner with two decimals: "1 234,50" (nb) or "1,234.50" (en)."""
+    return format_number(Decimal(oere).scaleb(-2), 2)
+
+
 def format_number(value: int | float | Decimal, decimals: int | None = None) -> str:
     """A number in the current language; with ``decimals``, exactly that many decimals."""
     if decimals is None:

@@ -31,10 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 
-from sio.i18n import _, format_number
+from sio.i18n import _, format_kroner_oere
 from sio.money import round_half_away
 from sio.rules.participation import Month, month_index, month_of
 from sio.utbetaling.model import KOMPONENTER, Postering
@@ -144,11 +143,6 @@ class RunContext:
     parameter_versjon: str
 
 
-def _kr(oere: int) -> str:
-    """Kroner with øre in the current language: 1 234,50 (nb)."""
-    return format_number(Decimal(oere).scaleb(-2), 2)
-
-
 def _month_text(m: Month) -> str:
     return f"{m[0]}-{m[1]:02d}"
 
@@ -177,7 +171,7 @@ def _correction_reason(state: KeyState, ctx: RunContext, old: int, new: int) -> 
         )
     why = ", ".join(parts) if parts else _("recomputed")
     return _("correction ({why}): now {new} kr, paid before {old} kr").format(
-        why=why, new=_kr(new), old=_kr(old)
+        why=why, new=format_kroner_oere(new), old=format_kroner_oere(old)
     )
 
 
@@ -273,8 +267,8 @@ def plan_month_run(
             if first and (state is not None or delta != 0):
                 reason = _("reported activity {month}: {actual} kr − advance {advance} kr").format(
                     month=_month_text((key[1], key[2] or 0)),
-                    actual=_kr(target),
-                    advance=_kr(posted),
+                    actual=format_kroner_oere(target),
+                    advance=format_kroner_oere(posted),
                 )
                 lines.append(_line(key, art, delta, reason, ctx, state))
                 continue
@@ -310,7 +304,7 @@ def _advance(
         value,
         "akonto",
         _("advance {month}: the activity of {source} ({amount} kr)").format(
-            month=_month_text(m), source=_month_text(src), amount=_kr(value)
+            month=_month_text(m), source=_month_text(src), amount=format_kroner_oere(value)
         ),
     )
 
@@ -352,7 +346,7 @@ def plan_final_settlement(
         else:
             art = "etteroppgjoer"
             reason = _("final settlement {year}: entitlement {target} kr − paid {paid} kr").format(
-                year=year, target=_kr(targets[key]), paid=_kr(posted)
+                year=year, target=format_kroner_oere(targets[key]), paid=format_kroner_oere(posted)
             )
         lines.append(_line(key, art, delta, reason, ctx, state))
     return lines
