@@ -174,6 +174,16 @@ def _print_outcome(outcome: RunOutcome, what: str) -> None:
         total += b.sum_oere
     table.add_row(_("Total"), str(len(outcome.lines)), format_kroner_oere(total), style="bold")
     out.print(table)
+    _estimate_note(sorted({path for b in outcome.brever for path in b.estimerte_parametere}))
+
+
+def _estimate_note(paths: Sequence[str]) -> None:
+    """The footnote naming the estimated parameters the printed figures rest on."""
+    from sio.report.common import estimate_footnote
+
+    note = estimate_footnote(list(paths))
+    if note:
+        out.print(note, style="yellow", markup=False, highlight=False)
 
 
 @utbetaling_app.command("kjor", help=_("Make the payment run of a month (once)."))
@@ -317,12 +327,7 @@ def status_cmd(
                 settled=_(" (the year is finally settled)") if rows[0].etteroppgjoer else "",
             )
         )
-        from sio.report.common import estimate_footnote
-
-        paths = sorted({p for r in rows for p in r.estimerte_parametere})
-        note = estimate_footnote(paths)
-        if note:
-            out.print(note, style="yellow", markup=False, highlight=False)
+        _estimate_note(sorted({p for r in rows for p in r.estimerte_parametere}))
 
 
 @utbetaling_app.command("kjoringer", help=_("Every payment run in the ledger."))
@@ -398,7 +403,7 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
     from sio.rules.participation import month_index, month_of
     from sio.rules.settlement import advance_source
     from sio.store import ledger
-    from sio.utbetaling.run import compute, params_of_version
+    from sio.utbetaling.run import compute, params_of_version, run_month_of, settlement_lag
 
     with _errors():
         params, _ov = _params(override)
@@ -415,7 +420,10 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
                 if (q.maaned, q.komponent) == (p.maaned, p.komponent) and (q.id or 0) < posting_id
             ]
             run_params = params_of_version(conn, p.parameter_versjon, params)
-        computed = compute(engine, run_params, [p.aar], p.data_versjon)
+        advance = p.komponent == "aktivitetstilskudd" and p.art == "akonto"
+        # an advance rests on an earlier month, which may lie in the year before
+        years = [p.aar - 1, p.aar] if advance else [p.aar]
+        computed = compute(engine, run_params, years, p.data_versjon)
     period = f"{p.aar}-{p.maaned:02d}" if p.maaned else str(p.aar)
     out.print(
         _("Ledger line {id}: {code} {period} {komp}, {art}: {amount} kr").format(
@@ -481,7 +489,7 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
             )
         )
         return
-    fin = _financing_engine(computed)
+    fin = computed.engine
     if p.maaned is None:
         out.print(
             _(
@@ -496,20 +504,21 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
                 ),
             )
         )
-    elif p.komponent == "aktivitetstilskudd" and p.art == "akonto":
-        lag = int(run_params.number("utbetaling.avregning_forsinkelse", _first(run.periode)))
-        reported = month_of(month_index((int(run.periode[:4]), int(run.periode[5:7]))) - lag)
-        both = compute(engine, run_params, [p.aar - 1, p.aar], p.data_versjon)
-        src = advance_source(both.entitlements, p.kommunenummer, reported) or (p.aar, p.maaned)
-        fin = _financing_engine(both)
+    elif advance:
+        month = run_month_of(run)
+        reported = month_of(month_index(month) - settlement_lag(run_params, month))
+        src = advance_source(computed.entitlements, p.kommunenummer, reported) or (
+            p.aar,
+            p.maaned,
+        )
         out.print(
             _("The advance is the activity grant of {month}:").format(
                 month=f"{src[0]}-{src[1]:02d}"
             )
         )
-        _explain_month(fin, fin.compute_year(src[0]), p.kommunenummer, src[0], src[1])
+        _explain_month(fin, computed.years[src[0]], p.kommunenummer, src[0], src[1])
     elif p.komponent == "aktivitetstilskudd":
-        _explain_month(fin, fin.compute_year(p.aar), p.kommunenummer, p.aar, p.maaned)
+        _explain_month(fin, computed.years[p.aar], p.kommunenummer, p.aar, p.maaned)
     else:
         out.print(
             _(
@@ -520,17 +529,4 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
         node = next((c for c in row.trace.children if c.label == p.komponent), None)
         if node is not None:
             out.print(_tree(node))
-
-
-def _first(periode: str) -> Any:
-    import datetime as dt
-
-    if len(periode) == 4:
-        return dt.date(int(periode), 12, 1)
-    return dt.date(int(periode[:4]), int(periode[5:7]), 1)
-
-
-def _financing_engine(computed: Any) -> Any:
-    from sio.engine import Engine
-
-    return Engine(computed.data, computed.params)
+    _estimate_note(row.result.estimerte_parametere)

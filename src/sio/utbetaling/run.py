@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine
 from sio.data.model import InputData
 from sio.data.registry import Registry
 from sio.engine import Engine as FinancingEngine
-from sio.engine import MunicipalityYear
+from sio.engine import MunicipalityYear, YearResult
 from sio.i18n import _
 from sio.parameters import ParameterError, ParameterSet, UsageLog, load_parameters
 from sio.rules.participation import Month, first_day, month_index, month_of
@@ -58,9 +58,14 @@ class Computed:
     data: InputData
     data_versjon: int
     params: ParameterSet
+    engine: FinancingEngine
+    years: dict[int, YearResult]
     rows: dict[tuple[str, int], MunicipalityYear]
     entitlements: dict[tuple[str, int], YearEntitlement]
-    registry: Registry
+
+    @property
+    def registry(self) -> Registry:
+        return self.engine.registry
 
     def estimate_paths(self, keys: Iterable[tuple[str, int]]) -> tuple[str, ...]:
         log = UsageLog()
@@ -110,12 +115,10 @@ def compute(
     """Load a data version (default newest) and compute the entitlement of `years`."""
     data, dv = load_version(engine, params, versjon)
     fin = FinancingEngine(data, params)
-    rows: dict[tuple[str, int], MunicipalityYear] = {}
-    for y in years:
-        for row in fin.compute_year(y).rows:
-            rows[(row.result.kommunenummer, y)] = row
+    results = {y: fin.compute_year(y) for y in years}
+    rows = {(row.result.kommunenummer, y): row for y, r in results.items() for row in r.rows}
     ents = {key: entitlement_of(row) for key, row in rows.items()}
-    return Computed(data, dv, params, rows, ents, fin.registry)
+    return Computed(data, dv, params, fin, results, rows, ents)
 
 
 # -- parameter versions --------------------------------------------------------------------------
@@ -219,7 +222,8 @@ def _first_month(runs: Sequence[Kjoring], month: Month) -> Month:
     return min(done) if done else month
 
 
-def _lag(params: ParameterSet, month: Month) -> int:
+def settlement_lag(params: ParameterSet, month: Month) -> int:
+    """`utbetaling.avregning_forsinkelse` for the run of `month`: whole months ≥ 1."""
     value = params.number(LAG_PATH, first_day(month))
     if value.denominator != 1 or value < 1:
         raise ParameterError(LAG_PATH, f"must be a whole number ≥ 1, not {value}")
@@ -305,7 +309,7 @@ def run_month(
         return _stored(engine, params, existing)
     check_month_order(runs, month)
     first = _first_month(runs, month)
-    lag = _lag(params, month)
+    lag = settlement_lag(params, month)
     computed = compute(engine, params, range(first[0], month[0] + 1))
     ctx = RunContext(computed.data_versjon, params.version)
     on = first_day(month)
@@ -416,18 +420,19 @@ def _stored(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
         runs = ledger.list_runs(conn)
     years = _years_of_run(runs, run)
     computed = compute(engine, run_params, years, run.data_versjon)
-    lag = _lag(run_params, _run_month(run)) if run.art == "maaned" else 1
+    lag = settlement_lag(run_params, run_month_of(run)) if run.art == "maaned" else 1
     return RunOutcome(run, False, lines, _statements(engine, computed, run, lines), lag)
 
 
-def _run_month(run: Kjoring) -> Month:
+def run_month_of(run: Kjoring) -> Month:
+    """The month a run is for (a final settlement: December of its year)."""
     return parse_month(run.periode) if run.art == "maaned" else (int(run.periode), 12)
 
 
 def _years_of_run(runs: Sequence[Kjoring], run: Kjoring) -> range:
     if run.art == "etteroppgjoer":
         return range(int(run.periode), int(run.periode) + 1)
-    month = _run_month(run)
+    month = run_month_of(run)
     return range(_first_month(runs, month)[0], month[0] + 1)
 
 
@@ -442,7 +447,7 @@ def _statements(
     engine: Engine, computed: Computed, run: Kjoring, lines: Sequence[Postering]
 ) -> list[Brev]:
     """One statement per receiving municipality with lines in the run."""
-    month = _run_month(run)
+    month = run_month_of(run)
     on = first_day(month)
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
