@@ -338,10 +338,7 @@ def kjoringer(fmt: FormatOption = "table") -> None:
 
     with _errors(), _store().connect() as conn:
         runs = ledger.list_runs(conn)
-        sums: dict[int, tuple[int, int]] = {}
-        for p in ledger.postings(conn):
-            n, s = sums.get(p.kjoring_id or 0, (0, 0))
-            sums[p.kjoring_id or 0] = (n + 1, s + p.beloep_oere)
+        sums = ledger.run_totals(conn)
     if fmt == "json":
         print(
             json.dumps(

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     insert,
     select,
     text,
@@ -157,6 +158,24 @@ def postings(
     if kommunenummer is not None:
         q = q.where(posting.c.kommunenummer == kommunenummer)
     return [_postering(r) for r in conn.execute(q).fetchall()]
+
+
+def paid_per_year(conn: Connection, up_to_run: int) -> dict[tuple[str, int], int]:
+    """Everything posted per (municipality, year) by the runs up to and including `up_to_run`."""
+    q = (
+        select(posting.c.kommunenummer, posting.c.aar, func.sum(posting.c.beloep_oere))
+        .where(posting.c.kjoring_id <= up_to_run)
+        .group_by(posting.c.kommunenummer, posting.c.aar)
+    )
+    return {(k, int(y)): int(total) for k, y, total in conn.execute(q)}
+
+
+def run_totals(conn: Connection) -> dict[int, tuple[int, int]]:
+    """Per run: the number of lines and their sum in øre."""
+    q = select(posting.c.kjoring_id, func.count(), func.sum(posting.c.beloep_oere)).group_by(
+        posting.c.kjoring_id
+    )
+    return {int(r): (int(n), int(total)) for r, n, total in conn.execute(q)}
 
 
 def get_posting(conn: Connection, posting_id: int) -> Postering | None:

@@ -452,11 +452,7 @@ def _statements(
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
         settled = _settled_years([r for r in runs if r.id <= run.id])
-        paid_before: dict[tuple[str, int], int] = {}
-        for p in ledger.postings(conn, up_to_run=run.id):
-            paid_before[(p.kommunenummer, p.aar)] = (
-                paid_before.get((p.kommunenummer, p.aar), 0) + p.beloep_oere
-            )
+        paid_before = ledger.paid_per_year(conn, run.id)
     out: list[Brev] = []
     for code, ls in sorted(payees(computed, lines, on).items()):
         keys = sorted({(p.kommunenummer, p.aar) for p in ls})
