@@ -29,7 +29,7 @@ def ent(activity: list[int], rundsum_kr_year: Fraction = Fraction(4000)) -> Year
     exact = {RUND: {m: rundsum_kr_year / 12 for m in range(1, 13)}}
     total = sum(activity)
     annual = {ACT: (total + 50) // 100, RUND: int(rundsum_kr_year + Fraction(1, 2))}
-    return year_entitlement(K, 2020, act, exact, annual, range(1, 13))
+    return year_entitlement(K, 2020, act, exact, annual)
 
 
 BASE = [10000, 12000, 9000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10000, 10049]
@@ -177,7 +177,7 @@ def entitlement_versions(draw: st.DrawFn) -> list[dict[tuple[str, int], YearEnti
                     ACT: _round_kr(Fraction(sum(act.values()), 100)),
                     **{k: _round_kr(sum(v.values(), Fraction(0))) for k, v in exact.items()},
                 }
-                ents[(code, year)] = year_entitlement(code, year, act, exact, annual, act)
+                ents[(code, year)] = year_entitlement(code, year, act, exact, annual)
         versions.append(ents)
     return versions
 

@@ -119,7 +119,7 @@ def _case_row(conn: Connection, p: Principal, sak_id: int) -> Any:
     return row
 
 
-def _status(row: Any, n_assess: int, n_rec: int, n_dec: int) -> str:
+def _status(n_assess: int, n_rec: int, n_dec: int) -> str:
     if n_dec:
         return "vedtatt"
     if n_rec:
@@ -184,7 +184,7 @@ def get_case(
         "mottatt": row.mottatt,
         "henvendelse": row.henvendelse if inside else None,
         "foreloepig_svar": row.foreloepig_svar,
-        "status": _status(row, len(assessments), len(recs), len(decisions)),
+        "status": _status(len(assessments), len(recs), len(decisions)),
         "kriterieversjon": row.kriterieversjon,
         "person": {
             "pseudonym": row.pseudonym,
@@ -370,8 +370,8 @@ def _decision_out(d: Any, inside: bool = True) -> dict[str, Any]:
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(), "f")
-    return text
+    """The decimal text of a volume as the vedtak file has it: 1.5, not 1.50 or 1.5E+0."""
+    return format(x.normalize(), "f")
 
 
 def decide(

@@ -86,11 +86,11 @@ def year_entitlement(
     activity_oere: Mapping[int, int],
     exact: Mapping[str, Mapping[int, Fraction]],
     annual_kroner: Mapping[str, int],
-    activity_months: Iterable[int],
 ) -> YearEntitlement:
     """Assemble a year's entitlement from the engine's month figures.
 
-    `activity_oere` is the activity grant per month (øre, already rounded per line);
+    `activity_oere` is the activity grant of every activity-financed month (øre, already
+    rounded per line; 0 where nothing was decided);
     `exact[komponent][m]` the exact month amounts (kroner) of the other components;
     `annual_kroner[komponent]` the annual figures as reported (whole kroner).
     """
@@ -108,7 +108,7 @@ def year_entitlement(
         for komp in KOMPONENTER
         if annual_kroner.get(komp, 0) * 100 != sums.get(komp, 0)
     }
-    return YearEntitlement(kommunenummer, aar, months, rounding, frozenset(activity_months))
+    return YearEntitlement(kommunenummer, aar, months, rounding, frozenset(activity_oere))
 
 
 @dataclass
@@ -152,7 +152,6 @@ def _share_reason(komp: str, aar: int) -> str:
         "rundsumtilskudd": _("monthly share of the lump sum for {year}"),
         "inntektspaaslag": _("monthly share of the income supplement for {year}"),
         "oeremerket_tilskudd": _("monthly share of the earmarked grant for {year}"),
-        AKTIVITET: _("activity grant for {year}"),
     }
     return texts[komp].format(year=aar)
 
@@ -247,13 +246,9 @@ def plan_month_run(
                     targets[key] = _advance(entitlements, code, (y, m), reported_to, value)
                 else:  # reported later: its advance stands
                     targets[key] = (ledger[key].sum_oere, "akonto", "")
-            if AKTIVITET not in figures and m in ent.activity_months:
-                key = (code, y, m, AKTIVITET)
-                if settled or (y, m) <= reported_to:
-                    targets[key] = (0, "avregning", "")
         if settled:
             for komp, value in ent.rounding.items():
-                targets[(code, y, None, komp)] = (value, "avrunding", _rounding_reason(ent))
+                targets[(code, y, None, komp)] = (value, "avrunding", _rounding_reason(y))
     for key in ledger:
         if key not in targets and (key[1], key[2] or 12) <= month:
             targets[key] = (0, "korreksjon", "")
@@ -309,8 +304,8 @@ def _advance(
     )
 
 
-def _rounding_reason(ent: YearEntitlement) -> str:
-    return _("rounding of the {year} figures to whole kroner").format(year=ent.aar)
+def _rounding_reason(year: int) -> str:
+    return _("rounding of the {year} figures to whole kroner").format(year=year)
 
 
 def plan_final_settlement(
@@ -342,7 +337,7 @@ def plan_final_settlement(
             continue
         if key[2] is None:
             art = "avrunding"
-            reason = _("rounding of the {year} figures to whole kroner").format(year=year)
+            reason = _rounding_reason(year)
         else:
             art = "etteroppgjoer"
             reason = _("final settlement {year}: entitlement {target} kr − paid {paid} kr").format(

@@ -99,14 +99,14 @@ def entitlement_of(row: MunicipalityYear) -> YearEntitlement:
     if r.modell == "utfasing":  # the phase-out supplement, 1/12 in every month of the year
         amount = row.exact.get("inntektspaaslag", Fraction(r.inntektspaaslag))
         exact = {"inntektspaaslag": {m: amount / 12 for m in range(1, 13)}}
-        return year_entitlement(r.kommunenummer, r.aar, {}, exact, annual, ())
+        return year_entitlement(r.kommunenummer, r.aar, {}, exact, annual)
     activity = {mf.maaned: mf.aktivitetstilskudd_oere for mf in row.months if mf.aktivitet}
     exact_series: dict[str, dict[int, Fraction]] = {}
     for komp in EXACT_COMPONENTS:
         series = {mf.maaned: getattr(mf, komp) for mf in row.months if getattr(mf, komp) != 0}
         if series:
             exact_series[komp] = series
-    return year_entitlement(r.kommunenummer, r.aar, activity, exact_series, annual, activity)
+    return year_entitlement(r.kommunenummer, r.aar, activity, exact_series, annual)
 
 
 def compute(
