@@ -335,7 +335,7 @@ def import_path(
         # other bytes, same rows: every row is already stored identically
         return ImportResult(latest, False, {}, problems + vproblems)
     try:
-        version = _store(engine, sha, str(path), user or _user(), to_store, rows)
+        version = _store(engine, sha, str(path), user or current_user(), to_store, rows)
     except IntegrityError:
         # the same content was stored by a concurrent import a moment ago
         with engine.connect() as conn:
@@ -348,7 +348,12 @@ def import_path(
     return ImportResult(version, True, rows, problems + vproblems)
 
 
-def _user() -> str:
+def current_user() -> str:
+    """Who is recorded on a data version or a payment run: `SIO_USER` (e.g. set by a scheduler
+    that runs on behalf of a named person), else the operating-system user."""
+    named = os.environ.get("SIO_USER", "").strip()
+    if named:
+        return named
     try:
         return getpass.getuser()
     except (KeyError, OSError):

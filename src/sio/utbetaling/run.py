@@ -40,7 +40,7 @@ from sio.rules.settlement import (
     year_entitlement,
 )
 from sio.store import ledger
-from sio.store.versions import load_version
+from sio.store.versions import current_user, load_version
 from sio.utbetaling.model import Brev, Hittil, Kjoring, Mottaker, Postering
 
 LAG_PATH = "utbetaling.avregning_forsinkelse"
@@ -238,12 +238,6 @@ def _fault_injection_pause() -> None:
         time.sleep(float(hold))
 
 
-def user_name() -> str:
-    from sio.store.versions import _user
-
-    return os.environ.get("SIO_USER") or _user()
-
-
 # -- payees ---------------------------------------------------------------------------------------
 
 
@@ -300,7 +294,7 @@ def run_month(
     user: str | None = None,
 ) -> RunOutcome:
     """The payment run of `month` (posted once; a second call returns the stored run)."""
-    user = user or user_name()
+    user = user or current_user()
     periode = month_text(month)
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
@@ -342,7 +336,7 @@ def run_final_settlement(
     user: str | None = None,
 ) -> RunOutcome:
     """The final settlement (etteroppgjør) of `year`, once (a second call returns it)."""
-    user = user or user_name()
+    user = user or current_user()
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
     existing = next((r for r in runs if r.art == "etteroppgjoer" and r.periode == str(year)), None)
