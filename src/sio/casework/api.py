@@ -400,24 +400,12 @@ def create_app(
     async def create_token(body: m.NyToken, c: Conn, p: Who) -> m.NyTokenSvar:
         if p.via != "okt":
             raise Forbidden(_("tokens are made from a signed-in session, not with a token"))
-        secret = new_api_token()
-        now = _now()
-        tid = c.execute(
-            insert(api_token)
-            .values(
-                konto_id=p.konto_id,
-                navn=body.navn,
-                token_hash=digest(secret),
-                opprettet=now,
-                utloper=now + dt.timedelta(days=body.dager),
-            )
-            .returning(api_token.c.id)
-        ).scalar_one()
+        tid, secret, made, expires = insert_token(c, p.konto_id, body.navn, body.dager)
         return m.NyTokenSvar(
             id=tid,
             navn=body.navn,
-            opprettet=now,
-            utloper=now + dt.timedelta(days=body.dager),
+            opprettet=made,
+            utloper=expires,
             tilbakekalt=None,
             token=secret,
         )
@@ -481,18 +469,7 @@ def create_app(
         _check_binding(body.rolle, body.kommunenummer)
         if c.execute(select(account.c.id).where(account.c.brukernavn == body.brukernavn)).first():
             return JSONResponse(status_code=409, content={"detail": _("the user name is taken")})
-        kid = c.execute(
-            insert(account)
-            .values(
-                brukernavn=body.brukernavn,
-                passord_hash=hash_password(body.passord),
-                rolle=body.rolle,
-                kommunenummer=body.kommunenummer,
-                aktiv=True,
-                opprettet=_now(),
-            )
-            .returning(account.c.id)
-        ).scalar_one()
+        kid = insert_account(c, body.brukernavn, body.passord, body.rolle, body.kommunenummer)
         return _account_out(c.execute(select(account).where(account.c.id == kid)).one())
 
     @app.get("/api/kontoer", response_model=list[m.Konto], tags=["kontoer"], responses=ERRORS)
@@ -729,38 +706,57 @@ def create_app(
     return app
 
 
+def insert_account(
+    c: Connection, brukernavn: str, passord: str | None, rolle: str, kommunenummer: str | None
+) -> int:
+    """Store a new account (no password: external sign-in only); returns its id."""
+    return int(
+        c.execute(
+            insert(account)
+            .values(
+                brukernavn=brukernavn,
+                passord_hash=hash_password(passord) if passord else None,
+                rolle=rolle,
+                kommunenummer=kommunenummer,
+                aktiv=True,
+                opprettet=_now(),
+            )
+            .returning(account.c.id)
+        ).scalar_one()
+    )
+
+
+def insert_token(
+    c: Connection, konto_id: int, navn: str, days: int
+) -> tuple[int, str, dt.datetime, dt.datetime]:
+    """Store a new bearer token: (id, the secret — shown once, stored only as a hash —, made,
+    expires)."""
+    secret = new_api_token()
+    made = _now()
+    expires = made + dt.timedelta(days=days)
+    tid = c.execute(
+        insert(api_token)
+        .values(
+            konto_id=konto_id,
+            navn=navn,
+            token_hash=digest(secret),
+            opprettet=made,
+            utloper=expires,
+        )
+        .returning(api_token.c.id)
+    ).scalar_one()
+    return int(tid), secret, made, expires
+
+
 def create_account(
     engine: Engine, brukernavn: str, passord: str | None, rolle: str, kommunenummer: str | None
 ) -> int:
     """Create an account directly in the store (for set-up scripts and tests)."""
     with engine.begin() as c:
-        return int(
-            c.execute(
-                insert(account)
-                .values(
-                    brukernavn=brukernavn,
-                    passord_hash=hash_password(passord) if passord else None,
-                    rolle=rolle,
-                    kommunenummer=kommunenummer,
-                    aktiv=True,
-                    opprettet=_now(),
-                )
-                .returning(account.c.id)
-            ).scalar_one()
-        )
+        return insert_account(c, brukernavn, passord, rolle, kommunenummer)
 
 
 def issue_token(engine: Engine, konto_id: int, navn: str = "test", days: int = 30) -> str:
     """A bearer token for an account, made directly in the store (set-up scripts, tests)."""
-    secret = new_api_token()
     with engine.begin() as c:
-        c.execute(
-            insert(api_token).values(
-                konto_id=konto_id,
-                navn=navn,
-                token_hash=digest(secret),
-                opprettet=_now(),
-                utloper=_now() + dt.timedelta(days=days),
-            )
-        )
-    return secret
+        return insert_token(c, konto_id, navn, days)[1]
