@@ -23,7 +23,6 @@ from sio import i18n
 from sio.i18n import _, format_kroner_oere, ngettext
 from sio.money import kroner_from_oere
 from sio.parameters import ParameterSet, apply_override_file, load_parameters, read_override_file
-from sio.utbetaling.model import Postering
 from sio.utbetaling.run import (
     PaymentError,
     RunOutcome,
@@ -86,12 +85,12 @@ def _store() -> Any:
 
 
 def _write_outputs(outcome: RunOutcome, folder: Path) -> list[Path]:
-    from sio.report.payment_file import write_payment_file
+    from sio.report.payment_file import write_ledger_lines, write_payment_file
     from sio.report.statement import write_statements
 
     files = write_payment_file(outcome.kjoring, outcome.brever, folder)
     files += write_statements(outcome.brever, folder / "brev", lang=i18n.get_language())
-    files.append(_write_lines(outcome.lines, folder / f"posteringer-{outcome.kjoring.periode}.csv"))
+    files.append(write_ledger_lines(outcome.kjoring, outcome.lines, folder))
     return files
 
 
@@ -105,39 +104,6 @@ def _write_and_list(outcome: RunOutcome, folder: Path) -> None:
         n=len(outcome.brever)
     )
     out.print(f"  {folder / 'brev'}/ ({letters}, index.html)")
-
-
-def _write_lines(lines: Sequence[Postering], path: Path) -> Path:
-    """Every line of the run as CSV (for audit and reconciliation)."""
-    import csv
-    import io
-
-    from sio.report.common import atomic_path
-
-    cols = [
-        "id",
-        "kjoring_id",
-        "kommunenummer",
-        "aar",
-        "maaned",
-        "komponent",
-        "art",
-        "beloep_oere",
-        "data_versjon",
-        "parameter_versjon",
-        "forrige_data_versjon",
-        "forrige_parameter_versjon",
-        "begrunnelse",
-    ]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for p in lines:
-        w.writerow(["" if getattr(p, c) is None else getattr(p, c) for c in cols])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
-    return path
 
 
 def _print_outcome(outcome: RunOutcome, what: str) -> None:

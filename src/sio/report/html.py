@@ -4,6 +4,7 @@ before, a chart of grant against extraction per municipality, and one table per 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,10 @@ class SummaryRow:
     net: str
 
 
-def _environment() -> Environment:
+@functools.lru_cache(maxsize=1)
+def template_environment() -> Environment:
+    """The one Jinja environment of the reports and letters: each template is compiled once
+    (356 letters took 18 s when each letter built its own)."""
     env = Environment(
         loader=PackageLoader("sio.report", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
@@ -90,12 +94,13 @@ def _environment() -> Environment:
     )
     env.globals["_"] = _
     env.globals["ngettext"] = ngettext
+    env.filters["breakable"] = breakable
     return env
 
 
-# Tails of Norwegian compound words in the column headers: a soft hyphen before them lets a
-# narrow column break "Aktivitets-/tilskudd" instead of overflowing the page.
-_COMPOUND_TAILS = ("tilskudd", "finansiering", "nummer", "påslag")
+# Tails of Norwegian compound words in narrow column headers: a soft hyphen before them lets a
+# column break "Aktivitets-/tilskudd" or "Parameter-/versjon" instead of overflowing the page.
+_COMPOUND_TAILS = ("tilskudd", "finansiering", "nummer", "påslag", "versjon")
 SOFT_HYPHEN = "\u00ad"
 
 
@@ -187,7 +192,7 @@ def render_html(
         ]
         all_paths = estimate_paths(r for rows in results_by_year.values() for r in rows)
         chart: Markup = grant_extraction_svg(results_by_year)
-        template = _environment().get_template(TEMPLATE)
+        template = template_environment().get_template(TEMPLATE)
         return template.render(
             lang=get_language(),
             title=title,

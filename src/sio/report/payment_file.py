@@ -6,6 +6,7 @@ Columns, in order: ``kommunenummer, navn, organisasjonsnummer, beloep, periode, 
 municipality owes the state); the codes are text, leading zeros kept. Municipalities whose lines
 add up to zero are left out; a municipality without organisation number is listed with an empty
 cell (whether that may be paid is for the caller to decide). Rows are sorted by kommunenummer.
+Beside it, ``posteringer-<periode>.csv`` lists every ledger line of the run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import xlsxwriter
 
 from sio.i18n import _
 from sio.report.common import atomic_path
-from sio.utbetaling.model import Brev, Kjoring
+from sio.utbetaling.model import Brev, Kjoring, Postering
 
 __all__ = [
     "COLUMNS",
@@ -162,3 +163,35 @@ def write_payment_file(kjoring: Kjoring, brever: Sequence[Brev], folder: Path) -
             fp.write(payment_csv(rows))
         _write_xlsx(rows, xlsx_tmp)
     return [csv_path, xlsx_path]
+
+
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "id",
+    "kjoring_id",
+    "kommunenummer",
+    "aar",
+    "maaned",
+    "komponent",
+    "art",
+    "beloep_oere",
+    "data_versjon",
+    "parameter_versjon",
+    "forrige_data_versjon",
+    "forrige_parameter_versjon",
+    "begrunnelse",
+)
+
+
+def write_ledger_lines(kjoring: Kjoring, lines: Sequence[Postering], folder: Path) -> Path:
+    """Every ledger line of a run as `posteringer-<periode>.csv` (audit and reconciliation);
+    amounts in øre, versions and reasons as stored."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LEDGER_COLUMNS)
+    for p in lines:
+        w.writerow(["" if getattr(p, c) is None else getattr(p, c) for c in LEDGER_COLUMNS])
+    path = folder / f"posteringer-{kjoring.periode}.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
+    return path

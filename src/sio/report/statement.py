@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,10 +18,10 @@ from pathlib import Path
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from sio.i18n import _, babel_locale, get_language, language, ngettext
+from sio.i18n import _, babel_locale, get_language, language
 from sio.report.common import ESTIMATE_MARK, atomic_path, estimate_footnote
+from sio.report.html import template_environment
 from sio.utbetaling.model import ARTER, KOMPONENTER, Brev, Kjoring, Postering
 
 __all__ = [
@@ -273,42 +272,6 @@ def _in_language(lang: str | None) -> Iterator[str]:
             yield code
 
 
-@functools.lru_cache(maxsize=1)
-def _environment() -> Environment:
-    """One environment for all letters: Jinja compiles each template once per environment
-    (356 letters took 18 s when each built its own)."""
-    env = Environment(
-        loader=PackageLoader("sio.report", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.globals["_"] = _
-    env.globals["ngettext"] = ngettext
-    env.filters["breakable"] = _breakable
-    return env
-
-
-# Tails of Norwegian compound words in narrow column headers: a soft hyphen before them lets
-# "Parameterversjon" break as "Parameter-/versjon" instead of widening the column.
-_COMPOUND_TAILS = ("versjon",)
-
-
-def _breakable(label: str) -> str:
-    """``label`` with a soft hyphen before the tail of a long compound word."""
-    words = []
-    for word in label.split(" "):
-        for tail in _COMPOUND_TAILS:
-            cut = len(word) - len(tail)
-            if cut >= 4 and word.lower().endswith(tail):
-                word = word[:cut] + "\u00ad" + word[cut:]
-                break
-        words.append(word)
-    return " ".join(words)
-
-
 def _css_string(text: str) -> str:
     """``text`` as a quoted CSS string (for generated content in the page margins). Every
     character but letters, digits and plain punctuation is written as a CSS escape ending in the
@@ -357,7 +320,7 @@ def render_statement(brev: Brev, lang: str | None = None) -> str:
         ]
         page_footer = _("Payment reference {reference}").format(reference=brev.referanse)
         return (
-            _environment()
+            template_environment()
             .get_template(TEMPLATE)
             .render(
                 lang=code,
@@ -451,7 +414,7 @@ def render_index(brever: Sequence[Brev], lang: str | None = None) -> str:
         else:
             title, run = _("Letters of the payment run"), ""
         return (
-            _environment()
+            template_environment()
             .get_template(INDEX_TEMPLATE)
             .render(
                 lang=code,
