@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -66,6 +67,16 @@ class Computed:
     @property
     def registry(self) -> Registry:
         return self.engine.registry
+
+    @cached_property
+    def payees(self) -> dict[str, Mottaker]:
+        """Every municipality of the data as a payee (name and organisation number)."""
+        k = self.data.kommuner
+        orgnr = k["organisasjonsnummer"] if "organisasjonsnummer" in k.columns else None
+        return {
+            code: Mottaker(code, navn, (orgnr[i] if orgnr is not None else None) or None)
+            for i, (code, navn) in enumerate(zip(k["kommunenummer"], k["navn"], strict=True))
+        }
 
     def estimate_paths(self, keys: Iterable[tuple[str, int]]) -> tuple[str, ...]:
         log = UsageLog()
@@ -256,12 +267,7 @@ def payees(
 
 
 def mottaker(computed: Computed, code: str) -> Mottaker:
-    k = computed.data.kommuner.filter(computed.data.kommuner["kommunenummer"] == code)
-    if k.height == 0:
-        return Mottaker(code, code, None)
-    row = k.row(0, named=True)
-    orgnr = row.get("organisasjonsnummer") or None
-    return Mottaker(code, row["navn"], orgnr)
+    return computed.payees.get(code) or Mottaker(code, code, None)
 
 
 def _check_orgnr(computed: Computed, lines: Sequence[Postering], on: dt.date) -> None:
