@@ -528,3 +528,11 @@ def test_a_letter_prints_to_an_a4_pdf(tmp_path: Path) -> None:
     assert boxes
     for width, height in boxes:
         assert abs(float(width) - 595.3) < 2 and abs(float(height) - 841.9) < 2
+
+
+def test_the_index_names_the_estimated_parameters_of_its_totals() -> None:
+    """Every figure resting on an estimated parameter says so, the index's totals too."""
+    page = render_index(BREVER)
+    assert "inntektspaaslag.tak" in page  # Indre Østfold's letter rests on it
+    assert "estimerte parametere" in page
+    assert "estimerte parametere" not in render_index((OSLO,))

@@ -425,6 +425,9 @@ def render_index(brever: Sequence[Brev], lang: str | None = None) -> str:
                 paid=format_oere(paid),
                 owed=format_oere(owed),
                 missing_org=missing_org,
+                estimates=estimate_footnote(
+                    sorted({p for b in ordered for p in b.estimerte_parametere})
+                ),
                 page_footer=_css_string(title),
                 page_number=_page_number_content(),
             )
