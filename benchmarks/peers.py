@@ -1,6 +1,6 @@
-"""Two independent implementations of the activity grant, to time the engine against.
+"""Four independent implementations of the activity grant, to time the engine against.
 
-Both compute, per municipality and year, the sum over every vedtak-month line of
+All compute, per municipality and year, the sum over every vedtak-month line of
 
     line = volume × unit price × k_aga × k_reise, rounded half away from zero to whole øre,
 
@@ -10,11 +10,17 @@ in float64 (interfaces.md §2 "Activity grant"), and give øre per municipality:
   F(k, service, group) = unit price × 100 × k_aga × k_reise computed exactly in Python from the
   parameters (one factor per year when every factor is constant through the year — checked —
   else one per month).
+- `PolarsPeer`: the same lines as one lazy Polars query: the vedtak joined to the same factor
+  table, the twelve months as twelve column expressions (days in force, volume, rounded line)
+  summed across per vedtak, then per municipality.
+- `PandasPeer`: the same in pandas: the vedtak (a pandas DataFrame made once) merged with the
+  factor table, the twelve months computed on the NumPy arrays of the merged frame, a `groupby`
+  per municipality.
 - `OpenFiscaPeer`: an OpenFisca-core model (entities `linje` = one vedtak, `kommune` = its
   municipality) with float64 variables per month, given the project's parameter set (with any
   overrides) as an OpenFisca parameter tree; it sums twelve monthly grants per municipality.
 
-Neither implements the Covid replacement (the synthetic national data never trigger it: its
+None implements the Covid replacement (the synthetic national data never trigger it: its
 reference window lies before participation) nor the exact recheck of near-ties that the engine
 does, so a float peer may differ from the engine by an øre where a line is an exact tie.
 """
@@ -30,6 +36,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import polars as pl
 
 from sio.data.model import InputData
@@ -224,6 +231,139 @@ class DuckDBPeer:
 
     def close(self) -> None:
         self.con.close()
+
+
+# -- Polars --------------------------------------------------------------------------------------
+
+_KEYS = ["kommunenummer", "tjeneste", "prisgruppe"]
+
+
+def _plain_vedtak(data: InputData) -> pl.DataFrame:
+    """The vedtak columns the peers read, in plain types (whatever the loader keeps beside)."""
+    return data.vedtak.select(
+        pl.col("kommunenummer", "tjeneste", "prisgruppe", "enhet").cast(pl.Utf8),
+        pl.col("omfang").cast(pl.Float64),
+        pl.col("fra", "til").cast(pl.Date),
+    )
+
+
+def _month_bounds(year: int) -> list[tuple[int, int, float]]:
+    """(first day, last day, days in the month) per month of `year`; days since 1970-01-01."""
+    out = []
+    for m in range(1, 13):
+        dim = calendar.monthrange(year, m)[1]
+        start = _day_number(dt.date(year, m, 1))
+        out.append((start, start + dim - 1, float(dim)))
+    return out
+
+
+class PolarsPeer:
+    """The activity grant as one lazy Polars query (vedtak held in a Polars DataFrame)."""
+
+    def __init__(self, data: InputData, params: ParameterSet, year: int) -> None:
+        self.data, self.params, self.year = data, params, year
+        self.vedtak = _plain_vedtak(data)
+        self.per_year: bool | None = None
+        self.timings: dict[str, float] = {}
+
+    def run(self) -> dict[str, int]:
+        """Factor table (Python, exact) + the query; øre per municipality.
+
+        Sets `timings` (seconds): `factors` (the exact table), `query`.
+        """
+        t0 = time.perf_counter()
+        table = factor_table(self.data, self.params, self.year)
+        self.per_year = table.per_year
+        faktor = table.frame
+        if table.per_year:
+            month_factor = [pl.col("faktor")] * 12
+        else:  # one column per month; a month the municipality is not financed is null → 0
+            faktor = faktor.pivot(
+                "maaned", index=_KEYS, values="faktor", aggregate_function=None
+            ).rename(lambda c: c if c in _KEYS else f"f{c}")
+            for m in range(1, 13):
+                if f"f{m}" not in faktor.columns:
+                    faktor = faktor.with_columns(pl.lit(None, pl.Float64).alias(f"f{m}"))
+            month_factor = [pl.col(f"f{m}") for m in range(1, 13)]
+        t1 = time.perf_counter()
+        y0, y1 = dt.date(self.year, 1, 1), dt.date(self.year, 12, 31)
+        fra = pl.col("fra").cast(pl.Int32)
+        til = pl.col("til").cast(pl.Int32).fill_null(_OPEN_DAY)
+        enhet = pl.col("enhet")
+        lines = []
+        for (start, end, dim), f in zip(_month_bounds(self.year), month_factor, strict=True):
+            days = (pl.min_horizontal(til, end) - pl.max_horizontal(fra, start) + 1).clip(0)
+            divisor = (
+                pl.when(enhet == "timer_per_uke")
+                .then(7.0)
+                .when(enhet == "doegn")
+                .then(1.0)
+                .otherwise(dim)
+            )
+            x = pl.col("omfang") * days.cast(pl.Float64) * f / divisor
+            lines.append((x.sign() * (x.abs() + 0.5).floor()).cast(pl.Int64).fill_null(0))
+        out = (
+            self.vedtak.lazy()
+            .filter((pl.col("fra") <= y1) & (pl.col("til").is_null() | (pl.col("til") >= y0)))
+            .join(faktor.lazy(), on=_KEYS, how="inner")
+            .select("kommunenummer", pl.sum_horizontal(lines).alias("oere"))
+            .group_by("kommunenummer")
+            .agg(pl.col("oere").sum())
+            .collect()
+        )
+        self.timings = {"factors": t1 - t0, "query": time.perf_counter() - t1}
+        return dict(zip(out.get_column("kommunenummer"), out.get_column("oere"), strict=True))
+
+
+# -- pandas --------------------------------------------------------------------------------------
+
+
+class PandasPeer:
+    """The activity grant in pandas (vedtak held in a pandas DataFrame, made once)."""
+
+    def __init__(self, data: InputData, params: ParameterSet, year: int) -> None:
+        self.data, self.params, self.year = data, params, year
+        self.vedtak = _plain_vedtak(data).to_pandas()
+        self.per_year: bool | None = None
+        self.timings: dict[str, float] = {}
+
+    def run(self) -> dict[str, int]:
+        """Factor table (Python, exact) + the pandas computation; øre per municipality.
+
+        Sets `timings` (seconds): `factors` (the exact table, as a pandas frame), `query`.
+        """
+        t0 = time.perf_counter()
+        table = factor_table(self.data, self.params, self.year)
+        self.per_year = table.per_year
+        faktor = table.frame.to_pandas()
+        if table.per_year:
+            factor_cols = ["faktor"] * 12
+        else:
+            faktor = faktor.pivot(index=_KEYS, columns="maaned", values="faktor")
+            faktor = faktor.reindex(columns=range(1, 13)).add_prefix("f").reset_index()
+            factor_cols = [f"f{m}" for m in range(1, 13)]
+        t1 = time.perf_counter()
+        v = self.vedtak
+        y0, y1 = pd.Timestamp(self.year, 1, 1), pd.Timestamp(self.year, 12, 31)
+        v = v[(v["fra"] <= y1) & (v["til"].isna() | (v["til"] >= y0))]
+        v = v.merge(faktor, on=_KEYS, how="inner")
+        fra = v["fra"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        til = v["til"].to_numpy().astype("datetime64[D]")
+        til = np.where(np.isnat(til), _OPEN_DAY, til.astype(np.int64))
+        per_week = v["enhet"].eq("timer_per_uke").to_numpy()
+        per_day = v["enhet"].eq("doegn").to_numpy()
+        omfang = v["omfang"].to_numpy()
+        factors = {c: v[c].to_numpy() for c in set(factor_cols)}
+        oere = np.zeros(len(v), dtype=np.int64)
+        for (start, end, dim), col in zip(_month_bounds(self.year), factor_cols, strict=True):
+            days = np.clip(np.minimum(til, end) - np.maximum(fra, start) + 1, 0, None)
+            divisor = np.where(per_week, 7.0, np.where(per_day, 1.0, dim))
+            x = omfang * days.astype(np.float64) * factors[col] / divisor
+            line = np.nan_to_num(_round_half_away(x))  # NaN: a month without a factor
+            oere += line.astype(np.int64)
+        sums = v[["kommunenummer"]].assign(oere=oere).groupby("kommunenummer")["oere"].sum()
+        self.timings = {"factors": t1 - t0, "query": time.perf_counter() - t1}
+        return {str(k): int(o) for k, o in sums.items()}
 
 
 # -- OpenFisca -----------------------------------------------------------------------------------
