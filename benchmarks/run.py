@@ -267,6 +267,14 @@ def kernel_info(data: Any, params: Any, year: int, repeat: int) -> dict[str, Any
         return {"engine_kernel": None, "engine_kernel_skipped": repr(exc)}
 
 
+def repo_relative(path: Path) -> str:
+    """`path` relative to the repository when inside it (results name no machine's paths)."""
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return str(path)
+
+
 def fmt_load(load: list[float]) -> str:
     return " ".join(f"{x:.2f}" for x in load)
 
@@ -313,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         write_national(data_dir, seed=args.seed, persons=args.persons, year=year)
         generated = time.perf_counter() - t0
-    results["data"] = {"directory": str(data_dir), "generate_s": generated}
+    results["data"] = {"directory": repo_relative(data_dir), "generate_s": generated}
 
     # 2. load
     params = load_parameters()
