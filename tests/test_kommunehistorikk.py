@@ -26,7 +26,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from sio.cli_kommune import kommune_app
+from sio.cli.kommune import kommune_app
 from sio.data.demo import write_demo_data
 from sio.data.kommunehistorikk import (
     EARLIEST,

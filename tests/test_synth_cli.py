@@ -1,4 +1,4 @@
-"""`sio synth national` (sio.cli_synth): the command, determinism, and the shape of the care
+"""`sio synth national` (sio.cli.synth): the command, determinism, and the shape of the care
 data: prevalence rises with age, and the need level drives the volume of services."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from sio.cli_synth import synth_app
+from sio.cli.synth import synth_app
 from sio.data.synth import AGE_GROUPS, N_MUNICIPALITIES, NEED_LEVELS, TABLE_NAMES
 
 RUNNER = CliRunner()

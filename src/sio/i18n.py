@@ -3,7 +3,14 @@
 Users speak Norwegian bokmål (``nb``, the default); English (``en``) is available. Messages are
 written in English in the code and wrapped in :func:`_`; their translations live in
 ``sio/locale/<lang>/LC_MESSAGES/sio.po``. The ``.po`` files are read at run time (compiled in
-memory to ``.mo`` through Babel), so there is no compile step and no binary file in the repository.
+memory to ``.mo``, the way Babel's ``read_po`` and ``write_mo`` would, and read by the standard
+library's :class:`gettext.GNUTranslations`), so there is no compile step and no binary file in the
+repository.
+
+Importing this module is cheap, and so is the first message (the catalog is compiled by the small
+reader below, not by ``babel.messages``): the help texts of `sio` are translated when the command
+line is built, and ``sio --help`` must start fast. Babel's number formatting is imported inside the
+functions that format numbers.
 
 The current language is process-wide: it starts from the environment variable ``SIO_LANG``
 (``nb`` if unset) and is changed with :func:`set_language`, or temporarily with :func:`language`.
@@ -14,18 +21,16 @@ Placeholders in messages use ``str.format`` with names: ``_("Grants {year}").for
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from importlib import resources
+from gettext import GNUTranslations
 from io import BytesIO
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
-from babel.support import Translations
+from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -63,8 +68,10 @@ _ALIASES: dict[str, str] = {
     "english": "en",
 }
 
+_LOCALE_DIR = Path(__file__).parent / "locale"
+
 _lock = threading.Lock()
-_cache: dict[str, Translations] = {}
+_cache: dict[str, GNUTranslations] = {}
 
 
 def _normalise(lang: str) -> str:
@@ -79,18 +86,172 @@ def _normalise(lang: str) -> str:
     return code
 
 
-def _load(lang: str) -> Translations:
+def _unescape(quoted: str) -> str:
+    """The text of one quoted ``.po`` string: ``"a \\"b\\"\\n"`` → ``a "b"`` and a newline."""
+    text = quoted[1:-1]
+    if "\\" not in text:
+        return text
+    escapes = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in escapes:
+            out.append(escapes[text[i + 1]])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+# {(msgid, msgctxt): (id, string, fuzzy)}: id and string are tuples for a plural message.
+_Messages = dict[tuple[str, str | None], tuple[Any, Any, bool]]
+
+
+class _Entry:
+    """One message of a ``.po`` file while it is read."""
+
+    def __init__(self, flags: set[str]) -> None:
+        self.flags = flags
+        self.ids: list[list[str]] = []  # msgid (and msgid_plural), each as its quoted pieces
+        self.strings: list[tuple[int, list[str]]] = []  # (index, pieces) of msgstr / msgstr[n]
+        self.context: list[str] | None = None
+        self.obsolete = False
+        self.current: list[str] | None = None  # where a continuation line goes
+
+
+def _po_messages(lines: list[str]) -> tuple[str, _Messages]:
+    """The header and the messages of a ``.po`` file, read as Babel's ``read_po`` reads them
+    (obsolete ``#~`` entries left out). A message that occurs twice keeps its first translation
+    (unless only the second is a plural message) and is fuzzy if either is."""
+    header = ""
+    messages: _Messages = {}
+    num_plurals = 2
+    entry = _Entry(set())
+
+    def finish() -> _Entry:
+        nonlocal header, num_plurals
+        if not entry.ids:
+            return entry
+        if not entry.strings:
+            entry.strings.append((0, []))
+        text = ["".join(_unescape(s) for s in pieces) for pieces in entry.ids]
+        msgid: Any
+        string: Any
+        if len(text) > 1:
+            msgid = tuple(text)
+            forms = ["" for _ in range(num_plurals)]
+            for idx, pieces in sorted(entry.strings, key=lambda s: s[0]):
+                if idx < num_plurals:
+                    forms[idx] = "".join(_unescape(s) for s in pieces)
+            string = tuple(forms)
+        else:
+            msgid = text[0]
+            string = "".join(_unescape(s) for s in entry.strings[0][1])
+        context = None if entry.context is None else "".join(_unescape(s) for s in entry.context)
+        key = (text[0], context)
+        fuzzy = "fuzzy" in entry.flags
+        if entry.obsolete:
+            pass
+        elif key in messages:
+            old_id, old_string, old_fuzzy = messages[key]
+            if isinstance(msgid, tuple) and not isinstance(old_id, tuple):
+                old_id, old_string = msgid, string
+            messages[key] = (old_id, old_string, old_fuzzy or fuzzy)
+        elif msgid == "":
+            header = string
+            for line in header.splitlines():
+                name, _sep, value = line.partition(":")
+                if name.strip().lower() == "plural-forms":
+                    for part in value.split(";"):
+                        k, _eq, v = part.partition("=")
+                        if k.strip() == "nplurals" and v.strip().isdigit():
+                            num_plurals = int(v)
+        else:
+            messages[key] = (msgid, string, fuzzy)
+        return _Entry(set())
+
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        obsolete = False
+        if line.startswith("#~"):
+            line, obsolete = line[2:].lstrip(), True
+        elif line.startswith("#"):
+            entry = finish()
+            if line.startswith("#,"):
+                entry.flags.update(f.strip() for f in line[2:].lstrip().split(","))
+            continue
+        if line.startswith('"'):
+            if entry.current is not None:
+                entry.current.append(line)
+            continue
+        keyword, _sep, arg = line.partition(" ")
+        arg = arg.strip()
+        if keyword in ("msgid", "msgctxt"):
+            entry = finish()
+        entry.obsolete = obsolete
+        if keyword in ("msgid", "msgid_plural"):
+            entry.current = [arg]
+            entry.ids.append(entry.current)
+        elif keyword == "msgctxt":
+            entry.current = entry.context = [arg]
+        elif keyword == "msgstr" or keyword.startswith("msgstr["):
+            _kw, bracket, index = keyword.partition("[")
+            entry.current = [] if arg == '""' else [arg]
+            entry.strings.append((int(index[:-1]) if bracket else 0, entry.current))
+    finish()
+    return header, messages
+
+
+def _mo_bytes(header: str, messages: _Messages) -> bytes:
+    """The ``.mo`` file of a catalog, as Babel's ``write_mo`` writes it: no fuzzy and no
+    untranslated messages; an untranslated plural form falls back to the English form."""
+    pairs: list[tuple[bytes, bytes]] = [(b"", header.encode())]
+    for (_key, context), (msgid, string, fuzzy) in messages.items():
+        if fuzzy or not string:
+            continue
+        if isinstance(msgid, tuple):
+            ids = b"\0".join(i.encode() for i in msgid)
+            forms = [s or msgid[min(idx, 1)] for idx, s in enumerate(string)]
+            strs = b"\0".join(s.encode() for s in forms)
+        else:
+            ids, strs = msgid.encode(), string.encode()
+        if context is not None:
+            ids = context.encode() + b"\x04" + ids
+        pairs.append((ids, strs))
+    pairs.sort()
+    ids_blob = strs_blob = b""
+    offsets: list[tuple[int, int, int, int]] = []
+    for msgid_b, msgstr_b in pairs:
+        offsets.append((len(ids_blob), len(msgid_b), len(strs_blob), len(msgstr_b)))
+        ids_blob += msgid_b + b"\0"
+        strs_blob += msgstr_b + b"\0"
+    start = 7 * 4 + 16 * len(pairs)
+    koffsets: list[int] = []
+    voffsets: list[int] = []
+    for o1, l1, o2, l2 in offsets:
+        koffsets += [l1, o1 + start]
+        voffsets += [l2, o2 + start + len(ids_blob)]
+    head = struct.pack("Iiiiiii", 0x950412DE, 0, len(pairs), 7 * 4, 7 * 4 + len(pairs) * 8, 0, 0)
+    table = struct.pack(f"{len(koffsets) + len(voffsets)}i", *koffsets, *voffsets)
+    return head + table + ids_blob + strs_blob
+
+
+def _load(lang: str) -> GNUTranslations:
     """Read the ``.po`` catalog of ``lang`` and compile it in memory."""
-    po_file = resources.files("sio") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with po_file.open("rb") as fp:
-        catalog = read_po(fp, locale=lang, domain=DOMAIN)
-    buf = BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return Translations(buf, domain=DOMAIN)
+    po_file = _LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return _compile(po_file.read_text(encoding="utf-8"))
 
 
-def translations(lang: str | None = None) -> Translations:
+def _compile(po_text: str) -> GNUTranslations:
+    """The translations of a ``.po`` file's text."""
+    return GNUTranslations(BytesIO(_mo_bytes(*_po_messages(po_text.splitlines()))))
+
+
+def translations(lang: str | None = None) -> GNUTranslations:
     """The (cached) Babel translations of ``lang``, or of the current language."""
     code = _current if lang is None else _normalise(lang)
     with _lock:
@@ -156,6 +317,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def format_kroner(amount: int) -> str:
     """Whole kroner with the grouping of the current language: "1 234 567" (nb, no-break
     space) or "1,234,567" (en). No currency sign: headers say the unit."""
+    from babel.numbers import format_decimal
+
     return format_decimal(amount, format="#,##0", locale=babel_locale())
 
 
@@ -166,6 +329,8 @@ def format_kroner_oere(oere: int) -> str:
 
 def format_number(value: int | float | Decimal, decimals: int | None = None) -> str:
     """A number in the current language; with ``decimals``, exactly that many decimals."""
+    from babel.numbers import format_decimal
+
     if decimals is None:
         return format_decimal(value, locale=babel_locale())
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")

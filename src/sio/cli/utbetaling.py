@@ -1,48 +1,41 @@
-"""The payment commands: `sio utbetaling kjor|status|kjoringer`, `sio etteroppgjoer`, and the
-explanation of a ledger line (`sio explain --postering ID`).
+"""The payment commands: `sio utbetaling kjor|status|kjoringer` and `sio etteroppgjoer`.
 
 They work on the store named by `SIO_DATABASE_URL` (SQLite by default) and accept
 `--override FILE` like `sio compute`. The ledger is the truth: the payment file and the
 statements of a run are renderings of it and can be written again at any time by running the
-same month again (which posts nothing the second time).
+same month again (which posts nothing the second time). A ledger line is explained by
+`sio explain --postering ID` (:mod:`sio.cli.posting`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from sio import i18n
-from sio.i18n import _, format_kroner_oere, ngettext
-from sio.money import kroner_from_oere
-from sio.parameters import ParameterSet, apply_override_file, load_parameters, read_override_file
-from sio.utbetaling.run import (
-    PaymentError,
-    RunOutcome,
-    StatusRow,
-    month_text,
-    overrides_json,
-    parse_month,
-    run_final_settlement,
-    run_month,
-    status,
+from sio.cli.common import (
+    EXIT_BAD_INPUT,
+    err,
+    estimate_note,
+    out,
+    payment_errors,
+    payment_params,
+    store,
 )
+from sio.i18n import _, format_kroner_oere, ngettext
 
-EXIT_BAD_INPUT = 2
+if TYPE_CHECKING:
+    from sio.utbetaling.run import RunOutcome, StatusRow
+
+__all__ = ["etteroppgjoer", "status_json", "utbetaling_app"]
 
 utbetaling_app = typer.Typer(
     no_args_is_help=True, help=_("Payments: monthly runs, status and the ledger.")
 )
-
-out = Console()
-err = Console(stderr=True)
 
 OverrideOption = Annotated[
     Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
@@ -54,34 +47,10 @@ OutOption = Annotated[
 FormatOption = Annotated[str, typer.Option("--format", help=_("table or json."))]
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Bad input, parameters or run order: a clear message and exit code 2."""
-    from sio.cli import _input_errors
-
-    try:
-        with _input_errors():
-            yield
-    except PaymentError as exc:
-        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def _params(override: Path | None) -> tuple[ParameterSet, Any]:
-    params = apply_override_file(load_parameters(), override)
-    return params, overrides_json(read_override_file(override)) if override else None
-
-
 def _check_format(fmt: str) -> None:
     if fmt not in ("table", "json"):
         err.print(_("--format must be table or json"))
         raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _store() -> Any:
-    from sio.store.db import open_store
-
-    return open_store()
 
 
 def _write_outputs(outcome: RunOutcome, folder: Path) -> list[Path]:
@@ -107,6 +76,8 @@ def _write_and_list(outcome: RunOutcome, folder: Path) -> None:
 
 
 def _print_outcome(outcome: RunOutcome, what: str) -> None:
+    from rich.table import Table
+
     run = outcome.kjoring
     when = run.startet.strftime("%Y-%m-%d %H:%M")
     if not outcome.new:
@@ -140,16 +111,7 @@ def _print_outcome(outcome: RunOutcome, what: str) -> None:
         total += b.sum_oere
     table.add_row(_("Total"), str(len(outcome.lines)), format_kroner_oere(total), style="bold")
     out.print(table)
-    _estimate_note(sorted({path for b in outcome.brever for path in b.estimerte_parametere}))
-
-
-def _estimate_note(paths: Sequence[str]) -> None:
-    """The footnote naming the estimated parameters the printed figures rest on."""
-    from sio.report.common import estimate_footnote
-
-    note = estimate_footnote(list(paths))
-    if note:
-        out.print(note, style="yellow", markup=False, highlight=False)
+    estimate_note(sorted({path for b in outcome.brever for path in b.estimerte_parametere}))
 
 
 @utbetaling_app.command("kjor", help=_("Make the payment run of a month (once)."))
@@ -159,10 +121,12 @@ def kjor(
     out_dir: OutOption = None,
 ) -> None:
     """Make the payment run of a month: advances, month shares, settlements, corrections."""
-    with _errors():
+    from sio.utbetaling.run import month_text, parse_month, run_month
+
+    with payment_errors():
         month = parse_month(maaned)
-        params, ov = _params(override)
-        outcome = run_month(_store(), params, month, overrides=ov)
+        params, ov = payment_params(override)
+        outcome = run_month(store(), params, month, overrides=ov)
     _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
     _write_and_list(outcome, out_dir or Path("sio-utbetaling") / outcome.kjoring.periode)
 
@@ -173,15 +137,19 @@ def etteroppgjoer(
     out_dir: OutOption = None,
 ) -> None:
     """The final settlement of a year: every month brought to its actual figure."""
-    with _errors():
-        params, ov = _params(override)
-        outcome = run_final_settlement(_store(), params, aar, overrides=ov)
+    from sio.utbetaling.run import run_final_settlement
+
+    with payment_errors():
+        params, ov = payment_params(override)
+        outcome = run_final_settlement(store(), params, aar, overrides=ov)
     _print_outcome(outcome, _("The final settlement of {year}").format(year=aar))
     _write_and_list(outcome, out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}")
 
 
 def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
     """The JSON of `sio utbetaling status`: whole kroner, and øre beside them."""
+    from sio.money import kroner_from_oere
+
     return [
         {
             "kommunenummer": r.kommunenummer,
@@ -231,10 +199,14 @@ def status_cmd(
     override: OverrideOption = None,
 ) -> None:
     """Entitlement (newest data version), what is paid, what is outstanding, per month."""
+    from rich.table import Table
+
+    from sio.utbetaling.run import PaymentError, status
+
     _check_format(fmt)
-    with _errors():
-        params, _ov = _params(override)
-        rows = status(_store(), params, aar, kommune)
+    with payment_errors():
+        params, _ov = payment_params(override)
+        rows = status(store(), params, aar, kommune)
         if kommune is not None and not rows:
             raise PaymentError(
                 _("{code} has no entitlement or payments in {year}").format(code=kommune, year=aar)
@@ -293,16 +265,18 @@ def status_cmd(
                 settled=_(" (the year is finally settled)") if rows[0].etteroppgjoer else "",
             )
         )
-        _estimate_note(sorted({p for r in rows for p in r.estimerte_parametere}))
+        estimate_note(sorted({p for r in rows for p in r.estimerte_parametere}))
 
 
 @utbetaling_app.command("kjoringer", help=_("Every payment run in the ledger."))
 def kjoringer(fmt: FormatOption = "table") -> None:
     """Every payment run: id, kind, period, when, who, versions, lines and sum."""
     _check_format(fmt)
+    from rich.table import Table
+
     from sio.store import ledger
 
-    with _errors(), _store().connect() as conn:
+    with payment_errors(), store().connect() as conn:
         runs = ledger.list_runs(conn)
         sums = ledger.run_totals(conn)
     if fmt == "json":
@@ -354,142 +328,3 @@ def kjoringer(fmt: FormatOption = "table") -> None:
             format_kroner_oere(s),
         )
     out.print(table)
-
-
-# -- explaining a ledger line ------------------------------------------------------------------
-
-
-def explain_posting(posting_id: int, override: Path | None) -> None:
-    """Explain one ledger line: its run and versions, what was paid for its key before, and how
-    the target figure was computed — down to the vedtak lines for the activity grant."""
-    from sio.cli import _explain_month, _tree
-    from sio.rules.participation import month_index, month_of
-    from sio.rules.settlement import advance_source
-    from sio.store import ledger
-    from sio.utbetaling.run import compute, params_of_version, run_month_of, settlement_lag
-
-    with _errors():
-        params, _ov = _params(override)
-        engine = _store()
-        with engine.connect() as conn:
-            p = ledger.get_posting(conn, posting_id)
-            if p is None:
-                raise PaymentError(_("no ledger line {id}").format(id=posting_id))
-            run = ledger.get_run(conn, p.kjoring_id or 0)
-            assert run is not None
-            before = [
-                q
-                for q in ledger.postings(conn, aar=p.aar, kommunenummer=p.kommunenummer)
-                if (q.maaned, q.komponent) == (p.maaned, p.komponent) and (q.id or 0) < posting_id
-            ]
-            run_params = params_of_version(conn, p.parameter_versjon, params)
-        advance = p.komponent == "aktivitetstilskudd" and p.art == "akonto"
-        # an advance rests on an earlier month, which may lie in the year before
-        years = [p.aar - 1, p.aar] if advance else [p.aar]
-        computed = compute(engine, run_params, years, p.data_versjon)
-    period = f"{p.aar}-{p.maaned:02d}" if p.maaned else str(p.aar)
-    out.print(
-        _("Ledger line {id}: {code} {period} {komp}, {art}: {amount} kr").format(
-            id=posting_id,
-            code=p.kommunenummer,
-            period=period,
-            komp=p.komponent,
-            art=p.art,
-            amount=format_kroner_oere(p.beloep_oere),
-        ),
-        style="bold",
-    )
-    out.print(_("Reason: {text}").format(text=p.begrunnelse), markup=False)
-    out.print(
-        _(
-            "Run {id} ({art} {periode}, {when}, {user}); data version {dv}, parameter version {pv}"
-        ).format(
-            id=run.id,
-            art=run.art,
-            periode=run.periode,
-            when=run.startet.strftime("%Y-%m-%d %H:%M"),
-            user=run.bruker,
-            dv=p.data_versjon,
-            pv=p.parameter_versjon,
-        )
-    )
-    if p.forrige_data_versjon is not None:
-        out.print(
-            _(
-                "Corrects what was computed from data version {dv} and parameter version {pv}."
-            ).format(dv=p.forrige_data_versjon, pv=p.forrige_parameter_versjon)
-        )
-    paid = sum(q.beloep_oere for q in before)
-    table = Table(
-        title=_("Paid for {code} {period} {komp} before this line").format(
-            code=p.kommunenummer, period=period, komp=p.komponent
-        )
-    )
-    for c in (_("line"), _("run"), _("kind"), _("amount (kr)"), _("data version")):
-        table.add_column(c)
-    for q in before:
-        table.add_row(
-            str(q.id),
-            str(q.kjoring_id),
-            q.art,
-            format_kroner_oere(q.beloep_oere),
-            str(q.data_versjon),
-        )
-    out.print(table)
-    out.print(
-        _("Paid before {paid} kr + this line {amount} kr = {target} kr.").format(
-            paid=format_kroner_oere(paid),
-            amount=format_kroner_oere(p.beloep_oere),
-            target=format_kroner_oere(paid + p.beloep_oere),
-        )
-    )
-    row = computed.rows.get((p.kommunenummer, p.aar))
-    ent = computed.entitlements.get((p.kommunenummer, p.aar))
-    if row is None or ent is None:
-        out.print(
-            _("Data version {dv} gives {code} no money in {year}: the target is 0 kr.").format(
-                dv=p.data_versjon, code=p.kommunenummer, year=p.aar
-            )
-        )
-        return
-    fin = computed.engine
-    if p.maaned is None:
-        out.print(
-            _(
-                "The {komp} of {year} is {annual} kr in whole kroner; "
-                "its months add up to {months} kr."
-            ).format(
-                komp=p.komponent,
-                year=p.aar,
-                annual=format_kroner_oere(getattr(row.result, p.komponent) * 100),
-                months=format_kroner_oere(
-                    sum(ent.months.get(m, {}).get(p.komponent, 0) for m in ent.months)
-                ),
-            )
-        )
-    elif advance:
-        month = run_month_of(run)
-        reported = month_of(month_index(month) - settlement_lag(run_params, month))
-        src = advance_source(computed.entitlements, p.kommunenummer, reported) or (
-            p.aar,
-            p.maaned,
-        )
-        out.print(
-            _("The advance is the activity grant of {month}:").format(
-                month=f"{src[0]}-{src[1]:02d}"
-            )
-        )
-        _explain_month(fin, computed.years[src[0]], p.kommunenummer, src[0], src[1])
-    elif p.komponent == "aktivitetstilskudd":
-        _explain_month(fin, computed.years[p.aar], p.kommunenummer, p.aar, p.maaned)
-    else:
-        out.print(
-            _(
-                "The month's share is {share} kr (the year's exact amount paid 1/12 a month, "
-                "rounded cumulatively to øre):"
-            ).format(share=format_kroner_oere(ent.months.get(p.maaned, {}).get(p.komponent, 0)))
-        )
-        node = next((c for c in row.trace.children if c.label == p.komponent), None)
-        if node is not None:
-            out.print(_tree(node))
-    _estimate_note(row.result.estimerte_parametere)

@@ -12,24 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sio.data.kommunehistorikk import (
-    AmbiguousCodeError,
-    CodeChange,
-    CodeNotValidError,
-    CodeVersion,
-    KommuneHistorikk,
-    KommuneHistorikkError,
-    SsbFileError,
-)
+from sio.cli.common import EXIT_BAD_INPUT
 from sio.i18n import _, ngettext
 
-__all__ = ["kommune_app"]
+if TYPE_CHECKING:
+    from sio.data.kommunehistorikk import CodeChange, CodeVersion, KommuneHistorikk
 
-EXIT_BAD_INPUT = 2
+__all__ = ["kommune_app"]
 
 kommune_app = typer.Typer(
     no_args_is_help=True,
@@ -68,6 +61,8 @@ def _day(text: str | None) -> dt.date:
 
 
 def _history(codes: list[Path] | None, changes: list[Path] | None) -> KommuneHistorikk:
+    from sio.data.kommunehistorikk import KommuneHistorikk, SsbFileError
+
     history = KommuneHistorikk.shipped()
     if codes or changes:
         try:
@@ -125,6 +120,12 @@ def vis(
     ssb_endringer: SsbChanges = None,
 ) -> None:
     """Show a code: name, validity, predecessors, successors and the code on a date."""
+    from sio.data.kommunehistorikk import (
+        AmbiguousCodeError,
+        CodeNotValidError,
+        KommuneHistorikkError,
+    )
+
     try:
         day = _day(dato)
         history = _history(ssb_koder, ssb_endringer)

@@ -13,15 +13,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from sio.data.synth import N_MUNICIPALITIES, TABLE_NAMES, write_national
+from sio.cli.common import EXIT_BAD_INPUT
 from sio.i18n import _, format_number
 
 __all__ = ["synth_app"]
 
-EXIT_BAD_INPUT = 2
 FORMATS = ("parquet", "csv")
 
 synth_app = typer.Typer(
@@ -66,6 +63,11 @@ def national(
     356 synthetic municipalities with population, care users, decisions (vedtak) and
     expenditure; the same seed gives the same files.
     """
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from sio.data.synth import N_MUNICIPALITIES, TABLE_NAMES, write_national
+
     err = Console(stderr=True)
     problem = None
     if fmt not in FORMATS:

@@ -7,14 +7,13 @@ import getpass
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
+from sio.cli.common import EXIT_BAD_INPUT, err, out
 from sio.i18n import _
 
-EXIT_BAD_INPUT = 2
+__all__ = ["konto_app", "serve"]
+
 konto_app = typer.Typer(no_args_is_help=True, help=_("Accounts of the casework service."))
-out = Console()
-err = Console(stderr=True)
 
 
 def serve(

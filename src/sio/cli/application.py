@@ -1,0 +1,86 @@
+"""The `sio` app: the top-level Typer application, its ``--lang`` option, and the registration of
+every command and command group (in the order the help lists them).
+
+The help texts are translated with ``_()`` when the command modules are imported, so they follow
+``SIO_LANG``; :mod:`sio.entry` sets it from ``--lang`` before importing this package, and the
+callback here parses ``--lang`` again for the messages and output of the command. Commands get an
+explicit ``help=_("…")``; their docstrings stay in English for developers.
+
+Importing this module builds the whole app but imports none of the computing, data, store or
+report modules: each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sio import i18n
+from sio.cli.casework import konto_app, serve
+from sio.cli.common import EXIT_BAD_INPUT, err
+from sio.cli.compute import compute, demo
+from sio.cli.data import data_app, import_cmd
+from sio.cli.explain import explain
+from sio.cli.kommune import kommune_app
+from sio.cli.params import params_app
+from sio.cli.synth import synth_app
+from sio.cli.utbetaling import etteroppgjoer, utbetaling_app
+from sio.i18n import _
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=_("SIO — state funding of care services."),
+)
+
+app.add_typer(params_app, name="params")
+app.add_typer(synth_app, name="synth", help=_("Synthetic data sets."))
+app.add_typer(kommune_app, name="kommune", help=_("Municipality codes over time."))
+app.add_typer(
+    utbetaling_app, name="utbetaling", help=_("Payments: monthly runs, status and the ledger.")
+)
+app.command("etteroppgjoer", help=_("Make the final settlement of a year (once)."))(etteroppgjoer)
+app.command("serve", help=_("Start the casework JSON API (OpenAPI at /openapi.json)."))(serve)
+app.add_typer(konto_app, name="konto", help=_("Accounts of the casework service."))
+
+
+@app.callback()
+def _main(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help=_("Language of messages, output and help: nb (default) or en."),
+        ),
+    ] = None,
+) -> None:
+    if lang:
+        try:
+            i18n.set_language(lang)
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+app.command(help=_("Compute every municipality's annual figures for one year."))(compute)
+app.command(
+    help=_("Show how a figure was computed: formula, parameters with dates and sources, inputs.")
+)(explain)
+app.command(
+    help=_(
+        "Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."
+    )
+)(demo)
+app.add_typer(data_app, name="data")
+app.command(
+    "import",
+    help=_("Validate a file or folder and store it as a new, immutable data version."),
+)(import_cmd)
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected error exits with 1, bad input with 2."""
+    app()

@@ -1,0 +1,168 @@
+"""What the command groups of `sio` share: the consoles, the exit codes, and turning bad input into
+a clear message and exit code 2.
+
+Exit codes: 0 success, 2 bad input (validation problems, bad parameters or overrides, missing data
+a rule needs, a payment made out of order), 1 anything unexpected. Input problems are reported as
+``file:line: field: rule`` (:meth:`sio.data.validation.InputInvalid.report`).
+
+Nothing heavy is imported here at module level: the data, parameter, store and payment modules
+are imported inside the functions, when a command runs (docs/decisions, lazy imports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+
+from sio.i18n import _
+
+if TYPE_CHECKING:
+    from sio.data.model import InputData
+    from sio.data.validation import Problem
+    from sio.parameters import ParameterSet
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILURE",
+    "BadInput",
+    "err",
+    "estimate_note",
+    "input_errors",
+    "load_params",
+    "load_source",
+    "out",
+    "payment_errors",
+    "payment_params",
+    "source_options",
+    "store",
+    "table_console",
+    "warn_problems",
+]
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+out = Console()
+err = Console(stderr=True)
+
+
+def table_console() -> Console:
+    """The console for wide tables: the terminal as it is, or 200 columns when writing to a
+    file or a pipe (where nothing wraps and every column should be there)."""
+    return out if out.is_terminal else Console(width=200)
+
+
+class BadInput(Exception):
+    """Raised inside commands for anything that should end with exit code 2."""
+
+
+@contextmanager
+def input_errors() -> Iterator[None]:
+    """Turn input problems into a clear message and exit code 2."""
+    from sio.data.validation import InputInvalid
+    from sio.parameters import ParameterError, ParameterLookupError
+    from sio.rules.uttrekk import DataGap
+
+    try:
+        yield
+    except InputInvalid as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        err.print(
+            _("The input has {n} error(s); nothing was computed:").format(n=len(errors)),
+            style="bold red",
+        )
+        err.print(exc.report(), markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (ParameterError, ParameterLookupError, DataGap, BadInput) as exc:
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+@contextmanager
+def payment_errors() -> Iterator[None]:
+    """Bad input, parameters or run order: a clear message and exit code 2."""
+    from sio.utbetaling.run import PaymentError
+
+    try:
+        with input_errors():
+            yield
+    except PaymentError as exc:
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def source_options(
+    data: Path | None, db: bool, versjon: int | None
+) -> tuple[Path | None, int | None]:
+    """(--data DIR, --versjon) after checking that exactly one source is given."""
+    if (data is None) == (not db):
+        err.print(_("give either --data DIR or --db"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if versjon is not None and not db:
+        err.print(_("--versjon goes with --db"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return data, versjon
+
+
+def load_source(
+    source: tuple[Path | None, int | None], params: ParameterSet
+) -> tuple[InputData, int | None]:
+    """The input data from a folder, or from the database as of a version (and that version)."""
+    data, versjon = source
+    if data is not None:
+        from sio.data.validation import load_input
+
+        inp, problems = load_input(data, params)
+        warn_problems(problems)
+        return inp, None
+    from sio.store.db import open_store
+    from sio.store.versions import load_version
+
+    return load_version(open_store(), params, versjon)
+
+
+def load_params(override: Path | None) -> ParameterSet:
+    """The parameters, with the overrides of ``--override FILE`` (if given) applied."""
+    from sio.parameters import apply_override_file, load_parameters
+
+    return apply_override_file(load_parameters(), override)
+
+
+def payment_params(override: Path | None) -> tuple[ParameterSet, Any]:
+    """The parameters with ``--override FILE`` applied, and the overrides as the payment ledger
+    records them (None without an override file)."""
+    from sio.parameters import read_override_file
+    from sio.utbetaling.run import overrides_json
+
+    params = load_params(override)
+    return params, overrides_json(read_override_file(override)) if override else None
+
+
+def store() -> Any:
+    """The store of ``SIO_DATABASE_URL`` (SQLite by default), created or migrated if need be."""
+    from sio.store.db import open_store
+
+    return open_store()
+
+
+def warn_problems(problems: Sequence[Problem]) -> None:
+    """Print the warnings among ``problems`` (at most 20) to standard error."""
+    from sio.data.validation import format_problems
+
+    warnings = [p for p in problems if p.severity != "error"]
+    if warnings:
+        err.print(format_problems(warnings, limit=20), markup=False, highlight=False)
+
+
+def estimate_note(paths: Sequence[str]) -> None:
+    """The footnote naming the estimated parameters the printed figures rest on."""
+    from sio.report.common import estimate_footnote
+
+    note = estimate_footnote(list(paths))
+    if note:
+        out.print(note, style="yellow", markup=False, highlight=False)
