@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import polars as pl
 
 from sio.data.registry import Registry
 from sio.money import round_half_away, to_fraction
-from sio.parameters import ParameterSet, UsageLog
+from sio.parameters import ParameterLookupError, ParameterSet, UsageLog
 from sio.rules.participation import Month, first_day
 
 PRICE_ROOT = "aktivitetstilskudd.enhetspris"
@@ -40,6 +43,8 @@ _ABS_TOL = 1e-6
 # (1 million kroner a month) it is within ~1.1e-7 øre of its exact value — well inside the 1e-6
 # window; a group with a larger line is rechecked exactly whatever its distance to the boundary.
 _SAFE_MAX = 1e8
+# |x − round(x)| beyond this is within _ABS_TOL of x.5 øre
+_TIE = 0.5 - _ABS_TOL
 
 
 def days_in_month(m: Month) -> int:
@@ -170,90 +175,91 @@ class ActivityGrant:
         return self.oere.get((code, m), 0)
 
 
-def _factor_frame(
+def _factor_matrix(
     params: ParameterSet,
     registry: Registry,
-    codes: Sequence[str],
+    groups: pl.DataFrame,
     months: Sequence[Month],
     financed: set[tuple[str, Month]],
-    groups: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """One row per (kommunenummer, tjeneste, prisgruppe) — per `gid` of `groups` if given — with
-    a float factor column per month
-    (null where the municipality is not activity-financed or there is no price).
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """F[gid, i] = unit price × 100 × k_aga × k_reise (float64) of group `gid` in month i.
 
-    The exact factors are small tables (prices per group and month, k_aga per zone and month,
-    k_reise per travel index and month); they are combined for all municipalities at once.
+    NaN where the group's municipality is not activity-financed in month i, or the service and
+    price group have no price then (no line). The exact factors come from small tables — prices
+    per service, group and month; k_aga per zone and month; k_reise per travel index and month —
+    combined for every group at once.
     """
     n = len(months)
-    price_rows: list[list[object]] = []
-    price_cache: dict[tuple[int, int], float] = {}
+    sg_index: dict[tuple[str, str], int] = {}
+    price_rows: list[list[float]] = []
+    home_rows: list[list[bool]] = []
     for s, g in priced_groups(params):
-        row: list[object] = [s, g]
         param = params.get(f"{PRICE_ROOT}.{s}.{g}")
-        price_cache.clear()
+        cache: dict[tuple[int, int], float] = {}
+        row: list[float] = []
         for m in months:
             dv = param.at(first_day(m))
             if dv is None:
-                row.append(None)
+                row.append(math.nan)
                 continue
-            pkey = (id(dv), m[0])  # the same dated value indexed to the same year
-            if pkey not in price_cache:
-                price_cache[pkey] = float(unit_price(params, s, g, m) * 100)
-            row.append(price_cache[pkey])
-        for m in months:
-            row.append(params.flag(f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)))
+            key = (id(dv), m[0])  # the same dated value indexed to the same year
+            if key not in cache:
+                cache[key] = float(unit_price(params, s, g, m) * 100)
+            row.append(cache[key])
+        sg_index[(s, g)] = len(price_rows)
         price_rows.append(row)
-    price_schema: dict[str, pl.DataType] = {"tjeneste": pl.Utf8(), "prisgruppe": pl.Utf8()}
-    price_schema.update({f"P{i}": pl.Float64() for i in range(n)})
-    price_schema.update({f"H{i}": pl.Boolean() for i in range(n)})
-    prices = pl.DataFrame(price_rows, schema=price_schema, orient="row")
+        home_rows.append(
+            [params.flag(f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)) for m in months]
+        )
+    prices = np.array(price_rows, dtype=np.float64).reshape(len(price_rows), n)
+    home = np.array(home_rows, dtype=bool).reshape(len(home_rows), n)
+    if np.any(prices < 0):
+        raise ValueError("a unit price is negative")
 
-    aga: dict[tuple[str, Month], float] = {}
-    reise_cache: dict[tuple[Fraction, ...], list[float]] = {}
     tau = [params.number("aktivitetstilskudd.reise.faktor", first_day(m)) for m in months]
-    code_rows: list[list[object]] = []
-    for code in codes:
+    aga_cache: dict[tuple[str, Month], float] = {}
+    code_index: dict[str, int] = {}
+    aga_rows: list[list[float]] = []
+    reise_cache: dict[Fraction, list[float]] = {}
+    reise_rows: list[list[float]] = []
+    for code in sorted({c for c, _ in financed}):
         k = registry.get(code)
-        row = [code]
+        arow: list[float] = []
         for m in months:
-            key = (k.aga_sone, m)
-            if key not in aga:
-                aga[key] = float(k_aga(params, k.aga_sone, m))
-            row.append(aga[key] if (code, m) in financed else None)
-        rkey = (k.reiseindeks, *tau)
+            zkey = (k.aga_sone, m)
+            if zkey not in aga_cache:
+                aga_cache[zkey] = float(k_aga(params, k.aga_sone, m))
+            arow.append(aga_cache[zkey] if (code, m) in financed else math.nan)
+        code_index[code] = len(aga_rows)
+        aga_rows.append(arow)
+        rkey = k.reiseindeks
         if rkey not in reise_cache:
-            reise_cache[rkey] = [float(1 + t * k.reiseindeks) for t in tau]
-        row.extend(reise_cache[rkey])
-        code_rows.append(row)
-    code_schema: dict[str, pl.DataType] = {"kommunenummer": pl.Utf8()}
-    code_schema.update({f"A{i}": pl.Float64() for i in range(n)})
-    code_schema.update({f"R{i}": pl.Float64() for i in range(n)})
-    per_code = pl.DataFrame(code_rows, schema=code_schema, orient="row")
-    if groups is not None:
-        per_code = groups.join(per_code, on="kommunenummer", how="inner")
-    negative = prices.select(pl.any_horizontal(pl.col(f"P{i}") < 0 for i in range(n)).any()).item()
-    if negative or any(v < 0 for v in aga.values()):
-        raise ValueError("a unit price or employer-tax factor is negative")
-    combined = (
-        per_code.join(prices, on=["tjeneste", "prisgruppe"], how="inner")
-        if groups is not None
-        else per_code.join(prices, how="cross")
-    )
-    return combined.select(
-        *(["gid"] if groups is not None else []),
-        "kommunenummer",
-        "tjeneste",
-        "prisgruppe",
-        *[
-            (
-                pl.col(f"P{i}")
-                * pl.col(f"A{i}")
-                * pl.when(pl.col(f"H{i}")).then(pl.col(f"R{i}")).otherwise(pl.lit(1.0))
-            ).alias(f"F{i}")
-            for i in range(n)
+            by_tau = {t: float(1 + t * rkey) for t in set(tau)}
+            reise_cache[rkey] = [by_tau[t] for t in tau]
+        reise_rows.append(reise_cache[rkey])
+    if any(v < 0 for v in aga_cache.values()):
+        raise ValueError("an employer-tax factor is negative")
+    aga = np.array(aga_rows, dtype=np.float64).reshape(len(aga_rows), n)
+    reise = np.array(reise_rows, dtype=np.float64).reshape(len(reise_rows), n)
+
+    gids = groups.get_column("gid").to_numpy()
+    size = int(gids.max()) + 1 if len(gids) else 0
+    factors = np.full((size, n), math.nan)
+    ci = np.array([code_index.get(c, -1) for c in groups.get_column("kommunenummer").to_list()])
+    ci = ci.astype(np.int64)
+    si = np.array(
+        [
+            sg_index.get((s, g), -1)
+            for s, g in zip(
+                groups.get_column("tjeneste"), groups.get_column("prisgruppe"), strict=True
+            )
         ],
+        np.int64,
     )
+    ok = (ci >= 0) & (si >= 0)
+    g_ok, c_ok, s_ok = gids[ok], ci[ok], si[ok]
+    factors[g_ok] = prices[s_ok] * aga[c_ok] * np.where(home[s_ok], reise[c_ok], 1.0)
+    return factors
 
 
 def compute_activity(
@@ -267,120 +273,172 @@ def compute_activity(
     """The activity grant per municipality and month for `months`, in øre.
 
     `groups` is the gid table of `with_derived` when the caller has it (the loaded data do).
-
     `financed` lists the (kommunenummer, month) pairs that are activity-financed; vedtak of other
     municipalities or months give nothing.
+
+    How (decision 0010): a vedtak in force for a whole month has the same line in every whole
+    month with the same factor and number of days, so the months are put in classes of equal
+    (factor column, days) — usually three: 28/29, 30 and 31 days — and each vedtak's line of a
+    class is computed and rounded once, then added to the whole months of that class it covers
+    through prefix sums. Its at most two part months are computed one by one. A vedtak with a
+    line near x.5 øre or above 10^8 øre is left out of the float sums and computed exactly
+    instead (decision 0002).
     """
     months = sorted(months)
     fin = set(financed)
     codes = sorted({c for c, m in fin if m in months})
-    empty = ActivityGrant(months, {}, {}, 0)
     if not codes or not months:
-        return empty
-    starts = [_day_number(first_day(m)) for m in months]
-    ends = [s + days_in_month(m) - 1 for s, m in zip(starts, months, strict=True)]
+        return ActivityGrant(months, {}, {}, 0)
+    n = len(months)
+    starts = np.array([_day_number(first_day(m)) for m in months], np.int64)
+    dims = np.array([days_in_month(m) for m in months], np.int64)
+    ends = starts + dims - 1
     if groups is None:
         vedtak, groups = with_derived(vedtak)
-    factors = _factor_frame(params, registry, codes, months, fin, groups)
-    keys = KEYS
-    lo, hi = starts[0], ends[-1]
-    base = (
-        vedtak.lazy()
-        .filter((pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
-        .join(factors.lazy(), on="gid", how="inner")
-    )
+    factors = _factor_matrix(params, registry, groups, months, fin)
+    size = factors.shape[0]
+    lo, hi = int(starts[0]), int(ends[-1])
+    gid = vedtak.get_column("gid").to_numpy()
+    fra = vedtak.get_column("_fra").to_numpy()
+    til = vedtak.get_column("_til").to_numpy()
+    q = vedtak.get_column("_q").to_numpy()
+    per_month = vedtak.get_column("_m").to_numpy() > 0.5
 
-    def month_exprs(i: int, m: Month) -> tuple[pl.Expr, pl.Expr]:
-        d = (
-            pl.col("_til").clip(upper_bound=ends[i])
-            - pl.col("_fra").clip(lower_bound=starts[i])
-            + 1
-        ).clip(lower_bound=0)
-        x = (
-            pl.col("_q")
-            * d.cast(pl.Float64)
-            * pl.col(f"F{i}")
-            * (1.0 + pl.col("_m") * (1.0 / days_in_month(m) - 1.0))
-        )
-        return d, x
+    # whole months: list indices fa ≤ i < fb are fully covered (day tables instead of searching);
+    # a vedtak outside the window covers none and has no part month, so nothing is filtered
+    day = np.arange(lo, hi + 2, dtype=np.int64)
+    first_on_or_after = np.searchsorted(starts, day, side="left").astype(np.int32)
+    ending_by = np.searchsorted(ends, day - 1, side="right").astype(np.int32)
+    fa = first_on_or_after[np.clip(fra, lo, hi + 1) - lo]
+    fb = ending_by[np.clip(til, lo - 1, hi) - lo + 1]
+    fb = np.maximum(fa, fb)  # no whole month: an empty range
+    row_base = gid.astype(np.int64) * (n + 1)
+    at_start = row_base + fa
+    at_end = row_base + fb
+    tab_index = gid + np.where(per_month, size, 0)
 
-    # Each line is rounded from its float64 value; per group we keep the line nearest to a
-    # half-øre boundary, measured as |frac(x + 0.5) − 0.5|, and the largest line. Where the
-    # first exceeds 0.5 − 1e-6, or a line exceeds 1e8 øre, the float rounding is not certain
-    # and the group's lines are rechecked exactly (decision 0002).
-    nm = len(months)
-    ys = [month_exprs(i, m)[1].add(0.5).alias(f"y{i}") for i, m in enumerate(months)]
-    aggs: list[pl.Expr] = []
-    for i in range(nm):
-        y = pl.col(f"y{i}")
-        aggs.append(y.floor().sum().alias(f"r{i}"))
-        aggs.append((y - y.floor() - 0.5).abs().max().alias(f"a{i}"))
-        aggs.append(y.max().alias(f"m{i}"))
-    per_group = (
-        base.select("gid", *ys)
-        .group_by("gid")
-        .agg(aggs)
-        .join(groups.lazy(), on="gid", how="left")
-        .collect()
-    )
-    limit = 0.5 - _ABS_TOL
-    per_code = per_group.group_by("kommunenummer").agg([pl.col(f"r{i}").sum() for i in range(nm)])
+    col_class: dict[tuple[bytes, int], int] = {}
+    month_class = np.empty(n, np.int64)
+    for i in range(n):
+        key = (factors[:, i].tobytes(), int(dims[i]))
+        month_class[i] = col_class.setdefault(key, len(col_class))
+
+    doubt = np.zeros(len(gid), bool)
+    rounded: list[np.ndarray[Any, np.dtype[np.float64]]] = []
+    for c in range(len(col_class)):
+        i = int(np.argmax(month_class == c))
+        table = np.concatenate([factors[:, i] * float(dims[i]), factors[:, i]])
+        table = np.nan_to_num(table)  # no price or not financed: no line
+        x = q * table[tab_index]
+        r = np.floor(x + 0.5)
+        doubt |= np.abs(x - r) > _TIE
+        doubt |= x > _SAFE_MAX
+        rounded.append(r)
+
+    # part months: the month of fra (if fra is not its first day) and of til (if not its last)
+    part = np.flatnonzero(((fra > lo) & (fra <= hi)) | ((til >= lo) & (til < hi)))
+    p_fra, p_til, p_q = fra[part], til[part], q[part]
+    p_fa, p_fb = fa[part], fb[part]
+    # factor per (group, month) for day-based units, then per (group, month) / days for monthly
+    flat = np.nan_to_num(np.concatenate([factors.ravel(), (factors / dims).ravel()]))
+    p_base = gid[part].astype(np.int64) * n + np.where(per_month[part], size * n, 0)
+    pieces: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
+    p_doubt = np.zeros(len(part), bool)
+    for which, j in enumerate((p_fa - 1, p_fb)):
+        valid = (j >= 0) & (j < n)
+        if which == 1:  # a vedtak from and to within one month: that month once
+            valid &= j != p_fa - 1
+        j = np.clip(j, 0, n - 1)
+        d = np.minimum(p_til, ends[j]) - np.maximum(p_fra, starts[j]) + 1
+        valid &= d > 0
+        x = p_q * (d * valid) * flat[p_base + j]
+        r = np.floor(x + 0.5)
+        p_doubt |= (np.abs(x - r) > _TIE) | (x > _SAFE_MAX)
+        pieces.append((p_base % (size * n) + j, r))
+    doubt[part[p_doubt]] = True
+
+    width = size * (n + 1)
+    totals = np.zeros((size, n))  # øre per group and month (float64: exact integers ≪ 2^53)
+    any_doubt = bool(doubt.any())
+    for c, r in enumerate(rounded):
+        w = np.where(doubt, 0.0, r) if any_doubt else r
+        diff = np.bincount(at_start, w, width) - np.bincount(at_end, w, width)
+        run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
+        totals += np.where(month_class == c, run, 0.0)
+    p_doubt = doubt[part]  # a vedtak in doubt in any month is computed exactly in all of them
+    for at, r in pieces:
+        w = np.where(p_doubt, 0.0, r) if any_doubt else r
+        totals += np.bincount(at, w, size * n).reshape(size, n)
+    oere_g = np.rint(totals).astype(np.int64)
+
+    rechecks = 0
+    if any_doubt:
+        doubtful = vedtak.filter(pl.Series(doubt))
+        rechecks = _exact_lines(doubtful, params, registry, months, fin, oere_g)
+    return _by_municipality(oere_g, groups, months, fin, codes, rechecks)
+
+
+def _by_municipality(
+    oere_g: np.ndarray[Any, np.dtype[np.int64]],
+    groups: pl.DataFrame,
+    months: list[Month],
+    fin: set[tuple[str, Month]],
+    codes: list[str],
+    rechecks: int,
+) -> ActivityGrant:
+    """Sum the groups' months per municipality; note which groups have lines in each year."""
+    gids = groups.get_column("gid").to_numpy().astype(np.int64)
+    group_codes = groups.get_column("kommunenummer").to_list()
+    code_index = {c: i for i, c in enumerate(sorted(set(group_codes)))}
+    ci = np.array([code_index[c] for c in group_codes], np.int64)
+    per_code = np.zeros((len(code_index), len(months)), np.int64)
+    np.add.at(per_code, ci, oere_g[gids])
     oere: dict[tuple[str, Month], int] = {}
-    for row in per_code.iter_rows(named=True):
-        code = row["kommunenummer"]
+    for c in codes:
+        row = per_code[code_index[c]] if c in code_index else None
         for i, m in enumerate(months):
-            if (code, m) in fin:
-                oere[(code, m)] = int(row[f"r{i}"] or 0)
+            if (c, m) in fin:
+                oere[(c, m)] = int(row[i]) if row is not None else 0
     used: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    services = groups.get_column("tjeneste").to_list()
+    price_groups = groups.get_column("prisgruppe").to_list()
     for year in sorted({m[0] for m in months}):
         idx = [i for i, m in enumerate(months) if m[0] == year]
-        in_use = per_group.filter(pl.any_horizontal([pl.col(f"r{i}") > 0 for i in idx]))
-        for code, svc, grp in in_use.select(keys).iter_rows():
-            used.setdefault((code, year), set()).add((svc, grp))
-    flagged = (
-        per_group.filter(
-            pl.any_horizontal(
-                [(pl.col(f"a{i}") > limit) | (pl.col(f"m{i}") > _SAFE_MAX) for i in range(nm)]
+        for row_i in np.flatnonzero((oere_g[gids][:, idx] > 0).any(axis=1)).tolist():
+            used.setdefault((group_codes[row_i], year), set()).add(
+                (services[row_i], price_groups[row_i])
             )
-        )
-        .get_column("gid")
-        .to_list()
-    )
-
-    # exact recheck of the uncertain lines
-    rechecks = 0
-    if flagged:
-        ft = FactorTable(params, registry)
-        cols: list[pl.Expr] = []
-        for i, m in enumerate(months):
-            d, x = month_exprs(i, m)
-            y = x + 0.5
-            cols.append(d.alias(f"d{i}"))
-            cols.append(y.floor().alias(f"r{i}"))
-            uncertain = ((y - y.floor() - 0.5).abs() > limit) | (y > _SAFE_MAX)
-            cols.append(uncertain.fill_null(False).alias(f"u{i}"))
-        rows = (
-            vedtak.lazy()
-            .filter(pl.col("gid").is_in(flagged) & (pl.col("_fra") <= hi) & (pl.col("_til") >= lo))
-            .join(factors.lazy().filter(pl.col("gid").is_in(flagged)), on="gid", how="inner")
-            .select(*keys, "omfang_tekst", "enhet", *cols)
-            .filter(pl.any_horizontal([pl.col(f"u{i}") for i in range(nm)]))
-            .collect()
-        )
-        for row in rows.iter_rows(named=True):
-            for i, m in enumerate(months):
-                if not row[f"u{i}"] or (row["kommunenummer"], m) not in fin:
-                    continue
-                f = ft.factor(row["kommunenummer"], row["tjeneste"], row["prisgruppe"], m)
-                exact = volume_exact(
-                    to_fraction(row["omfang_tekst"]), row["enhet"], row[f"d{i}"], m
-                )
-                rechecks += 1
-                delta = round_half_away(exact * f) - int(row[f"r{i}"])
-                if delta:
-                    oere[(row["kommunenummer"], m)] += delta
-
     return ActivityGrant(months, oere, used, rechecks)
+
+
+def _exact_lines(
+    rows: pl.DataFrame,
+    params: ParameterSet,
+    registry: Registry,
+    months: Sequence[Month],
+    fin: set[tuple[str, Month]],
+    oere_g: np.ndarray[Any, np.dtype[np.int64]],
+) -> int:
+    """Add the exactly computed lines of `rows` (every month in force) to `oere_g`; count them."""
+    ft = FactorTable(params, registry)
+    lines = 0
+    for r in rows.iter_rows(named=True):
+        omfang = to_fraction(r["omfang_tekst"])
+        for i, m in enumerate(months):
+            if (r["kommunenummer"], m) not in fin:
+                continue
+            start = _day_number(first_day(m))
+            end = start + days_in_month(m) - 1
+            d = min(r["_til"], end) - max(r["_fra"], start) + 1
+            if d <= 0:
+                continue
+            try:
+                f = ft.factor(r["kommunenummer"], r["tjeneste"], r["prisgruppe"], m)
+            except ParameterLookupError:
+                continue  # no price in force: no line
+            oere_g[r["gid"], i] += round_half_away(volume_exact(omfang, r["enhet"], d, m) * f)
+            lines += 1
+    return lines
 
 
 def count_lines(vedtak: pl.DataFrame, params: ParameterSet, code: str, year: int) -> list[int]:
