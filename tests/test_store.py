@@ -517,3 +517,50 @@ def test_one_table_into_an_empty_store_names_the_missing_files(
     ]
     assert list_versions(engine) == []
     engine.dispose()
+
+
+def test_a_stored_version_loads_as_its_files_do(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """The typed data read back from the store equal those read from the imported folder."""
+    from polars.testing import assert_frame_equal
+
+    from sio.data.validation import load_input
+    from test_loading_fast import _world
+
+    engine = _store(store_url)
+    d = write_input(tmp_path / "d", _world())
+    import_path(engine, d, params)
+    stored, _v = load_version(engine, params)
+    folder, _p = load_input(d, params)
+    for name in ("kommuner", "deltakelse", "utgifter", "befolkning", "vedtak", "vedtak_groups"):
+        assert_frame_equal(getattr(stored, name), getattr(folder, name))
+    engine.dispose()
+
+
+def test_a_column_empty_in_its_first_thousand_rows_reads_back(
+    store_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """1100 vedtak, open (no `til`) but the last 50, which end 2016-06-30: the column is read
+    as text, not taken for integers from its empty first rows."""
+    engine = _store(store_url)
+    w = small_world()
+    w["vedtak"] = [
+        {
+            "vedtak_id": f"V{i:04d}",
+            "person_id": f"P{i}",
+            "kommunenummer": "9001",
+            "tjeneste": "HJSPL",
+            "omfang": "1",
+            "enhet": "timer_per_uke",
+            "fra": "2016-01-01",
+            "til": "2016-06-30" if i >= 1050 else "",
+        }
+        for i in range(1100)
+    ]
+    import_path(engine, write_input(tmp_path / "d", w), params)
+    data, _v = load_version(engine, params)
+    til = data.vedtak.sort("vedtak_id").get_column("til")
+    assert til.null_count() == 1050
+    assert til.drop_nulls().to_list() == [dt.date(2016, 6, 30)] * 50
+    engine.dispose()

@@ -1,27 +1,40 @@
-"""Read an input directory (CSV, Parquet or Excel) into string-typed frames, one per table.
+"""Read an input directory (CSV, Parquet or Excel) into frames, one per table.
 
-Every cell is read as text so that validation sees exactly what the file says (codes keep their
+Every cell is seen as text so that validation sees exactly what the file says (codes keep their
 leading zeros, a bad date is reported rather than silently turned into null). Typing happens in
 `sio.data.validation`, after every problem has been found.
+
+A large table may instead be read *natively* (`read_input_dir(..., native=...)`): only the
+table's columns, with the types the file gives them (a CSV: unstripped text; a Parquet file: its
+own types), so that validation can check it per distinct value and type it without first
+turning a million dates and numbers into text. `to_text` gives the text form of such a frame,
+cell for cell what a text read gives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from sio.data.tables import TABLES, TableSpec
+from sio.data.tables import TABLE_BY_NAME, TABLES, TableSpec
 
 
 @dataclass
 class RawTable:
-    """One table as read: all columns Utf8; `line` is the file line (header = 1) of each row."""
+    """One table as read: all columns Utf8 (stripped) — or, if `native`, the table's columns as
+    the file types them (`text()` gives the text form). Row i is line i + 2 of the file."""
 
     name: str
     file: str
     frame: pl.DataFrame
+    native: bool = False
+
+    def text(self) -> pl.DataFrame:
+        """The frame with every cell as text, as a text read gives it."""
+        return to_text(self.frame) if self.native else self.frame
 
 
 @dataclass
@@ -33,25 +46,24 @@ class RawInput:
     read_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, message)
 
 
-def _to_text(df: pl.DataFrame) -> pl.DataFrame:
-    cols = []
-    for name, dtype in df.schema.items():
-        c = pl.col(name)
-        if dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
-            c = c.dt.date().cast(pl.Utf8)
-        elif dtype == pl.Boolean:
-            c = (
-                pl.when(c.is_null())
-                .then(None)
-                .when(c)
-                .then(pl.lit("true"))
-                .otherwise(pl.lit("false"))
-            )
-        elif dtype != pl.Utf8:
-            c = c.cast(pl.Utf8)
-        cols.append(c.alias(name))
-    out = df.select(cols) if cols else df
-    return out.with_columns(pl.col(pl.Utf8).str.strip_chars())
+def text_expr(name: str, dtype: pl.DataType) -> pl.Expr:
+    """The cells of column `name` (of type `dtype`) as the text validation sees: dates as
+    YYYY-MM-DD, booleans as true/false, numbers as Polars writes them, surrounding spaces
+    stripped."""
+    c = pl.col(name)
+    if dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
+        c = c.dt.date().cast(pl.Utf8)
+    elif dtype == pl.Boolean:
+        c = pl.when(c.is_null()).then(None).when(c).then(pl.lit("true")).otherwise(pl.lit("false"))
+    elif dtype != pl.Utf8:
+        c = c.cast(pl.Utf8)
+    return c.str.strip_chars().alias(name)
+
+
+def to_text(df: pl.DataFrame, skip: Collection[str] = ()) -> pl.DataFrame:
+    """Every column of `df` (but those in `skip`, kept as they are) as text (`text_expr`)."""
+    cols = [pl.col(c) if c in skip else text_expr(c, dtype) for c, dtype in df.schema.items()]
+    return df.select(cols) if cols else df
 
 
 def with_optional_columns(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
@@ -79,8 +91,20 @@ def _csv_problem(path: Path) -> str | None:
 def read_table_file(path: Path) -> pl.DataFrame:
     """Read one CSV or Parquet file as text columns."""
     if path.suffix == ".parquet":
-        return _to_text(pl.read_parquet(path))
-    return _to_text(pl.read_csv(path, infer_schema=False, encoding="utf8"))
+        return to_text(pl.read_parquet(path))
+    return to_text(pl.read_csv(path, infer_schema=False, encoding="utf8"))
+
+
+def read_table_native(path: Path, columns: Sequence[str]) -> pl.DataFrame:
+    """Read those of `columns` that one CSV or Parquet file has, typed as the file types them (a
+    CSV: all text, not stripped), in the file's column order."""
+    if path.suffix == ".parquet":
+        names = list(pl.read_parquet_schema(path))
+        return pl.read_parquet(path, columns=[c for c in names if c in columns])
+    names = pl.read_csv(path, infer_schema=False, encoding="utf8", n_rows=0).columns
+    return pl.read_csv(
+        path, infer_schema=False, encoding="utf8", columns=[c for c in names if c in columns]
+    )
 
 
 class ReadError(ValueError):
@@ -93,8 +117,11 @@ class ReadError(ValueError):
         super().__init__(f"{file}: {message}")
 
 
-def read_table(path: Path, name: str) -> RawTable:
-    """One table from a CSV or Parquet file, refusing Norwegian spreadsheet habits by name."""
+def read_table(path: Path, name: str, native: bool = False) -> RawTable:
+    """One table from a CSV or Parquet file, refusing Norwegian spreadsheet habits by name.
+
+    With `native` only the table's columns are read, typed as the file types them (see
+    `RawTable`); a file that cannot be read so is read as text, which names the problem."""
     from sio.i18n import _
 
     habit = _csv_problem(path) if path.suffix == ".csv" else None
@@ -108,6 +135,12 @@ def read_table(path: Path, name: str) -> RawTable:
                 "comma-separated with decimal point"
             ),
         )
+    if native:
+        spec = TABLE_BY_NAME[name]
+        try:
+            return RawTable(name, path.name, read_table_native(path, spec.all_columns), True)
+        except (pl.exceptions.PolarsError, OSError, ValueError):
+            pass  # the text read below says what is wrong
     try:
         return RawTable(name, path.name, read_table_file(path))
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
@@ -134,11 +167,12 @@ def read_sheet(book: Path, sheet: str) -> RawTable:
         df = pl.read_excel(book, sheet_name=sheet, infer_schema_length=0)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ReadError(book.name, _("cannot read file: {error}").format(error=exc)) from None
-    return RawTable(sheet, f"{book.name}[{sheet}]", _to_text(df))
+    return RawTable(sheet, f"{book.name}[{sheet}]", to_text(df))
 
 
-def read_input_dir(directory: Path) -> RawInput:
-    """Find and read every table of interfaces.md §1 in `directory`."""
+def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
+    """Find and read every table of interfaces.md §1 in `directory`; the tables named in
+    `native` are read natively from CSV and Parquet (see `RawTable`)."""
     from sio.i18n import _
 
     raw = RawInput(directory)
@@ -156,9 +190,9 @@ def read_input_dir(directory: Path) -> RawInput:
         csv, parquet = directory / f"{spec.name}.csv", directory / f"{spec.name}.parquet"
         try:
             if csv.exists():
-                raw.tables[spec.name] = read_table(csv, spec.name)
+                raw.tables[spec.name] = read_table(csv, spec.name, spec.name in native)
             elif parquet.exists():
-                raw.tables[spec.name] = read_table(parquet, spec.name)
+                raw.tables[spec.name] = read_table(parquet, spec.name, spec.name in native)
             elif spec.name in sheets:
                 raw.tables[spec.name] = read_sheet(sheets[spec.name], spec.name)
             elif not spec.optional:

@@ -76,3 +76,10 @@ AGE_GROUP_PARAM: dict[str, str] = {
 UNITS: tuple[str, ...] = ("timer_per_uke", "doegn", "timer_per_maaned", "per_maaned")
 HOUR_UNITS: tuple[str, ...] = ("timer_per_uke", "timer_per_maaned")
 STANDARD_GROUP = "STANDARD"
+
+# The text forms of interfaces.md §1 (validated in `sio.data.validation`).
+CODE_RE = r"^\d{4}$"  # a municipality code
+DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+INT_RE = r"^-?\d+$"
+NUM_RE = r"^-?(\d+(\.\d*)?|\.\d+)$"  # a decimal number with a decimal point
+PSEUDONYM_RE = r"^\d{11}$"  # what a person_id must not look like: a national identity number

@@ -20,26 +20,28 @@ from stdnum.no import orgnr
 
 from sio.data.kommunehistorikk import KommuneHistorikk
 from sio.data.model import InputData
-from sio.data.readers import RawInput, RawTable, read_input_dir, with_optional_columns
+from sio.data.readers import RawInput, RawTable, read_input_dir, to_text, with_optional_columns
 from sio.data.tables import (
     AGA_ZONES,
     AGE_GROUPS,
+    CODE_RE,
+    DATE_RE,
     HOUR_UNITS,
+    INT_RE,
+    NUM_RE,
+    PSEUDONYM_RE,
     STANDARD_GROUP,
     TABLE_BY_NAME,
     TABLES,
     UNITS,
 )
+from sio.data.vedtak_fast import VedtakRules, typed_vedtak
 from sio.i18n import _
 from sio.parameters import ParameterSet
 from sio.rules.aktivitetstilskudd import with_derived
 
 ERROR = "error"
 WARNING = "warning"
-_CODE_RE = r"^\d{4}$"
-_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-_INT_RE = r"^-?\d+$"
-_NUM_RE = r"^-?(\d+(\.\d*)?|\.\d+)$"
 _FIRST_PRICE_DATE = dt.date(2016, 1, 1)
 
 
@@ -165,15 +167,13 @@ def _date(col: str) -> pl.Expr:
 
 
 def _bad_date(col: str) -> pl.Expr:
-    return _present(col) & (~pl.col(col).str.contains(_DATE_RE) | _date(col).is_null())
+    return _present(col) & (~pl.col(col).str.contains(DATE_RE) | _date(col).is_null())
 
 
-def _with_lines(table: RawTable) -> pl.DataFrame:
-    if "_line" in table.frame.columns:  # lines given by the caller (merged sources)
-        return table.frame.with_columns(pl.col("_line").cast(pl.Int64))
-    return table.frame.with_row_index("_line", offset=2).with_columns(
-        pl.col("_line").cast(pl.Int64)
-    )
+def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    if "_line" in frame.columns:  # lines given by the caller (merged sources)
+        return frame.with_columns(pl.col("_line").cast(pl.Int64))
+    return frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
 
 
 # The rules that depend on the parameters. A stored version was validated as a whole when it was
@@ -184,11 +184,14 @@ PARAMETER_RULES = frozenset({"service", "price_group", "unit", "unit_service"})
 
 
 def validate_raw(
-    raw: RawInput, params: ParameterSet, trusted: bool = False
+    raw: RawInput, params: ParameterSet, trusted: bool = False, fast: bool = True
 ) -> tuple[InputData | None, list[Problem]]:
     """Check everything; return typed data if there are no errors, and every problem found.
 
-    With `trusted` (a version read back from the store) only the parameter rules are checked."""
+    With `trusted` (a version read back from the store) only the parameter rules are checked.
+    The vedtak are first tried on the fast path (`sio.data.vedtak_fast`), which either proves
+    that they break no rule or leaves them to the row-by-row diagnosis; `fast=False` goes
+    straight to the diagnosis (same result, slower)."""
     c = _Collector(only=PARAMETER_RULES if trusted else None)
     for file, message in raw.read_errors:
         c.add(file, None, None, "read", message)
@@ -200,8 +203,9 @@ def validate_raw(
         missing = [col for col in spec.columns if col not in table.frame.columns]
         for col in missing:
             c.add(table.file, 1, col, "column", _("required column is missing"))
-        if not missing:
-            frames[spec.name] = with_optional_columns(_with_lines(table), spec)
+        if not missing:  # a native vedtak table is first tried on the fast path
+            frame = table.frame if spec.name == "vedtak" else table.text()
+            frames[spec.name] = with_optional_columns(_with_lines(frame), spec)
     absent = [n for n, spec in TABLE_BY_NAME.items() if not spec.optional and n not in frames]
     if absent:
         reported = {file for file, _m in raw.read_errors}
@@ -247,12 +251,26 @@ def validate_raw(
     prosjekt = _check_keyed_amounts(
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
-    vedtak = _check_vedtak(c, t["vedtak"], frames["vedtak"], codes, params)
+    vtable = t["vedtak"]
+    typed = (
+        typed_vedtak(frames["vedtak"], codes, vedtak_rules(params), vtable.native) if fast else None
+    )
+    if typed is None:  # the full diagnosis, row by row
+        vframe = frames.pop("vedtak")
+        if vtable.native:
+            vframe = to_text(vframe, skip=("_line", "_src"))
+        vedtak = _check_vedtak(c, vtable, vframe, codes, params)
+    else:
+        frames.pop("vedtak")
+        c.check(vtable, typed.unusual, pl.lit(True), "omfang", "unusual", _unusual(), WARNING)
     c.flush()
     errors = [p for p in c.problems if p.severity == ERROR]
     if errors:
         return None, c.problems
-    derived, groups = with_derived(vedtak)
+    if typed is None:
+        derived, groups = with_derived(vedtak)
+    else:
+        derived, groups = typed.vedtak, typed.groups
     data = InputData(
         kommuner=kommuner.select(
             "kommunenummer",
@@ -280,7 +298,7 @@ def _check_code(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> N
     c.check(
         table,
         df,
-        _present(col) & ~pl.col(col).str.contains(_CODE_RE),
+        _present(col) & ~pl.col(col).str.contains(CODE_RE),
         col,
         "code",
         _("a municipality code has four digits as text (e.g. 0301)"),
@@ -372,7 +390,7 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
     c.check(
         table,
         df,
-        _empty("reiseindeks") | ~pl.col("reiseindeks").str.contains(_NUM_RE),
+        _empty("reiseindeks") | ~pl.col("reiseindeks").str.contains(NUM_RE),
         "reiseindeks",
         "number",
         _("not a number (use a decimal point)"),
@@ -396,7 +414,7 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
     c.check(
         table,
         df,
-        _present("etterfolger") & ~pl.col("etterfolger").str.contains(_CODE_RE),
+        _present("etterfolger") & ~pl.col("etterfolger").str.contains(CODE_RE),
         "etterfolger",
         "code",
         _("a municipality code has four digits as text (e.g. 0301)"),
@@ -478,7 +496,7 @@ def _check_known_code(c: _Collector, table: RawTable, df: pl.DataFrame) -> None:
         table,
         df,
         _present("kommunenummer")
-        & pl.col("kommunenummer").str.contains(_CODE_RE)
+        & pl.col("kommunenummer").str.contains(CODE_RE)
         & pl.col("_k_known").is_null(),
         "kommunenummer",
         "unknown",
@@ -611,7 +629,7 @@ def _check_keyed_amounts(
     c.check(
         table,
         df,
-        _empty(amount) | ~pl.col(amount).str.contains(_INT_RE),
+        _empty(amount) | ~pl.col(amount).str.contains(INT_RE),
         amount,
         "integer",
         _("not a whole number"),
@@ -662,6 +680,22 @@ def _check_keyed_amounts(
     )
 
 
+def vedtak_rules(params: ParameterSet) -> VedtakRules:
+    """What the vedtak rules take from `params`: the priced services and their price groups, the
+    lump-sum services, and the services priced per hour and per day."""
+    priced, lump = _service_tables(params)
+    return VedtakRules(
+        priced={s: frozenset(g) for s, g in priced.items()},
+        lump=frozenset(lump),
+        hour=frozenset(s for s in priced if _price_unit(params, s) == "time"),
+        day=frozenset(s for s in priced if _price_unit(params, s) == "doegn"),
+    )
+
+
+def _unusual() -> str:
+    return _("volume far above the usual range")
+
+
 def _service_tables(params: ParameterSet) -> tuple[dict[str, set[str]], set[str]]:
     priced = {
         s: set(params.children(f"aktivitetstilskudd.enhetspris.{s}"))
@@ -698,7 +732,7 @@ def _check_vedtak(
     c.check(
         table,
         df,
-        pl.col("person_id").str.contains(r"^\d{11}$"),
+        pl.col("person_id").str.contains(PSEUDONYM_RE),
         "person_id",
         "pseudonym",
         _("looks like a national identity number; person_id must be a pseudonym"),
@@ -771,7 +805,7 @@ def _check_vedtak(
         table,
         df,
         _present("omfang")
-        & ~pl.col("omfang").str.contains(_NUM_RE)
+        & ~pl.col("omfang").str.contains(NUM_RE)
         & ~pl.col("omfang").str.contains(r"^-?\d+,\d+$"),
         "omfang",
         "number",
@@ -794,7 +828,7 @@ def _check_vedtak(
         | ((pl.col("enhet") == "doegn") & (omfang > 2)),
         "omfang",
         "unusual",
-        _("volume far above the usual range"),
+        _unusual(),
         WARNING,
     )
     for col in ("fra", "til"):
@@ -851,14 +885,14 @@ def check_vedtak_rows(
     )
     table = RawTable("vedtak", source, frame)
     c = _Collector()
-    _check_vedtak(c, table, _with_lines(table), codes, params)
+    _check_vedtak(c, table, _with_lines(frame), codes, params)
     c.flush()
     return c.problems
 
 
 def load_input(directory: Path, params: ParameterSet) -> tuple[InputData, list[Problem]]:
     """Read and validate an input directory; raise `InputInvalid` with every problem if bad."""
-    raw = read_input_dir(directory)
+    raw = read_input_dir(directory, native=("vedtak",))
     data, problems = validate_raw(raw, params)
     if data is None:
         raise InputInvalid(problems)

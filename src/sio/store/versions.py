@@ -152,29 +152,19 @@ def _arrow_connection(url: URL) -> Any:
     return adbc_pg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
 
 
-def _read_part(url: URL, query: str) -> pl.DataFrame:
-    if url.get_backend_name() == "postgresql":
-        return _read_part_copy(url, query)
-    with _arrow_connection(url) as arrow:
-        df = pl.read_database(query, arrow)
+def _read_part(url: URL, query: str, rows: int) -> pl.DataFrame:
+    """The result of `query` (at most `rows` rows) as columns, through ADBC: SQLite's rows are
+    put into Arrow arrays by the driver; PostgreSQL sends them in its binary COPY format."""
+    with _arrow_connection(url) as arrow, arrow.cursor() as cur:
+        if url.get_backend_name() == "sqlite":
+            # The driver infers each column's type from its first batch; read everything as one
+            # batch, so that a column empty in the first rows is not taken for integers.
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1024))})
+        cur.execute(query)
+        table = cur.fetch_arrow_table()
+    df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     return df
-
-
-def _read_part_copy(url: URL, query: str) -> pl.DataFrame:
-    """PostgreSQL: COPY … TO STDOUT as CSV, parsed by Polars (faster here than ADBC's reader)."""
-    import io
-
-    import psycopg
-
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    buf = io.BytesIO()
-    sql = f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)"
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur, cur.copy(sql) as copy:
-        for chunk in copy:
-            buf.write(chunk)
-    buf.seek(0)
-    return pl.read_csv(buf, infer_schema=False)
 
 
 # SQLite tables above this many rows are read in two halves at once (two cores, two
@@ -182,33 +172,49 @@ def _read_part_copy(url: URL, query: str) -> pl.DataFrame:
 _SPLIT_ROWS = 200_000
 
 
+def _id_range(conn: Connection, name: str) -> tuple[int, int] | None:
+    """The first and last row id of an input table (two index look-ups, no scan)."""
+    table = INPUT_TABLES[name]
+    lo = conn.execute(select(func.min(table.c.id))).scalar()
+    hi = conn.execute(select(func.max(table.c.id))).scalar()
+    return None if lo is None or hi is None else (int(lo), int(hi))
+
+
+def _schema(name: str) -> dict[str, pl.DataType]:
+    cols = TABLE_BY_NAME[name].all_columns
+    return {"versjon": pl.Int64(), "rad": pl.Int64()} | {c: pl.Utf8() for c in cols}
+
+
+def _read_rows(
+    url: URL, name: str, version: int, ids: tuple[int, int], whole: bool = False
+) -> pl.DataFrame:
+    """The rows of table `name` with ids in [ids[0], ids[1]) (`whole`: all there are) and a
+    version up to `version`."""
+    df = _read_part(url, _rows_query(name, version, None if whole else ids), ids[1] - ids[0])
+    return df.select(pl.col(c).cast(t) for c, t in _schema(name).items())
+
+
 def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
     """Every input table as of `version` (text columns plus `versjon` and `rad`): per key, the row
-    of the newest version up to `version`."""
+    of the newest version up to `version`. Each table is read as columns (Arrow), not as rows."""
     url = conn.engine.url
     out: dict[str, pl.DataFrame] = {}
     for spec in TABLES:
-        schema = {"versjon": pl.Int64, "rad": pl.Int64} | {c: pl.Utf8 for c in spec.all_columns}
-        table = INPUT_TABLES[spec.name]
-        lo, hi, n = conn.execute(
-            select(func.min(table.c.id), func.max(table.c.id), func.count())
-            .select_from(table)
-            .where(table.c.versjon <= version)
-        ).one()
-        if not n:
-            out[spec.name] = pl.DataFrame(schema=schema)
+        ids = _id_range(conn, spec.name)
+        if ids is None:
+            out[spec.name] = pl.DataFrame(schema=_schema(spec.name))
             continue
-        if n > _SPLIT_ROWS and url.get_backend_name() == "sqlite":
-            mid = (int(lo) + int(hi)) // 2
-            queries = [
-                _rows_query(spec.name, version, (int(lo), mid)),
-                _rows_query(spec.name, version, (mid, int(hi) + 1)),
-            ]
+        lo, end = ids[0], ids[1] + 1
+        if end - lo > _SPLIT_ROWS and url.get_backend_name() == "sqlite":
+            mid = (lo + end) // 2
             with ThreadPoolExecutor(max_workers=2) as pool:
-                df = pl.concat(list(pool.map(lambda q: _read_part(url, q), queries)))
+                halves = pool.map(
+                    lambda r, name=spec.name: _read_rows(url, name, version, r),
+                    [(lo, mid), (mid, end)],
+                )
+                df = pl.concat(list(halves))
         else:
-            df = _read_part(url, _rows_query(spec.name, version))
-        df = df.select(pl.col(c).cast(t) for c, t in schema.items())
+            df = _read_rows(url, spec.name, version, (lo, end), whole=True)
         if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
             df = df.sort("versjon").unique(list(KEYS[spec.name]), keep="last", maintain_order=True)
         out[spec.name] = df
