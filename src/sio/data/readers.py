@@ -13,6 +13,7 @@ cell for cell what a text read gives.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,10 +77,12 @@ def with_optional_columns(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
 
 
 def _csv_problem(path: Path) -> str | None:
-    """Recognise Norwegian spreadsheet habits that would be misread as comma-separated UTF-8."""
-    raw = path.read_bytes()[:65536]
+    """Recognise Norwegian spreadsheet habits that would be misread as comma-separated UTF-8,
+    from the first 64 KiB of the file (a character cut at their end is not an error)."""
+    with path.open("rb") as fh:
+        raw = fh.read(65536)
     try:
-        text = raw.decode("utf-8")
+        text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
     except UnicodeDecodeError:
         return "latin1"
     first = text.splitlines()[0] if text else ""

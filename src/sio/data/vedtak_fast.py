@@ -166,8 +166,10 @@ def typed_vedtak(
     def as_text(c: str, values: pl.Series) -> pl.Expr:
         return _mapped(c, u[c], values, pl.Utf8())
 
+    key_type = pl.UInt32() if nk * ns * ng * ne < 1 << 32 else pl.UInt64()
+
     def code(c: str, allowed: Sequence[str]) -> pl.Expr:
-        return text(c).cast(pl.Enum(allowed), strict=False).to_physical().cast(pl.UInt64)
+        return text(c).cast(pl.Enum(allowed), strict=False).to_physical().cast(key_type)
 
     extra = ["_src"] if "_src" in frame.columns else []
     g_code = _mapped("prisgruppe", u["prisgruppe"], g_pos, pl.UInt32())
@@ -192,7 +194,7 @@ def typed_vedtak(
             code("kommunenummer", k_list).alias("_k"),
             code("tjeneste", services).alias("_s"),
             code("enhet", units).alias("_e"),
-            g_code.cast(pl.UInt64).alias("_g"),
+            g_code.cast(key_type).alias("_g"),
         )
         .with_columns(((k * ns + s) * ng + pl.col("_g")).alias("_kg"))
         .collect()

@@ -224,14 +224,12 @@ def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
 def _raw_from_state(
     state: Mapping[str, pl.DataFrame], version: int | None, label: str
 ) -> dict[str, RawTable]:
+    """The stored tables as raw tables whose rows name the source line (`_line`); problems in
+    them are reported against the table's `file`, the database version."""
     tables: dict[str, RawTable] = {}
     for name, df in state.items():
         src = _("database version {v}").format(v=version) if version else label
-        frame = df.select(
-            *TABLE_BY_NAME[name].all_columns,
-            pl.col("rad").alias("_line"),
-            pl.lit(src).alias("_src"),
-        )
+        frame = df.select(*TABLE_BY_NAME[name].all_columns, pl.col("rad").alias("_line"))
         tables[name] = RawTable(name, src, frame)
     return tables
 
