@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import URL, Connection, Engine, func, insert, select
@@ -46,6 +46,9 @@ from sio.data.validation import (
 from sio.i18n import _
 from sio.parameters import ParameterSet
 from sio.store.schema import INPUT_TABLES, KEYS, data_version
+
+if TYPE_CHECKING:
+    from adbc_driver_manager import AdbcConnection, AdbcDatabase
 
 
 @dataclass(frozen=True)
@@ -141,34 +144,40 @@ def _rows_query(name: str, version: int, id_range: tuple[int, int] | None = None
     return f"SELECT versjon, rad, {cols} FROM {table} WHERE {where}"
 
 
-def _arrow_connection(url: URL) -> Any:
-    """An ADBC connection to the same database: it reads query results straight into Arrow."""
+def _arrow_database(url: URL) -> AdbcDatabase:
+    """An ADBC handle on the same database, whose connections read query results straight into
+    Arrow arrays (the driver's own API: no Arrow or pandas layer to import)."""
     if url.get_backend_name() == "sqlite":
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
+        import adbc_driver_sqlite
 
-        return adbc_sqlite.connect(str(Path(url.database or "").resolve()))
-    import adbc_driver_postgresql.dbapi as adbc_pg
+        return adbc_driver_sqlite.connect(str(Path(url.database or "").resolve()))
+    import adbc_driver_postgresql
 
-    return adbc_pg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    database: AdbcDatabase = adbc_driver_postgresql.connect(uri)
+    return database
 
 
-def _read_part(url: URL, query: str, rows: int) -> pl.DataFrame:
-    """The result of `query` (at most `rows` rows) as columns, through ADBC: SQLite's rows are
-    put into Arrow arrays by the driver; PostgreSQL sends them in its binary COPY format."""
-    with _arrow_connection(url) as arrow, arrow.cursor() as cur:
-        if url.get_backend_name() == "sqlite":
+def _query(connection: AdbcConnection, sql: str, sqlite: bool, rows: int) -> pl.DataFrame:
+    """The result of `sql` (at most `rows` rows) as columns: SQLite's rows are put into Arrow
+    arrays by the driver; PostgreSQL sends them in its binary COPY format."""
+    from adbc_driver_manager import AdbcStatement
+
+    statement = AdbcStatement(connection)
+    try:
+        if sqlite:
             # The driver infers each column's type from its first batch; read everything as one
             # batch, so that a column empty in the first rows is not taken for integers.
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(max(rows, 1024))})
-        cur.execute(query)
-        table = cur.fetch_arrow_table()
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    return df
+            statement.set_options(**{"adbc.sqlite.query.batch_rows": max(rows, 1024)})
+        statement.set_sql_query(sql)
+        stream, _count = statement.execute_query()
+        return pl.DataFrame(stream)
+    finally:
+        statement.close()
 
 
 # SQLite tables above this many rows are read in two halves at once (two cores, two
-# connections); PostgreSQL scans the table once, faster than two range scans at once.
+# connections, each stepping through its half); PostgreSQL scans the table once.
 _SPLIT_ROWS = 200_000
 
 
@@ -186,38 +195,59 @@ def _schema(name: str) -> dict[str, pl.DataType]:
 
 
 def _read_rows(
-    url: URL, name: str, version: int, ids: tuple[int, int], whole: bool = False
+    connection: AdbcConnection,
+    sqlite: bool,
+    name: str,
+    version: int,
+    ids: tuple[int, int],
+    whole: bool = False,
 ) -> pl.DataFrame:
     """The rows of table `name` with ids in [ids[0], ids[1]) (`whole`: all there are) and a
-    version up to `version`."""
-    df = _read_part(url, _rows_query(name, version, None if whole else ids), ids[1] - ids[0])
+    version up to `version`, typed as `_schema` says."""
+    sql = _rows_query(name, version, None if whole else ids)
+    df = _query(connection, sql, sqlite, ids[1] - ids[0])
     return df.select(pl.col(c).cast(t) for c, t in _schema(name).items())
 
 
 def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
     """Every input table as of `version` (text columns plus `versjon` and `rad`): per key, the row
     of the newest version up to `version`. Each table is read as columns (Arrow), not as rows."""
-    url = conn.engine.url
+    from adbc_driver_manager import AdbcConnection
+
+    sqlite = conn.engine.url.get_backend_name() == "sqlite"
+    ranges = {spec.name: _id_range(conn, spec.name) for spec in TABLES}
     out: dict[str, pl.DataFrame] = {}
-    for spec in TABLES:
-        ids = _id_range(conn, spec.name)
-        if ids is None:
-            out[spec.name] = pl.DataFrame(schema=_schema(spec.name))
-            continue
-        lo, end = ids[0], ids[1] + 1
-        if end - lo > _SPLIT_ROWS and url.get_backend_name() == "sqlite":
-            mid = (lo + end) // 2
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                halves = pool.map(
-                    lambda r, name=spec.name: _read_rows(url, name, version, r),
-                    [(lo, mid), (mid, end)],
+    database = _arrow_database(conn.engine.url)
+    connections = [AdbcConnection(database)]
+    try:
+        for spec in TABLES:
+            ids = ranges[spec.name]
+            if ids is None:
+                out[spec.name] = pl.DataFrame(schema=_schema(spec.name))
+                continue
+            lo, end = ids[0], ids[1] + 1
+            if end - lo > _SPLIT_ROWS and sqlite:
+                if len(connections) == 1:
+                    connections.append(AdbcConnection(database))
+                mid = (lo + end) // 2
+                halves = [(connections[0], (lo, mid)), (connections[1], (mid, end))]
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    parts = pool.map(
+                        lambda h, name=spec.name: _read_rows(h[0], sqlite, name, version, h[1]),
+                        halves,
+                    )
+                    df = pl.concat(list(parts))
+            else:
+                df = _read_rows(connections[0], sqlite, spec.name, version, (lo, end), True)
+            if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
+                df = df.sort("versjon").unique(
+                    list(KEYS[spec.name]), keep="last", maintain_order=True
                 )
-                df = pl.concat(list(halves))
-        else:
-            df = _read_rows(url, spec.name, version, (lo, end), whole=True)
-        if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
-            df = df.sort("versjon").unique(list(KEYS[spec.name]), keep="last", maintain_order=True)
-        out[spec.name] = df
+            out[spec.name] = df
+    finally:
+        for connection in connections:
+            connection.close()
+        database.close()
     return out
 
 
