@@ -192,7 +192,9 @@ def measure_db(
     """Import the data set into a fresh store of `backend`, then time `compute --db` on it."""
     if backend == "sqlite":
         db_file = HERE / "data" / f"cli-{data_dir.name}.sqlite"
-        db_file.unlink(missing_ok=True)
+        files = [db_file, *(db_file.with_name(db_file.name + x) for x in ("-wal", "-shm"))]
+        for f in files:
+            f.unlink(missing_ok=True)
         url = f"sqlite:///{db_file}"
         try:
             imp = timed_import(url, data_dir)
@@ -200,7 +202,8 @@ def measure_db(
             results[backend] = measure(backend, compute_argv(year, None), env, repeat)
             results[backend]["import"] = imp
         finally:
-            db_file.unlink(missing_ok=True)
+            for f in files:
+                f.unlink(missing_ok=True)
         return
     user = pg_user()
     name = f"sio_bench_cli_{uuid.uuid4().hex[:10]}"
