@@ -23,6 +23,7 @@ from typing import Any
 
 from sio.data.model import InputData
 from sio.data.registry import Registry
+from sio.i18n import _
 from sio.money import round_half_away
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
@@ -34,9 +35,9 @@ from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
 from sio.rules.rundsumtilskudd import lump_sums
 from sio.rules.saerordning import Replacement, covid_plan, covid_replacements
 from sio.rules.toppfinansiering import toppfinansiering_months, toppfinansiering_table
-from sio.rules.utfasing import PhaseOut, phase_outs
+from sio.rules.utfasing import EndedPhaseOut, PhaseOut, phase_outs
 from sio.rules.uttrekk import DataGap, Exact, UttrekkCalculator
-from sio.trace import Node
+from sio.trace import Node, fmt_exact
 
 COMPONENTS = (
     "uttrekk",
@@ -75,6 +76,7 @@ class MunicipalityYear:
     exact: dict[str, Fraction] = field(default_factory=dict)
     log: UsageLog = field(default_factory=UsageLog)
     project_costs: ProjectCostCheck | None = None
+    notes: list[Node] = field(default_factory=list)  # e.g. a phase-out that ended this year
     _trace: Node | None = field(default=None, repr=False)
 
     @property
@@ -82,6 +84,7 @@ class MunicipalityYear:
         """The trace of this row, built on first use (a national run rarely needs them all)."""
         if self._trace is None:
             self._trace = self.build_trace()
+            self._trace.children.extend(self.notes)
         return self._trace
 
 
@@ -93,6 +96,7 @@ class YearResult:
     rows: list[MunicipalityYear]
     params_version: str
     data_source: str
+    ended_phase_outs: list[EndedPhaseOut] = field(default_factory=list)
 
     @property
     def results(self) -> list[AnnualResult]:
@@ -204,18 +208,15 @@ class Engine:
             rows.append(
                 self._assemble(code, year, code_states, figures, log, ut[code], list(rep.values()))
             )
-        po = phase_outs(
-            self.params,
-            self.registry,
-            part,
-            self.uttrekk,
-            self.supplement_terms,
-            year,
-            set(states),
-        )
-        rows.extend(self._phase_out_row(p) for p in po)
+        po = phase_outs(self.params, self.registry, part, self.uttrekk, self.supplement_terms, year)
+        rows.extend(self._phase_out_row(p) for p in po.paid)
+        by_code = {r.result.kommunenummer: r for r in rows}
+        for e in po.ended:  # shown in the trace of the payee's row of that year
+            row = by_code.get(e.mottaker)
+            if row is not None:
+                row.notes.append(_ended_node(e))
         rows.sort(key=lambda r: r.result.kommunenummer)
-        return YearResult(year, rows, self.params.version, self.data.source)
+        return YearResult(year, rows, self.params.version, self.data.source, po.ended)
 
     def _assemble(
         self,
@@ -349,6 +350,27 @@ class Engine:
                     k_reise(self.params, Fraction(int(bool(key[2]))), str(key[1]), m, tmp)
             uses = self._activity_parts[key] = list(tmp.uses.values())
         return uses
+
+
+def _ended_node(e: EndedPhaseOut) -> Node:
+    """The trace note of a phase-out that ended: what it would have been, and why it is not paid."""
+    note = Node(
+        _("phase-out of {code} not paid in {year}").format(code=e.kommunenummer, year=e.aar),
+        0,
+        "kr",
+        _(
+            "{code} exited {exit}; {payee} participates again by {year}, so the phase-out "
+            "ends: {amount} kr not paid"
+        ).format(
+            code=e.kommunenummer,
+            exit=f"{e.exit[0]}-{e.exit[1]:02d}",
+            payee=e.mottaker,
+            year=e.aar,
+            amount=fmt_exact(round_half_away(e.amount)),
+        ),
+        children=[e.node],
+    )
+    return note
 
 
 def _sum_exact(values: Iterable[Fraction]) -> Fraction:

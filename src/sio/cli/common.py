@@ -24,6 +24,7 @@ from sio.i18n import _
 if TYPE_CHECKING:
     from sio.data.model import InputData
     from sio.data.validation import Problem
+    from sio.engine import YearResult
     from sio.parameters import ParameterSet
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "source_options",
     "store",
     "table_console",
+    "warn_ended_phase_outs",
     "warn_problems",
 ]
 
@@ -148,6 +150,31 @@ def store() -> Any:
     from sio.store.db import open_store
 
     return open_store()
+
+
+def warn_ended_phase_outs(result: YearResult) -> None:
+    """Say which phase-outs ended this year because the payee participates again, and how much
+    is not paid (interfaces.md §2: money is never dropped silently)."""
+    from sio.money import round_half_away
+    from sio.trace import fmt_exact
+
+    for e in result.ended_phase_outs:
+        err.print(
+            _(
+                "{code}: the phase-out after the exit in {exit} ends in {year}, since {payee} "
+                "participates again: {amount} kr not paid"
+            ).format(
+                code=e.kommunenummer,
+                exit=f"{e.exit[0]}-{e.exit[1]:02d}",
+                year=e.aar,
+                payee=e.mottaker,
+                amount=fmt_exact(round_half_away(e.amount)),
+            ),
+            style="yellow",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def warn_problems(problems: Sequence[Problem]) -> None:

@@ -19,6 +19,7 @@ from sio.cli.common import (
     out,
     source_options,
     table_console,
+    warn_ended_phase_outs,
     warn_problems,
 )
 from sio.i18n import _
@@ -83,6 +84,7 @@ def compute(
             ),
             style="yellow",
         )
+    warn_ended_phase_outs(result)
     rows = result.results
     if out_file is not None and out_file.suffix.lower() in (".parquet", ".xlsx"):
         write_results(rows, out_file)

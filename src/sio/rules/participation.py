@@ -108,5 +108,21 @@ class Participation:
             return None
         return month_of(max(p.end for p in ps if p.end is not None))
 
+    def spells(self, code: str) -> list[tuple[int, int | None]]:
+        """The participation spells of `code` as (first, last) month indices: runs of
+        consecutive participating months (rows that touch are one spell); last None = open."""
+        out: list[tuple[int, int | None]] = []
+        for p in self._periods.get(code, ()):
+            if out and out[-1][1] is not None and p.start == out[-1][1] + 1:
+                out[-1] = (out[-1][0], p.end)
+            else:
+                out.append((p.start, p.end))
+        return out
+
+    def first_year(self) -> int | None:
+        """The first calendar year in which any municipality takes part."""
+        starts = [ps[0].start for ps in self._periods.values() if ps]
+        return month_of(min(starts))[0] if starts else None
+
     def activity_months(self, code: str, year: int) -> list[int]:
         return [mo for mo, s in self.months_in_year(code, year).items() if s.activity]
