@@ -276,7 +276,7 @@ def compute_activity(
     `financed` lists the (kommunenummer, month) pairs that are activity-financed; vedtak of other
     municipalities or months give nothing.
 
-    How (decision 0010): a vedtak in force for a whole month has the same line in every whole
+    How (decision 0011): a vedtak in force for a whole month has the same line in every whole
     month with the same factor and number of days, so the months are put in classes of equal
     (factor column, days) — usually three: 28/29, 30 and 31 days — and each vedtak's line of a
     class is computed and rounded once, then added to the whole months of that class it covers
