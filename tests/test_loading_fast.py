@@ -288,3 +288,31 @@ def test_a_valid_national_table_takes_the_fast_path(
     typed = typed_vedtak(frame, codes, vedtak_rules(params), native=True)
     assert typed is not None
     assert typed.vedtak.height == frames["vedtak"].height
+
+
+def test_parquet_categorical_and_integer_columns(tmp_path: Path, params: ParameterSet) -> None:
+    """Columns a Parquet file stores as categories or integers are seen as their text."""
+    d = write_input(tmp_path / "d", _world())
+    (d / "vedtak.csv").unlink()
+    pl.DataFrame(
+        {
+            "vedtak_id": ["V1", "V2", "V3"],
+            "person_id": ["P1", "P2", "P3"],
+            "kommunenummer": pl.Series(["9001", "9002", "9001"], dtype=pl.Categorical),
+            "tjeneste": pl.Series(["HJSPL", "HJSPL", "BPA"], dtype=pl.Enum(["BPA", "HJSPL"])),
+            "prisgruppe": pl.Series([None, "STANDARD", None], dtype=pl.Categorical),
+            "omfang": pl.Series([7, 3, 10], dtype=pl.Int64),
+            "enhet": ["timer_per_uke"] * 3,
+            "fra": [dt.date(2016, 1, 1)] * 3,
+            "til": pl.Series([None, dt.date(2017, 1, 31), None], dtype=pl.Date),
+        }
+    ).write_parquet(d / "vedtak.parquet")
+    data, _p = load_input(d, params)
+    v = data.vedtak
+    assert v.schema["kommunenummer"] == pl.Utf8
+    assert v.get_column("kommunenummer").to_list() == ["9001", "9002", "9001"]
+    assert v.get_column("tjeneste").to_list() == ["HJSPL", "HJSPL", "BPA"]
+    assert v.get_column("prisgruppe").to_list() == ["STANDARD"] * 3
+    assert v.get_column("omfang").to_list() == [7.0, 3.0, 10.0]
+    assert v.get_column("omfang_tekst").to_list() == ["7", "3", "10"]
+    _assert_same(d, params)

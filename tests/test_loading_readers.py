@@ -6,10 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from conftest import write_input
 from sio.data.readers import read_table, to_text
-from sio.data.validation import load_input
+from sio.data.validation import InputInvalid, load_input
 from sio.parameters import ParameterSet
 from test_cli import small_world
 
@@ -60,3 +61,26 @@ def test_native_csv_read_keeps_the_cells_as_written(tmp_path: Path) -> None:
     table = read_table(path, "vedtak", native=True)
     assert table.frame.rows() == [(" V1 ", "7.5")]
     assert table.text().rows() == [("V1", "7.5")]
+
+
+def test_bytes_that_are_not_text_are_a_read_problem(tmp_path: Path, params: ParameterSet) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    (d / "vedtak.csv").unlink()
+    pl.DataFrame(
+        {
+            "vedtak_id": ["V1"],
+            "person_id": pl.Series([b"\xff\xfe"], dtype=pl.Binary),
+            "kommunenummer": ["9001"],
+            "tjeneste": ["HJSPL"],
+            "prisgruppe": [None],
+            "omfang": ["7"],
+            "enhet": ["timer_per_uke"],
+            "fra": ["2016-01-01"],
+            "til": [None],
+        }
+    ).write_parquet(d / "vedtak.parquet")
+    with pytest.raises(InputInvalid) as exc:
+        load_input(d, params)
+    assert [(p.file, p.row, p.field, p.rule) for p in exc.value.problems] == [
+        ("vedtak.parquet", None, None, "read")
+    ]

@@ -141,7 +141,9 @@ def read_table(path: Path, name: str, native: bool = False) -> RawTable:
     if native:
         spec = TABLE_BY_NAME[name]
         try:
-            return RawTable(name, path.name, read_table_native(path, spec.all_columns), True)
+            frame = read_table_native(path, spec.all_columns)
+            to_text(frame.head(0))  # a column that can never be text: the text read says so
+            return RawTable(name, path.name, frame, True)
         except (pl.exceptions.PolarsError, OSError, ValueError):
             pass  # the text read below says what is wrong
     try:

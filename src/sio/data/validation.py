@@ -35,7 +35,7 @@ from sio.data.tables import (
     TABLES,
     UNITS,
 )
-from sio.data.vedtak_fast import VedtakRules, typed_vedtak
+from sio.data.vedtak_fast import TypedVedtak, VedtakRules, typed_vedtak
 from sio.i18n import _
 from sio.parameters import ParameterSet
 from sio.rules.aktivitetstilskudd import with_derived
@@ -252,13 +252,16 @@ def validate_raw(
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
     vtable = t["vedtak"]
-    typed = (
-        typed_vedtak(frames["vedtak"], codes, vedtak_rules(params), vtable.native) if fast else None
-    )
+    typed = _typed_vedtak(frames["vedtak"], codes, params, vtable.native) if fast else None
     if typed is None:  # the full diagnosis, row by row
         vframe = frames.pop("vedtak")
         if vtable.native:
-            vframe = to_text(vframe, skip=("_line", "_src"))
+            try:
+                vframe = to_text(vframe, skip=("_line", "_src"))
+            except pl.exceptions.PolarsError as exc:  # e.g. bytes that are not UTF-8
+                c.add(vtable.file, None, None, "read", _cannot_read(exc))
+                c.flush()
+                return None, c.problems
         vedtak = _check_vedtak(c, vtable, vframe, codes, params)
     else:
         frames.pop("vedtak")
@@ -678,6 +681,21 @@ def _check_keyed_amounts(
         *keys[2:],
         pl.col(amount).cast(pl.Int64, strict=False),
     )
+
+
+def _typed_vedtak(
+    frame: pl.DataFrame, codes: pl.DataFrame, params: ParameterSet, native: bool
+) -> TypedVedtak | None:
+    """The fast path (`sio.data.vedtak_fast`); None leaves the table to the diagnosis, also
+    when a cell cannot be seen as text at all (the diagnosis reports that)."""
+    try:
+        return typed_vedtak(frame, codes, vedtak_rules(params), native)
+    except pl.exceptions.PolarsError:
+        return None
+
+
+def _cannot_read(exc: Exception) -> str:
+    return _("cannot read file: {error}").format(error=exc)
 
 
 def vedtak_rules(params: ParameterSet) -> VedtakRules:
