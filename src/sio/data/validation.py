@@ -3,6 +3,12 @@
 Each check is a vectorised Polars expression over the text columns as read, so a file of a
 million rows is checked in one pass. A problem names the file, the line (header = line 1), the
 field and the rule it broke, in the current language. Errors stop the run; warnings do not.
+
+The vedtak — the one large table — are first tried on a fast path (`sio.data.vedtak_fast`): read
+natively (only their columns, in the file's own types), checked once per distinct value and by a
+few whole-column aggregates, and typed with the kernel's derived columns in the same passes. Only
+when that path cannot prove every rule kept does the row-by-row diagnosis below run, which names
+every problem exactly as it always has.
 """
 
 from __future__ import annotations
