@@ -48,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from cli import run_once  # noqa: E402
 from peers import (  # noqa: E402
     DuckDBPeer,
     OpenFiscaPeer,
@@ -228,17 +229,18 @@ def compare(reference: dict[str, int], other: dict[str, int]) -> dict[str, Any]:
 
 
 def memory_child(data_dir: Path, year: int) -> dict[str, Any]:
-    """Peak memory of a fresh process that loads `data_dir` and computes `year` once."""
-    p = subprocess.run(
-        [sys.executable, "-c", MEMORY_CHILD, str(data_dir), str(year)],
-        capture_output=True,
-        text=True,
-        check=False,
+    """Peak memory of a fresh process that loads `data_dir` and computes `year` once.
+
+    Started through cli.py's bare spawner: an exec'd child's ru_maxrss also counts the high-water
+    mark of the process it was spawned from, which here holds the loaded data set.
+    """
+    _, _, code, out, err = run_once(
+        [sys.executable, "-c", MEMORY_CHILD, str(data_dir), str(year)], dict(os.environ), True
     )
-    if p.returncode != 0:
-        raise SystemExit(f"memory child failed:\n{p.stderr}")
-    out: dict[str, Any] = json.loads(p.stdout.strip().splitlines()[-1])
-    return out
+    if code != 0:
+        raise SystemExit(f"memory child failed:\n{err.decode(errors='replace')}")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
 
 
 def kernel_info(data: Any, params: Any, year: int, repeat: int) -> dict[str, Any]:
