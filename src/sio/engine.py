@@ -72,12 +72,21 @@ class MunicipalityYear:
 
     result: AnnualResult
     build_trace: Callable[[], Node]
-    months: list[MonthFigures] = field(default_factory=list)
+    build_months: Callable[[], list[MonthFigures]] = list
     exact: dict[str, Fraction] = field(default_factory=dict)
     log: UsageLog = field(default_factory=UsageLog)
     project_costs: ProjectCostCheck | None = None
     notes: list[Node] = field(default_factory=list)  # e.g. a phase-out that ended this year
     _trace: Node | None = field(default=None, repr=False)
+    _months: list[MonthFigures] | None = field(default=None, repr=False)
+
+    @property
+    def months(self) -> list[MonthFigures]:
+        """The exact amounts month by month (built on first use: payments and traces need them,
+        the annual figures do not)."""
+        if self._months is None:
+            self._months = self.build_months()
+        return self._months
 
     @property
     def trace(self) -> Node:
@@ -131,7 +140,7 @@ class Engine:
         )
         self._terms: dict[int, SupplementTerms] = {}
         self._activity_uses: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
-        self._activity_parts: dict[tuple[object, ...], list[Use]] = {}
+        self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
         self._project: dict[tuple[str, int], int] = {}
         if data.prosjektkostnader is not None:
             self._project = toppfinansiering_table(data.prosjektkostnader)
@@ -177,36 +186,45 @@ class Engine:
 
         rows: list[MunicipalityYear] = []
         for code, code_states in states.items():
-            figures: list[MonthFigures] = []
-            twelfth = values[code] / 12
             rep = replaced.get(code, {})
-            for mo, s in code_states.items():
-                mf = MonthFigures(mo, s.model, s.activity, uttrekk=twelfth)
-                mf.inntektspaaslag = supp[code].months[mo]
-                if s.activity:
-                    mf.rundsumtilskudd = lump[code].months[mo]
-                    mf.toppfinansiering = topp[code][mo]
-                    if mo in rep:
-                        mf.aktivitetstilskudd_oere = rep[mo].oere
-                        mf.covid_erstattet = True
-                    else:
-                        mf.aktivitetstilskudd_oere = activity.get(code, (year, mo))
-                else:
-                    mf.oeremerket_tilskudd = earm[code][mo]
-                figures.append(mf)
-            log = UsageLog()
-            log.merge(ut[code].log)
-            log.add_all(supp[code].uses)
-            log.add_all(lump[code].uses)
-            if rep:
-                log.add_all(dict(covid.uses))
+            act_oere = {
+                mo: rep[mo].oere if mo in rep else activity.get(code, (year, mo))
+                for mo in act_months[code]
+            }
+            twelfth = values[code] / 12
+            exact = {
+                "uttrekk": twelfth * len(code_states),
+                "toppfinansiering": Fraction(self._topp.get((code, year), 0) * len(act_oere), 12),
+                "aktivitetstilskudd": Fraction(sum(act_oere.values()), 100),
+                "rundsumtilskudd": _sum_exact(lump[code].months.values()),
+                "oeremerket_tilskudd": twelfth * len(earmarked[code]),
+                "inntektspaaslag": _sum_exact(supp[code].months.values()),
+            }
+            figures = _month_builder(
+                code_states,
+                twelfth,
+                supp[code].months,
+                lump[code].months,
+                topp[code],
+                earm[code],
+                act_oere,
+                set(rep),
+            )
+            # the parameter values used, the first lookup of each kept (updated in reverse)
+            uses: dict[tuple[str, dt.date], Use] = {}
             used = activity.used_groups.get((code, year))
             if used:
-                log.add_all(
-                    self._activity_param_uses(code, frozenset(used), year, act_months[code])
-                )
+                profile = frozenset(used)
+                uses.update(self._activity_param_uses(code, profile, year, act_months[code]))
+            if rep:
+                uses.update(covid.uses)
+            uses.update(lump[code].uses)
+            uses.update(supp[code].uses)
+            uses.update(ut[code].log.uses)
             rows.append(
-                self._assemble(code, year, code_states, figures, log, ut[code], list(rep.values()))
+                self._assemble(
+                    code, year, code_states, exact, figures, UsageLog(uses), ut[code], rep
+                )
             )
         po = phase_outs(self.params, self.registry, part, self.uttrekk, self.supplement_terms, year)
         rows.extend(self._phase_out_row(p) for p in po.paid)
@@ -223,20 +241,13 @@ class Engine:
         code: str,
         year: int,
         states: dict[int, MonthState],
-        months: list[MonthFigures],
+        exact: dict[str, Fraction],
+        months: Callable[[], list[MonthFigures]],
         log: UsageLog,
         ut: Exact,
-        covid_nodes_of: list[Replacement],
+        replaced: dict[int, Replacement],
     ) -> MunicipalityYear:
         """The annual row: each component's exact sum over the months, rounded once."""
-        exact = {
-            "uttrekk": _sum_exact(m.uttrekk for m in months),
-            "toppfinansiering": _sum_exact(m.toppfinansiering for m in months),
-            "aktivitetstilskudd": Fraction(sum(m.aktivitetstilskudd_oere for m in months), 100),
-            "rundsumtilskudd": _sum_exact(m.rundsumtilskudd for m in months),
-            "oeremerket_tilskudd": _sum_exact(m.oeremerket_tilskudd for m in months),
-            "inntektspaaslag": _sum_exact(m.inntektspaaslag for m in months),
-        }
         rounded = {k: round_half_away(v) for k, v in exact.items()}
         tilskudd = (
             rounded["aktivitetstilskudd"]
@@ -268,21 +279,22 @@ class Engine:
                 year,
                 self._project[(code, year)],
                 self.params,
-                [m.maaned for m in months if m.modell == "A"],
+                [mo for mo, st in states.items() if st.model == "A"],
                 exact["inntektspaaslag"],
                 log,
             )
         topp_year = self._topp.get((code, year), 0)
-        covid_nodes = [r.node for r in covid_nodes_of]
+        covid_nodes = [replaced[mo].node for mo in sorted(replaced)]
 
         def build() -> Node:
             from sio.explain import year_trace
 
             return year_trace(
-                self, result, months, exact, ut.node, covid_nodes, log, topp_year, check
+                self, result, row.months, exact, ut.node, covid_nodes, log, topp_year, check
             )
 
-        return MunicipalityYear(result, build, months, exact, log, check)
+        row = MunicipalityYear(result, build, months, exact, log, check)
+        return row
 
     def _phase_out_row(self, p: PhaseOut) -> MunicipalityYear:
         kr = round_half_away(p.amount)
@@ -303,7 +315,7 @@ class Engine:
             estimerte_parametere=p.log.estimate_paths(),
         )
         node = p.node
-        return MunicipalityYear(result, lambda: node, [], {"inntektspaaslag": p.amount}, p.log)
+        return MunicipalityYear(result, lambda: node, list, {"inntektspaaslag": p.amount}, p.log)
 
     def _activity_param_uses(
         self, code: str, used: frozenset[tuple[str, str]], year: int, months: list[int]
@@ -323,13 +335,12 @@ class Engine:
             for s, g in sorted(used):
                 parts.append(("price", s, g, year, tuple(months)))
                 parts.append(("reise", s, travel, year, tuple(months)))
-            for part in parts:
-                for u in self._activity_part_uses(part):
-                    uses.setdefault((u.path, u.value.start), u)
+            for part in reversed(parts):  # the first lookup of a value wins
+                uses.update(self._activity_part_uses(part))
             self._activity_uses[key] = uses
         return uses
 
-    def _activity_part_uses(self, key: tuple[object, ...]) -> list[Use]:
+    def _activity_part_uses(self, key: tuple[object, ...]) -> dict[tuple[str, dt.date], Use]:
         from sio.rules.aktivitetstilskudd import k_aga, k_reise, unit_price
         from sio.rules.participation import first_day
 
@@ -348,8 +359,38 @@ class Engine:
                     k_aga(self.params, str(key[1]), m, tmp)
                 else:
                     k_reise(self.params, Fraction(int(bool(key[2]))), str(key[1]), m, tmp)
-            uses = self._activity_parts[key] = list(tmp.uses.values())
+            uses = self._activity_parts[key] = tmp.uses
         return uses
+
+
+def _month_builder(
+    states: dict[int, MonthState],
+    twelfth: Fraction,
+    supplement: dict[int, Fraction],
+    lump: dict[int, Fraction],
+    topp: dict[int, Fraction],
+    earmarked: dict[int, Fraction],
+    activity: dict[int, int],
+    replaced: set[int],
+) -> Callable[[], list[MonthFigures]]:
+    """A function giving a municipality-year's months from its rules' monthly amounts."""
+
+    def build() -> list[MonthFigures]:
+        out: list[MonthFigures] = []
+        for mo, s in states.items():
+            mf = MonthFigures(mo, s.model, s.activity, uttrekk=twelfth)
+            mf.inntektspaaslag = supplement[mo]
+            if s.activity:
+                mf.rundsumtilskudd = lump[mo]
+                mf.toppfinansiering = topp[mo]
+                mf.aktivitetstilskudd_oere = activity[mo]
+                mf.covid_erstattet = mo in replaced
+            else:
+                mf.oeremerket_tilskudd = earmarked[mo]
+            out.append(mf)
+        return out
+
+    return build
 
 
 def _ended_node(e: EndedPhaseOut) -> Node:
@@ -375,6 +416,12 @@ def _ended_node(e: EndedPhaseOut) -> Node:
 
 def _sum_exact(values: Iterable[Fraction]) -> Fraction:
     """The exact sum; equal monthly amounts (usually the same object) are multiplied, not added."""
+    values = list(values)
+    if not values:
+        return Fraction(0)
+    first = values[0]
+    if all(v is first for v in values):
+        return first * len(values) if len(values) > 1 else first
     counts: dict[int, list[Any]] = {}
     for v in values:
         entry = counts.get(id(v))

@@ -118,16 +118,16 @@ class UsageLog:
         return tuple(sorted({u.path for u in self.uses.values() if u.value.evidence == "estimate"}))
 
     def merge(self, other: UsageLog) -> None:
-        for key, u in other.uses.items():
-            self.uses.setdefault(key, u)
+        self.add_all(other.uses)
 
     def add_all(self, uses: dict[tuple[str, dt.date], Use]) -> None:
         """Record many uses at once (keys as in `uses`); existing entries are kept."""
         if not self.uses:
             self.uses.update(uses)
-            return
-        for key, u in uses.items():
-            self.uses.setdefault(key, u)
+        elif uses:
+            merged = dict(uses)
+            merged.update(self.uses)  # existing entries win
+            self.uses = merged
 
 
 class ParameterSet:

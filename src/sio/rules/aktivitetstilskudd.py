@@ -323,51 +323,69 @@ def compute_activity(
         key = (factors[:, i].tobytes(), int(dims[i]))
         month_class[i] = col_class.setdefault(key, len(col_class))
 
-    doubt = np.zeros(len(gid), bool)
+    count = len(gid)
+    doubt = np.zeros(count, bool)
     rounded: list[np.ndarray[Any, np.dtype[np.float64]]] = []
+    tmp = np.empty(count)
     for c in range(len(col_class)):
         i = int(np.argmax(month_class == c))
         table = np.concatenate([factors[:, i] * float(dims[i]), factors[:, i]])
         table = np.nan_to_num(table)  # no price or not financed: no line
-        x = q * table[tab_index]
-        r = np.floor(x + 0.5)
-        doubt |= np.abs(x - r) > _TIE
-        doubt |= x > _SAFE_MAX
+        x = np.take(table, tab_index)
+        np.multiply(x, q, out=x)
+        r = np.add(x, 0.5)
+        np.floor(r, out=r)
+        np.subtract(x, r, out=tmp)
+        np.abs(tmp, out=tmp)
+        doubt |= tmp > _TIE
+        if count and x.max() > _SAFE_MAX:
+            doubt |= x > _SAFE_MAX
         rounded.append(r)
 
-    # part months: the month of fra (if fra is not its first day) and of til (if not its last)
-    part = np.flatnonzero(((fra > lo) & (fra <= hi)) | ((til >= lo) & (til < hi)))
-    p_fra, p_til, p_q = fra[part], til[part], q[part]
-    p_fa, p_fb = fa[part], fb[part]
-    # factor per (group, month) for day-based units, then per (group, month) / days for monthly
+    # part months: the month of fra if fra is not its first day (the days from fra to the end of
+    # the month or til), and the month of til if til is not its last day and fra is not in it
+    span = hi - lo + 1
+    month_of_day = np.full(span, -1, np.int64)  # -1: a day between the months asked for
+    for i in range(n):
+        month_of_day[starts[i] - lo : ends[i] - lo + 1] = i
     flat = np.nan_to_num(np.concatenate([factors.ravel(), (factors / dims).ravel()]))
-    p_base = gid[part].astype(np.int64) * n + np.where(per_month[part], size * n, 0)
-    pieces: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
-    p_doubt = np.zeros(len(part), bool)
-    for which, j in enumerate((p_fa - 1, p_fb)):
-        valid = (j >= 0) & (j < n)
-        if which == 1:  # a vedtak from and to within one month: that month once
-            valid &= j != p_fa - 1
-        j = np.clip(j, 0, n - 1)
-        d = np.minimum(p_til, ends[j]) - np.maximum(p_fra, starts[j]) + 1
-        valid &= d > 0
-        x = p_q * (d * valid) * flat[p_base + j]
+    pieces: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
+    for which in (0, 1):
+        if which == 0:
+            rows_in = np.flatnonzero((fra > lo) & (fra <= hi))
+            j = month_of_day[fra[rows_in] - lo]
+            keep = j >= 0
+            keep[keep] = fra[rows_in[keep]] != starts[j[keep]]
+        else:
+            rows_in = np.flatnonzero((til >= lo) & (til < hi))
+            j = month_of_day[til[rows_in] - lo]
+            keep = j >= 0
+            kj = j[keep]
+            keep[keep] = (til[rows_in[keep]] != ends[kj]) & (fra[rows_in[keep]] <= starts[kj])
+        rows_in, j = rows_in[keep], j[keep]
+        if which == 0:
+            d = np.minimum(til[rows_in], ends[j]) - fra[rows_in] + 1
+        else:
+            d = til[rows_in] - starts[j] + 1
+        at = gid[rows_in].astype(np.int64) * n + j
+        x = q[rows_in] * d * flat[at + np.where(per_month[rows_in], size * n, 0)]
         r = np.floor(x + 0.5)
-        p_doubt |= (np.abs(x - r) > _TIE) | (x > _SAFE_MAX)
-        pieces.append((p_base % (size * n) + j, r))
-    doubt[part[p_doubt]] = True
+        doubt[rows_in[(np.abs(x - r) > _TIE) | (x > _SAFE_MAX)]] = True
+        pieces.append((rows_in, at, r))
 
     width = size * (n + 1)
     totals = np.zeros((size, n))  # øre per group and month (float64: exact integers ≪ 2^53)
     any_doubt = bool(doubt.any())
+    ending = np.flatnonzero(fb < n)  # an end at column n falls outside the months anyway
+    at_end = at_end[ending]
     for c, r in enumerate(rounded):
         w = np.where(doubt, 0.0, r) if any_doubt else r
-        diff = np.bincount(at_start, w, width) - np.bincount(at_end, w, width)
+        diff = np.bincount(at_start, w, width)
+        diff -= np.bincount(at_end, w[ending], width)
         run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
         totals += np.where(month_class == c, run, 0.0)
-    p_doubt = doubt[part]  # a vedtak in doubt in any month is computed exactly in all of them
-    for at, r in pieces:
-        w = np.where(p_doubt, 0.0, r) if any_doubt else r
+    for rows_in, at, r in pieces:  # a vedtak in doubt in any month is computed exactly in all
+        w = np.where(doubt[rows_in], 0.0, r) if any_doubt else r
         totals += np.bincount(at, w, size * n).reshape(size, n)
     oere_g = np.rint(totals).astype(np.int64)
 

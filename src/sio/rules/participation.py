@@ -50,6 +50,18 @@ class Period:
         return self.start <= i and (self.end is None or i <= self.end)
 
 
+_STATES: dict[tuple[str, bool, bool], MonthState] = {}
+
+
+def _state(p: Period, i: int) -> MonthState:
+    """The state of month index i in period p (one shared object per distinct state)."""
+    key = (p.model, p.model == "A" and i >= p.activity_start, p.covid)
+    s = _STATES.get(key)
+    if s is None:
+        s = _STATES[key] = MonthState(*key)
+    return s
+
+
 class Participation:
     """All participation periods of all municipalities, answered per month."""
 
@@ -84,8 +96,7 @@ class Participation:
         i = month_index(m)
         for p in self._periods.get(code, ()):
             if p.covers(i):
-                activity = p.model == "A" and i >= p.activity_start
-                return MonthState(p.model, activity, p.covid)
+                return _state(p, i)
         return None
 
     def months_in_year(self, code: str, year: int) -> dict[int, MonthState]:
@@ -94,10 +105,14 @@ class Participation:
         if cached is not None:
             return cached
         out: dict[int, MonthState] = {}
-        for mo in range(1, 13):
-            s = self.state(code, (year, mo))
-            if s is not None:
-                out[mo] = s
+        first = year * 12
+        for p in self._periods.get(code, ()):
+            lo = max(p.start, first)
+            hi = min(first + 11, p.end if p.end is not None else first + 11)
+            for i in range(lo, hi + 1):
+                if i - first + 1 not in out:  # the first row covering a month holds (as `state`)
+                    out[i - first + 1] = _state(p, i)
+        out = dict(sorted(out.items()))
         self._year_cache[(code, year)] = out
         return out
 

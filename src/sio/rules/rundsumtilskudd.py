@@ -35,6 +35,7 @@ def lump_sums(
     shares = [params.at(ANDEL, dt.date(year, mo, 1)) for mo in range(1, 13)]
     out: dict[str, LumpSum] = {}
     for code, u in uttrekk.items():
+        twelfth = u / 12
         memo: dict[int, Fraction] = {}
         result = LumpSum({})
         for mo in activity_months[code]:
@@ -42,7 +43,7 @@ def lump_sums(
             amount = memo.get(id(andel))
             if amount is None:
                 assert isinstance(andel.value, Fraction)
-                amount = memo[id(andel)] = andel.value * u / 12
+                amount = memo[id(andel)] = andel.value * twelfth
             result.months[mo] = amount
             result.uses.setdefault((ANDEL, andel.start), Use(ANDEL, dt.date(year, mo, 1), andel))
         out[code] = result

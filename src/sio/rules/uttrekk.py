@@ -73,8 +73,10 @@ class UttrekkCalculator:
         ).iter_rows():
             self._pop.setdefault((k, y), {})[g] = n
         self._memo: dict[tuple[str, int], Exact] = {}
+        # the base functions flagged on 1 January of a base year, with the lookups behind them
+        self._flags: dict[int, dict[str, tuple[bool, list[Use]]]] = {}
         self._weights: dict[int, list[Fraction]] = {}
-        self._weight_uses: dict[int, list[Use]] = {}
+        self._weight_uses: dict[int, dict[tuple[str, dt.date], Use]] = {}
 
     # -- grunnlag ---------------------------------------------------------------------------------
     def grunnlag(self, code: str, base_year: int) -> Exact:
@@ -89,9 +91,16 @@ class UttrekkCalculator:
         log = UsageLog()
         total = 0
         parts: list[tuple[str, int]] = []
+        flags = self._flags.setdefault(base_year, {})
         for f, v in sorted(rows):
-            path = f"uttrekk.kostra_funksjoner.f{f}"
-            if self.params.flag(path, jan1(base_year), log):
+            flag = flags.get(f)
+            if flag is None:
+                flag_log = UsageLog()
+                on = self.params.flag(f"uttrekk.kostra_funksjoner.f{f}", jan1(base_year), flag_log)
+                flag = flags[f] = (on, list(flag_log.uses.values()))
+            for u in flag[1]:
+                log.add(u)
+            if flag[0]:
                 total += v
                 parts.append((f, v))
         node = Node(
@@ -127,9 +136,8 @@ class UttrekkCalculator:
                 for g in AGE_GROUPS
             ]
             self._weights[weight_year] = weights
-            self._weight_uses[weight_year] = list(wlog.uses.values())
-        for u in self._weight_uses[weight_year]:
-            log.add(u)
+            self._weight_uses[weight_year] = wlog.uses
+        log.add_all(self._weight_uses[weight_year])
         if all(w.denominator == 1 for w in weights):  # integer kroner: stay in ints
             return Fraction(
                 sum(pop[g] * w.numerator for g, w in zip(AGE_GROUPS, weights, strict=True))
@@ -185,7 +193,11 @@ class UttrekkCalculator:
             log = UsageLog()
             log.merge(prev.log)
             log.merge(step)
-            value = prev.value * (1 + defl) * w_now / w_before
+            step_factor = (1 + defl) * w_now
+            value = Fraction(  # one normalisation instead of three
+                prev.value.numerator * step_factor.numerator * w_before.denominator,
+                prev.value.denominator * step_factor.denominator * w_before.numerator,
+            )
             node = Node(
                 label,
                 value,
