@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test lint install bench browser
+.PHONY: demo test lint install bench browser mutation
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,3 +33,11 @@ test: lint browser
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Mutation testing of the money core (docs/mutation-testing.md): mutmut mutates a copy of src/ under
+# ./mutants (git-ignored) and runs the fast tests of [tool.mutmut] in pyproject.toml against each
+# mutant, with few hypothesis examples (SIO_MUTATION=1). Prints every mutant that survived.
+mutation: $(STAMP)
+	rm -rf mutants
+	SIO_MUTATION=1 $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results

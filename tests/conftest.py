@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from sio import i18n
 from sio.data.tables import TABLES
 from sio.parameters import ParameterSet, load_parameters
+
+# `make mutation` sets SIO_MUTATION=1: each property then draws at most this many examples, so
+# the tests run for every mutant in seconds (docs/mutation-testing.md). `make test` draws them all.
+MUTATION_EXAMPLES = 4
+
+
+def max_examples(n: int) -> int:
+    """The number of hypothesis examples of a property: n, or fewer in the mutation run."""
+    return min(n, MUTATION_EXAMPLES) if os.environ.get("SIO_MUTATION") == "1" else n
+
+
+if os.environ.get("SIO_MUTATION") == "1":  # the same few examples for every mutant
+    settings.register_profile("mutation", derandomize=True, database=None)
+    settings.load_profile("mutation")
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import write_input
+from conftest import max_examples, write_input
 from sio.data.validation import load_input
 from sio.engine import Engine
 from sio.money import round_half_away
@@ -141,7 +141,7 @@ def _owed(world: dict[str, Any]) -> dict[int, Fraction]:
 
 
 @settings(
-    max_examples=40,
+    max_examples=max_examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

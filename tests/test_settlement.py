@@ -8,6 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import max_examples
 from sio.rules.settlement import (
     RunContext,
     YearEntitlement,
@@ -150,13 +151,22 @@ def test_a_month_no_longer_activity_financed_is_taken_back() -> None:
 CODES = ("1001", "1002", "1003")
 
 
+Drawn = dict[tuple[str, int], tuple[int, dict[int, int]]]  # (annual øre, activity øre by month)
+
+
 @st.composite
-def entitlement_versions(draw: st.DrawFn) -> list[dict[tuple[str, int], YearEntitlement]]:
-    """A few data versions of a two-year world: each version redraws some figures."""
+def entitlement_versions(
+    draw: st.DrawFn,
+) -> tuple[list[dict[tuple[str, int], YearEntitlement]], list[Drawn]]:
+    """A few data versions of a two-year world: each version redraws some figures. Beside the
+    entitlements, what was drawn: each year's annual figures in øre (the sum of the whole-krone
+    components, known by construction) and the activity of each month."""
     n_versions = draw(st.integers(1, 4))
     versions = []
+    drawn: list[Drawn] = []
     for _v in range(n_versions):
         ents: dict[tuple[str, int], YearEntitlement] = {}
+        known: Drawn = {}
         for code in CODES:
             for year in (2020, 2021):
                 if not draw(st.booleans()) and code != "1001":
@@ -178,8 +188,10 @@ def entitlement_versions(draw: st.DrawFn) -> list[dict[tuple[str, int], YearEnti
                     **{k: _round_kr(sum(v.values(), Fraction(0))) for k, v in exact.items()},
                 }
                 ents[(code, year)] = year_entitlement(code, year, act, exact, annual)
+                known[(code, year)] = (100 * sum(annual.values()), act)
         versions.append(ents)
-    return versions
+        drawn.append(known)
+    return versions, drawn
 
 
 def _round_kr(x: Fraction) -> int:
@@ -188,17 +200,22 @@ def _round_kr(x: Fraction) -> int:
     return round_half_away(x)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=max_examples(60), deadline=None)
 @given(
-    versions=entitlement_versions(),
+    world=entitlement_versions(),
     data=st.data(),
     lag=st.integers(1, 3),
 )
 def test_after_final_settlement_the_year_is_paid_to_the_oere(
-    versions: list[dict[tuple[str, int], YearEntitlement]], data: st.DataObject, lag: int
+    world: tuple[list[dict[tuple[str, int], YearEntitlement]], list[Drawn]],
+    data: st.DataObject,
+    lag: int,
 ) -> None:
     """Whatever the order of advances, late corrections and runs: once a year is finally
-    settled, its lines sum to its entitlement, and stay equal after every later run."""
+    settled, its lines sum to its entitlement, and stay equal after every later run. The
+    entitlement is the one drawn (annual figures known by construction), not only what
+    `year_entitlement` makes of it; a reported month's activity is paid the drawn øre."""
+    versions, drawn = world
     ledger: list[Postering] = []
     settled: set[int] = set()
     version = 0
@@ -228,6 +245,8 @@ def test_after_final_settlement_the_year_is_paid_to_the_oere(
                             if (p.kommunenummer, p.aar, p.maaned, p.komponent) == (code, y, m, komp)
                         )
                         assert paid == value
+                    if ACT in figures:
+                        assert figures[ACT] == drawn[version][(code, y)][1][m]
         due_now = month >= (2021, 1) and 2020 not in settled
         if due_now and (data.draw(st.booleans()) or month == (2021, 12)):
             if data.draw(st.booleans()):
@@ -239,4 +258,6 @@ def test_after_final_settlement_the_year_is_paid_to_the_oere(
         if 2020 in settled:
             due = sum(e.annual_oere for (c, y), e in ents.items() if y == 2020)
             assert sum(p.beloep_oere for p in ledger if p.aar == 2020) == due
+            known = sum(a for (c, y), (a, _act) in drawn[version].items() if y == 2020)
+            assert sum(p.beloep_oere for p in ledger if p.aar == 2020) == known
     assert 2020 in settled

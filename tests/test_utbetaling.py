@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from typer.testing import CliRunner
 
-from conftest import write_input
+from conftest import max_examples, write_input
 from sio.cli import app
 from sio.money import round_half_away
 from sio.parameters import ParameterSet
@@ -309,7 +309,9 @@ def test_the_commands(store_url: str, tmp_path: Path, params: ParameterSet) -> N
 
 
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=max_examples(8),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     corrections=st.dictionaries(
@@ -325,8 +327,8 @@ def test_any_sequence_of_corrections_ends_paid_to_the_oere(
 ) -> None:
     """Random corrections (new volume and start day of the decision, a second decision) between
     the runs of a year: after the final settlement the year is paid exactly the entitlement of
-    the newest data version, as the engine computes it (test_cli.EXPECTED_2016 checks that by
-    hand)."""
+    the newest data version, as the engine computes it and as worked out by hand
+    (`_tilskudd_2016_by_hand`)."""
     from sio.engine import Engine
     from sio.store.versions import load_version
 
@@ -345,8 +347,35 @@ def test_any_sequence_of_corrections_ends_paid_to_the_oere(
     run_final_settlement(engine, params, 2016, user="test")
     data, _v = load_version(engine, params)
     (row,) = Engine(data, params).compute_year(2016).results
-    assert sum(p.beloep_oere for p in _lines(engine, aar=2016)) == row.tilskudd * 100
+    paid = sum(p.beloep_oere for p in _lines(engine, aar=2016))
+    assert paid == row.tilskudd * 100
+    # … and what that is, worked out without the engine from the newest version's data
+    newest = corrections[max(corrections)] if corrections else None
+    assert paid == _tilskudd_2016_by_hand(newest) * 100
     engine.dispose()
+
+
+def _tilskudd_2016_by_hand(correction: tuple[str, int] | None) -> int:
+    """tilskudd 2016 of test_cli.small_world, or of its correction (V1 at `omfang` hours a week
+    from 2016-01-01 plus V2, the same from 2016-06-`day`), by the hand formula of interfaces.md §2
+    with the default parameters: lump sum 10 % and supplement 4 % of uttrekk × 8/12 (May–Dec;
+    the cap of 25 mill. does not bind), each rounded once; activity = hours × 720 kr (zone 1, no
+    travel index: k = 1). Every omfang drawn is a multiple of 3.5 h/week, so each month's line is
+    days × omfang / 7 × 72 000 øre, whole øre, and the year's activity whole kroner."""
+    u = _uttrekk_2016()
+    lump = round_half_away(Fraction(10, 100) * u * 8 / 12)
+    supplement = round_half_away(Fraction(4, 100) * u * 8 / 12)
+    assert (lump, supplement) == (6_859_961, 2_743_984)  # test_cli.EXPECTED_2016
+    may_to_dec = sum(DAYS_2016.values())  # 245 days
+    if correction is None:
+        hours = Fraction(7, 7) * may_to_dec
+    else:
+        omfang, day = correction
+        v2_days = (30 - day + 1) + sum(d for m, d in DAYS_2016.items() if m > 6)
+        hours = Fraction(omfang) / 7 * (may_to_dec + v2_days)
+    activity = hours * 720
+    assert activity.denominator == 1
+    return int(activity) + lump + supplement
 
 
 def test_a_parameter_change_is_corrected_and_explained(
