@@ -16,7 +16,7 @@ figure is built on demand (`sio.explain`) from the same rules' results.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -74,11 +74,19 @@ class MunicipalityYear:
     build_trace: Callable[[], Node]
     build_months: Callable[[], list[MonthFigures]] = list
     exact: dict[str, Fraction] = field(default_factory=dict)
-    log: UsageLog = field(default_factory=UsageLog)
+    build_log: Callable[[], UsageLog] = UsageLog
     project_costs: ProjectCostCheck | None = None
     notes: list[Node] = field(default_factory=list)  # e.g. a phase-out that ended this year
     _trace: Node | None = field(default=None, repr=False)
     _months: list[MonthFigures] | None = field(default=None, repr=False)
+    _log: UsageLog | None = field(default=None, repr=False)
+
+    @property
+    def log(self) -> UsageLog:
+        """The parameter values this row's figures used (built on first use)."""
+        if self._log is None:
+            self._log = self.build_log()
+        return self._log
 
     @property
     def months(self) -> list[MonthFigures]:
@@ -140,6 +148,7 @@ class Engine:
         )
         self._terms: dict[int, SupplementTerms] = {}
         self._activity_uses: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
+        self._estimate_cache: dict[int, tuple[Mapping[Any, Use], frozenset[str]]] = {}
         self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
         self._project: dict[tuple[str, int], int] = {}
         if data.prosjektkostnader is not None:
@@ -210,21 +219,17 @@ class Engine:
                 act_oere,
                 set(rep),
             )
-            # the parameter values used, the first lookup of each kept (updated in reverse)
-            uses: dict[tuple[str, dt.date], Use] = {}
+            # the parameter values used, lowest priority first (the first lookup of each wins)
+            uses: list[Mapping[tuple[str, dt.date], Use]] = []
             used = activity.used_groups.get((code, year))
             if used:
                 profile = frozenset(used)
-                uses.update(self._activity_param_uses(code, profile, year, act_months[code]))
+                uses.append(self._activity_param_uses(code, profile, year, act_months[code]))
             if rep:
-                uses.update(covid.uses)
-            uses.update(lump[code].uses)
-            uses.update(supp[code].uses)
-            uses.update(ut[code].log.uses)
+                uses.append(covid.uses)
+            uses += [lump[code].uses, supp[code].uses, ut[code].log.uses]
             rows.append(
-                self._assemble(
-                    code, year, code_states, exact, figures, UsageLog(uses), ut[code], rep
-                )
+                self._assemble(code, year, code_states, exact, figures, uses, ut[code], rep)
             )
         po = phase_outs(self.params, self.registry, part, self.uttrekk, self.supplement_terms, year)
         rows.extend(self._phase_out_row(p) for p in po.paid)
@@ -243,11 +248,15 @@ class Engine:
         states: dict[int, MonthState],
         exact: dict[str, Fraction],
         months: Callable[[], list[MonthFigures]],
-        log: UsageLog,
+        uses: list[Mapping[tuple[str, dt.date], Use]],
         ut: Exact,
         replaced: dict[int, Replacement],
     ) -> MunicipalityYear:
-        """The annual row: each component's exact sum over the months, rounded once."""
+        """The annual row: each component's exact sum over the months, rounded once; the
+        estimated parameters it rests on (`uses`: the parameter lookups of its rules)."""
+        estimates: set[str] = set()
+        for u in uses:
+            estimates |= self._estimates(u)
         rounded = {k: round_half_away(v) for k, v in exact.items()}
         tilskudd = (
             rounded["aktivitetstilskudd"]
@@ -270,9 +279,10 @@ class Engine:
             inntektspaaslag=rounded["inntektspaaslag"],
             tilskudd=tilskudd,
             netto=tilskudd - rounded["uttrekk"] - rounded["toppfinansiering"],
-            estimerte_parametere=log.estimate_paths(),
+            estimerte_parametere=tuple(sorted(estimates)),
         )
         check = None
+        check_log = UsageLog()
         if (code, year) in self._project:
             check = check_project_costs(
                 code,
@@ -281,8 +291,15 @@ class Engine:
                 self.params,
                 [mo for mo, st in states.items() if st.model == "A"],
                 exact["inntektspaaslag"],
-                log,
+                check_log,
             )
+
+        def build_log() -> UsageLog:
+            merged = dict(check_log.uses)
+            for u in uses:
+                merged.update(u)
+            return UsageLog(merged)
+
         topp_year = self._topp.get((code, year), 0)
         covid_nodes = [replaced[mo].node for mo in sorted(replaced)]
 
@@ -290,11 +307,22 @@ class Engine:
             from sio.explain import year_trace
 
             return year_trace(
-                self, result, row.months, exact, ut.node, covid_nodes, log, topp_year, check
+                self, result, row.months, exact, ut.node, covid_nodes, row.log, topp_year, check
             )
 
-        row = MunicipalityYear(result, build, months, exact, log, check)
+        row = MunicipalityYear(result, build, months, exact, build_log, check)
         return row
+
+    def _estimates(self, uses: Mapping[tuple[str, dt.date], Use]) -> frozenset[str]:
+        """The paths among `uses` whose value is an estimate (cached for shared mappings)."""
+        key = id(uses)
+        hit = self._estimate_cache.get(key)
+        if hit is not None and hit[0] is uses:
+            return hit[1]
+        found = frozenset(u.path for u in uses.values() if u.value.evidence == "estimate")
+        if len(uses) > 8:  # the shared ones (activity profiles, Covid months) are the large ones
+            self._estimate_cache[key] = (uses, found)
+        return found
 
     def _phase_out_row(self, p: PhaseOut) -> MunicipalityYear:
         kr = round_half_away(p.amount)
@@ -315,7 +343,10 @@ class Engine:
             estimerte_parametere=p.log.estimate_paths(),
         )
         node = p.node
-        return MunicipalityYear(result, lambda: node, list, {"inntektspaaslag": p.amount}, p.log)
+        log = p.log
+        return MunicipalityYear(
+            result, lambda: node, list, {"inntektspaaslag": p.amount}, lambda: log
+        )
 
     def _activity_param_uses(
         self, code: str, used: frozenset[tuple[str, str]], year: int, months: list[int]

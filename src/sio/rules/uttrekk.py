@@ -14,6 +14,7 @@ All values are exact (`Fraction` kroner); nothing here is rounded.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -77,6 +78,7 @@ class UttrekkCalculator:
         self._flags: dict[int, dict[str, tuple[bool, list[Use]]]] = {}
         self._weights: dict[int, list[Fraction]] = {}
         self._weight_uses: dict[int, dict[tuple[str, dt.date], Use]] = {}
+        self._weight_ints: dict[int, tuple[list[int], int]] = {}
 
     # -- grunnlag ---------------------------------------------------------------------------------
     def grunnlag(self, code: str, base_year: int) -> Exact:
@@ -137,15 +139,12 @@ class UttrekkCalculator:
             ]
             self._weights[weight_year] = weights
             self._weight_uses[weight_year] = wlog.uses
+            # over a common denominator, so W is one exact division of integers
+            den = math.lcm(*(w.denominator for w in weights))
+            self._weight_ints[weight_year] = ([int(w * den) for w in weights], den)
         log.add_all(self._weight_uses[weight_year])
-        if all(w.denominator == 1 for w in weights):  # integer kroner: stay in ints
-            return Fraction(
-                sum(pop[g] * w.numerator for g, w in zip(AGE_GROUPS, weights, strict=True))
-            )
-        total = Fraction(0)
-        for g, w in zip(AGE_GROUPS, weights, strict=True):
-            total += pop[g] * w
-        return total
+        ints, den = self._weight_ints[weight_year]
+        return Fraction(sum(pop[g] * n for g, n in zip(AGE_GROUPS, ints, strict=True)), den)
 
     def start(self, code: str) -> tuple[str, int]:
         """('successor', y0) for a successor taking part from its first day, else ('base', b)."""
