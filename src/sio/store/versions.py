@@ -138,13 +138,26 @@ def latest_version(conn: Connection) -> int | None:
     return int(v) if v is not None else None
 
 
-def _rows_query(name: str, version: int, id_range: tuple[int, int] | None = None) -> str:
+@dataclass(frozen=True)
+class _Scope:
+    """Which stored rows make up a version: those of versions up to `version` (no condition when
+    no later version exists); `only`, the one version up to it, if there is just one — every row
+    then has it (`versjon` references `data_versjon`), and it need not be read."""
+
+    version: int
+    bounded: bool = True
+    only: int | None = None
+
+
+def _rows_query(name: str, scope: _Scope, id_range: tuple[int, int] | None = None) -> str:
     cols = ", ".join(TABLE_BY_NAME[name].all_columns)
     table = INPUT_TABLES[name].name
-    where = f"versjon <= {int(version)}"
+    where = [f"versjon <= {int(scope.version)}"] if scope.bounded else []
     if id_range is not None:
-        where += f" AND id >= {int(id_range[0])} AND id < {int(id_range[1])}"
-    return f"SELECT versjon, rad, {cols} FROM {table} WHERE {where}"
+        where += [f"id >= {int(id_range[0])}", f"id < {int(id_range[1])}"]
+    head = "rad" if scope.only is not None else "versjon, rad"
+    condition = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {head}, {cols} FROM {table}{condition}"
 
 
 def _arrow_database(url: URL) -> AdbcDatabase:
@@ -201,14 +214,16 @@ def _read_rows(
     connection: AdbcConnection,
     sqlite: bool,
     name: str,
-    version: int,
+    scope: _Scope,
     ids: tuple[int, int],
     whole: bool = False,
 ) -> pl.DataFrame:
-    """The rows of table `name` with ids in [ids[0], ids[1]) (`whole`: all there are) and a
-    version up to `version`, typed as `_schema` says."""
-    sql = _rows_query(name, version, None if whole else ids)
+    """The rows of table `name` in `scope` with ids in [ids[0], ids[1]) (`whole`: all there are),
+    typed as `_schema` says."""
+    sql = _rows_query(name, scope, None if whole else ids)
     df = _query(connection, sql, sqlite, ids[1] - ids[0])
+    if scope.only is not None:
+        df = df.with_columns(pl.lit(scope.only).alias("versjon"))
     return df.select(pl.col(c).cast(t) for c, t in _schema(name).items())
 
 
@@ -219,6 +234,12 @@ def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
 
     sqlite = conn.engine.url.get_backend_name() == "sqlite"
     ranges = {spec.name: _id_range(conn, spec.name) for spec in TABLES}
+    known = conn.execute(select(data_version.c.id).where(data_version.c.id <= version)).all()
+    scope = _Scope(
+        version,
+        bounded=(latest_version(conn) or 0) > version,
+        only=int(known[0][0]) if len(known) == 1 else None,
+    )
     out: dict[str, pl.DataFrame] = {}
     database = _arrow_database(conn.engine.url)
     connections = [AdbcConnection(database)]
@@ -236,12 +257,12 @@ def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
                 halves = [(connections[0], (lo, mid)), (connections[1], (mid, end))]
                 with ThreadPoolExecutor(max_workers=2) as pool:
                     parts = pool.map(
-                        lambda h, name=spec.name: _read_rows(h[0], sqlite, name, version, h[1]),
+                        lambda h, name=spec.name: _read_rows(h[0], sqlite, name, scope, h[1]),
                         halves,
                     )
                     df = pl.concat(list(parts))
             else:
-                df = _read_rows(connections[0], sqlite, spec.name, version, (lo, end), True)
+                df = _read_rows(connections[0], sqlite, spec.name, scope, (lo, end), True)
             if df.get_column("versjon").n_unique() > 1:  # corrections: the newest row per key
                 df = df.sort("versjon").unique(
                     list(KEYS[spec.name]), keep="last", maintain_order=True
