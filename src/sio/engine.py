@@ -223,8 +223,7 @@ class Engine:
             uses: list[Mapping[tuple[str, dt.date], Use]] = []
             used = activity.used_groups.get((code, year))
             if used:
-                profile = frozenset(used)
-                uses.append(self._activity_param_uses(code, profile, year, act_months[code]))
+                uses.append(self._activity_param_uses(code, frozenset(used.items()), year))
             if rep:
                 uses.append(covid.uses)
             uses += [lump[code].uses, supp[code].uses, ut[code].log.uses]
@@ -349,23 +348,24 @@ class Engine:
         )
 
     def _activity_param_uses(
-        self, code: str, used: frozenset[tuple[str, str]], year: int, months: list[int]
+        self, code: str, used: frozenset[tuple[tuple[str, str], tuple[int, ...]]], year: int
     ) -> dict[tuple[str, dt.date], Use]:
         """The parameters behind a municipality's activity lines: unit prices and units of the
-        groups it used, k_aga of its zone, k_reise of home-based services if it has a travel
-        index. Two cache levels: per municipality profile (groups, zone, travel flag, months) and,
-        inside, per group, zone and travel flag — profiles differ, groups repeat (merging the two
-        made the engine twice as slow)."""
+        groups it used, in the months they have lines; k_aga of its zone; k_reise of home-based
+        services if it has a travel index. Two cache levels: per municipality profile (groups
+        and months, zone, travel flag) and, inside, per group, zone and travel flag — profiles
+        differ, groups repeat (merging the two made the engine twice as slow)."""
         k = self.registry.get(code)
         travel = k.reiseindeks != 0
-        key = (used, k.aga_sone, travel, year, tuple(months))
+        key = (used, k.aga_sone, travel, year)
         uses = self._activity_uses.get(key)
         if uses is None:
             uses = {}
-            parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, tuple(months))]
-            for s, g in sorted(used):
-                parts.append(("price", s, g, year, tuple(months)))
-                parts.append(("reise", s, travel, year, tuple(months)))
+            all_months = tuple(sorted({mo for _g, ms in used for mo in ms}))
+            parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
+            for (s, g), ms in sorted(used):
+                parts.append(("price", s, g, year, ms))
+                parts.append(("reise", s, travel, year, ms))
             for part in reversed(parts):  # the first lookup of a value wins
                 uses.update(self._activity_part_uses(part))
             self._activity_uses[key] = uses

@@ -168,7 +168,8 @@ class ActivityGrant:
 
     months: list[Month]
     oere: dict[tuple[str, Month], int]
-    used_groups: dict[tuple[str, int], set[tuple[str, str]]]
+    # per (kommunenummer, year): the (service, price group)s with lines, and their months
+    used_groups: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]]
     exact_rechecks: int
 
     def get(self, code: str, m: Month) -> int:
@@ -417,15 +418,18 @@ def _by_municipality(
         for i, m in enumerate(months):
             if (c, m) in fin:
                 oere[(c, m)] = int(row[i]) if row is not None else 0
-    used: dict[tuple[str, int], set[tuple[str, str]]] = {}
+    used: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]] = {}
     services = groups.get_column("tjeneste").to_list()
     price_groups = groups.get_column("prisgruppe").to_list()
+    positive = oere_g[gids] > 0
     for year in sorted({m[0] for m in months}):
         idx = [i for i, m in enumerate(months) if m[0] == year]
-        for row_i in np.flatnonzero((oere_g[gids][:, idx] > 0).any(axis=1)).tolist():
-            used.setdefault((group_codes[row_i], year), set()).add(
+        block = positive[:, idx]
+        for row_i in np.flatnonzero(block.any(axis=1)).tolist():
+            in_use = tuple(months[idx[i]][1] for i in np.flatnonzero(block[row_i]).tolist())
+            used.setdefault((group_codes[row_i], year), {})[
                 (services[row_i], price_groups[row_i])
-            )
+            ] = in_use
     return ActivityGrant(months, oere, used, rechecks)
 
 
