@@ -30,7 +30,7 @@ from sio.data.tables import (
     TABLE_BY_NAME,
     UNITS,
 )
-from sio.rules.aktivitetstilskudd import _FAR, DERIVED
+from sio.rules.aktivitetstilskudd import _FAR
 
 _DISTINCT = ("prisgruppe", "omfang", "fra", "til")
 _TEXT = TABLE_BY_NAME["vedtak"].columns
@@ -272,8 +272,6 @@ def typed_vedtak(
         (vol / pl.when(e == tpu).then(7.0).otherwise(1.0)).alias("_q"),
         e.is_in([units.index(x) for x in _PER_MONTH]).cast(pl.Float64).alias("_m"),
     )
-    # the kernel reads its columns as arrays: one chunk each
-    vedtak = vedtak.with_columns(vedtak.select(DERIVED).rechunk())
     group_table = pl.DataFrame(
         {
             "gid": pl.Series(range(len(order)), dtype=pl.UInt32),
