@@ -26,6 +26,8 @@ from stdnum.no import orgnr
 
 from sio.data.kommunehistorikk import KommuneHistorikk
 from sio.data.model import InputData
+from sio.data.price_check import RULE as PRICE_RULE
+from sio.data.price_check import unpriced_vedtak
 from sio.data.readers import RawInput, RawTable, read_input_dir, to_text, with_optional_columns
 from sio.data.tables import (
     AGA_ZONES,
@@ -186,7 +188,7 @@ def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
 # created (every import is checked together with everything stored, and a stored state has one row
 # per key by construction); parameters may have changed since, so a version read back from the
 # store (`trusted=True`) is re-checked for these rules only.
-PARAMETER_RULES = frozenset({"service", "price_group", "unit", "unit_service"})
+PARAMETER_RULES = frozenset({"service", "price_group", "unit", "unit_service", PRICE_RULE})
 
 
 def validate_raw(
@@ -280,6 +282,19 @@ def validate_raw(
         derived, groups = with_derived(vedtak)
     else:
         derived, groups = typed.vedtak, typed.groups
+    if c.only is None or PRICE_RULE in c.only:
+        for line, svc, grp, month in unpriced_vedtak(derived, deltakelse, params).iter_rows():
+            c.add(
+                vtable.file,
+                line,
+                "prisgruppe",
+                PRICE_RULE,
+                _("no unit price for {service} {group} in force on {date}").format(
+                    service=svc, group=grp, date=month.isoformat()
+                ),
+            )
+        if any(p.severity == ERROR for p in c.problems):
+            return None, c.problems
     data = InputData(
         kommuner=kommuner.select(
             "kommunenummer",
@@ -435,6 +450,17 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
         "etterfolger",
         "successor",
         _("a successor requires 'gyldig_til'"),
+    )
+    named = df.filter(_present("etterfolger")).get_column("etterfolger").unique().to_list()
+    c.check(
+        table,
+        df,
+        pl.col("kommunenummer").is_in(named)
+        & pl.col("gyldig_fra_d").is_not_null()
+        & ((pl.col("gyldig_fra_d").dt.month() != 1) | (pl.col("gyldig_fra_d").dt.day() != 1)),
+        "gyldig_fra",
+        "successor_start",
+        _("a successor (named as 'etterfolger') starts on 1 January"),
     )
     succ = df.select(
         pl.col("kommunenummer").alias("etterfolger"),
