@@ -37,7 +37,8 @@ bench: $(STAMP)
 # Mutation testing of the money core (docs/mutation-testing.md): mutmut mutates a copy of src/ under
 # ./mutants (git-ignored) and runs the fast tests of [tool.mutmut] in pyproject.toml against each
 # mutant, with few hypothesis examples (SIO_MUTATION=1). Prints every mutant that survived.
+# MUTANTS='sio.money* sio.rules.uttrekk*' runs only those (on the mutants of the last run).
 mutation: $(STAMP)
-	rm -rf mutants
-	SIO_MUTATION=1 $(BIN)/mutmut run --max-children 2
+	$(if $(MUTANTS),,rm -rf mutants)
+	SIO_MUTATION=1 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut results

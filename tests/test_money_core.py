@@ -5,13 +5,33 @@ parameters (src/sio/params). Each one kills mutants that the worked cases let su
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from conftest import write_input
+from sio.data.registry import Registry
+from sio.data.validation import load_input
+from sio.engine import Engine
 from sio.money import kroner_from_oere, oere_from_kroner, round_half_away, to_fraction
+from sio.parameters import ParameterSet, load_parameters
+from sio.rules.inntektspaaslag import monthly_supplement, supplement_terms, supplements
+from sio.rules.merger import codes_in_month, continuing_predecessors, is_continued
+from sio.rules.modell_b import oeremerket_tilskudd
+from sio.rules.participation import Participation
+from sio.rules.rundsumtilskudd import lump_sums
+from sio.rules.toppfinansiering import toppfinansiering_months
+from sio.rules.uttrekk import DataGap, jan1
+from test_cli import small_world
 
-# -- øre to kroner -------------------------------------------------------------------------------
+CASE_041 = Path(__file__).parent / "cases" / "041-successor-predecessor-joined-in-june.yaml"
+EARMARKED = {"9001": [5, 6], "9002": [12]}
+
+# -- øre to kroner ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -94,3 +114,162 @@ def test_to_fraction(value: object, exact: Fraction) -> None:
 def test_to_fraction_refuses_non_numbers(value: object) -> None:
     with pytest.raises(TypeError):
         to_fraction(value)
+
+
+def test_to_fraction_says_what_it_refuses() -> None:
+    with pytest.raises(TypeError, match=r"^a boolean is not a number$"):
+        to_fraction(True)
+    with pytest.raises(TypeError, match=r"^not a number: None$"):
+        to_fraction(None)
+
+
+# -- the small rules, by hand ----------------------------------------------------------------------
+
+
+def test_earmarked_grant_is_a_twelfth_per_month() -> None:
+    # uttrekk 1 200 kr → 100 kr in each month that is not activity-financed; 1 000 kr → 250/3
+    got = oeremerket_tilskudd({"9001": Fraction(1200), "9002": Fraction(1000)}, EARMARKED)
+    assert got == {"9001": {5: Fraction(100), 6: Fraction(100)}, "9002": {12: Fraction(250, 3)}}
+
+
+def test_toppfinansiering_is_a_twelfth_per_activity_month() -> None:
+    got = toppfinansiering_months({("9001", 2018): 1200, ("9001", 2017): 99}, 2018, EARMARKED)
+    assert got == {"9001": {5: Fraction(100), 6: Fraction(100)}, "9002": {12: Fraction(0)}}
+
+
+def test_lump_sum_is_ten_percent_of_a_twelfth(params: ParameterSet) -> None:
+    got = lump_sums(params, 2018, {"9001": Fraction(1200)}, {"9001": [3, 4]})
+    assert got["9001"].months == {3: Fraction(10), 4: Fraction(10)}  # 0.10 × 1 200 / 12
+    assert {p for p, _day in got["9001"].uses} == {"rundsumtilskudd.andel"}
+
+
+@pytest.mark.parametrize(
+    ("uttrekk", "month", "binds"),
+    [
+        (600_000_000, Fraction(24_000_000, 12), False),  # 4 % = 24 mill. < 25 mill.
+        (625_000_000, Fraction(25_000_000, 12), True),  # exactly the cap: it binds
+        (700_000_000, Fraction(25_000_000, 12), True),  # 28 mill. → the cap, 25 mill.
+    ],
+)
+def test_supplement_and_its_cap(
+    params: ParameterSet, uttrekk: int, month: Fraction, binds: bool
+) -> None:
+    assert monthly_supplement(Fraction(uttrekk), Fraction(4, 100), Fraction(25_000_000)) == (
+        month,
+        binds,
+    )
+    got = supplements(supplement_terms(params, 2016), {"9001": Fraction(uttrekk)}, {"9001": [7]})
+    assert got["9001"].months == {7: month}
+    # the cap (a parameter of its own) is among the values used only where it binds
+    assert {p for p, _day in got["9001"].uses} == (
+        {"inntektspaaslag.sats", "inntektspaaslag.tak"} if binds else {"inntektspaaslag.sats"}
+    )
+
+
+def test_yearly_lookups_are_on_1_january() -> None:
+    assert jan1(2019) == dt.date(2019, 1, 1)
+    assert jan1(2016) == dt.date(2016, 1, 1)
+
+
+def test_a_value_dated_2_january_is_not_in_force_for_the_year(tmp_path: Path) -> None:
+    """interfaces.md §2: yearly parameters are looked up on 1 January. A deflator dated
+    2016-01-02 does not hold for 2016: test_cli.small_world's uttrekk(2016) stays
+    100 000 000 × 1.027 × 103 200 000 / 103 000 000 (its docstring works it out)."""
+    params = load_parameters().with_overrides(
+        {"uttrekk.deflator": {dt.date(2015, 1, 1): 0.027, dt.date(2016, 1, 2): 0.5}}
+    )
+    data, _ = load_input(write_input(tmp_path, small_world()), params)
+    got = Engine(data, params).uttrekk.uttrekk("9001", 2016).value
+    assert got == Fraction(100_000_000) * Fraction(1027, 1000) * Fraction(1032, 1030)
+
+
+@pytest.mark.parametrize("missing", ["year", "group"])
+def test_missing_population_is_a_data_gap(
+    tmp_path: Path, params: ParameterSet, missing: str
+) -> None:
+    world = small_world()
+    if missing == "year":
+        world["befolkning"] = [b for b in world["befolkning"] if b["aar"] != 2016]
+    else:
+        world["befolkning"] = [
+            b for b in world["befolkning"] if (b["aar"], b["aldersgruppe"]) != (2016, "90+")
+        ]
+    data, _ = load_input(write_input(tmp_path, world), params)
+    with pytest.raises(DataGap) as exc:
+        Engine(data, params).uttrekk.uttrekk("9001", 2016)
+    assert exc.value.table == "befolkning"
+    assert "9001" in str(exc.value) and "2016" in str(exc.value)
+
+
+# -- mergers ---------------------------------------------------------------------------------------
+
+
+def _chain(tmp_path: Path, params: ParameterSet) -> tuple[Registry, Participation]:
+    """9001 → 9002 (2019-01-01) → 9003 (2020-01-01), each taking part from its first day to
+    its last (9003 open)."""
+    k = {"aga_sone": "1", "reiseindeks": "0"}
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "gyldig_fra": "1900-01-01"}
+            | {"gyldig_til": "2018-12-31", "etterfolger": "9002"}
+            | k,
+            {"kommunenummer": "9002", "navn": "B", "gyldig_fra": "2019-01-01"}
+            | {"gyldig_til": "2019-12-31", "etterfolger": "9003"}
+            | k,
+            {"kommunenummer": "9003", "navn": "C", "gyldig_fra": "2020-01-01"} | k,
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01", "til": "2018-12-31"},
+            {"kommunenummer": "9002", "modell": "A", "fra": "2019-01-01", "til": "2019-12-31"},
+            {"kommunenummer": "9003", "modell": "A", "fra": "2020-01-01"},
+        ],
+    }
+    data, _ = load_input(write_input(tmp_path, world), params)
+    return Registry(data.kommuner), Participation(data.deltakelse)
+
+
+def test_whose_figures_count_across_two_mergers(tmp_path: Path, params: ParameterSet) -> None:
+    reg, part = _chain(tmp_path, params)
+    assert codes_in_month(reg, part, "9003", (2018, 12)) == ["9001"]  # before both mergers
+    assert codes_in_month(reg, part, "9003", (2019, 12)) == ["9002"]
+    assert codes_in_month(reg, part, "9003", (2020, 1)) == ["9003"]
+    assert codes_in_month(reg, part, "9002", (2018, 6)) == ["9001"]
+    assert continuing_predecessors(reg, part, "9003") == ["9002"]
+    assert is_continued(reg, part, "9001") and is_continued(reg, part, "9002")
+    assert not is_continued(reg, part, "9003")
+
+
+# -- a successor's extraction and its trace (worked case 041) ------------------------------------
+
+
+def test_successor_uttrekk_trace_and_estimates(tmp_path: Path, params: ParameterSet) -> None:
+    """Worked case 041 (tests/cases): uttrekk(9003, 2018) = 865 492 500/13 (9001's whole
+    uttrekk 2018 + 9002's grunnlag 25 000 000), uttrekk(9003, 2019) = 884 325 616 800/12 779;
+    9001's uttrekk(2017) = its grunnlag 40 000 000. The trace shows each step with its value,
+    and the successor's row names the base-function flags of its predecessors' grunnlag."""
+    case = yaml.safe_load(CASE_041.read_text(encoding="utf-8"))
+    data, _ = load_input(write_input(tmp_path, case["input"], only_present=True), params)
+    engine = Engine(data, params)
+    ut = engine.uttrekk
+    first = ut.uttrekk("9001", 2017)
+    assert (first.value, first.node.value, first.node.unit) == (40_000_000, 40_000_000, "kr")
+    assert first.node.formula_text == "= grunnlag"
+    assert [c.value for c in first.node.children] == [40_000_000]
+    assert "9001" in first.node.label and "2017" in first.node.label
+
+    start = ut.uttrekk("9003", 2018)
+    assert start.value == start.node.value == Fraction(865_492_500, 13)
+    assert [c.value for c in start.node.children] == [Fraction(540_492_500, 13), 25_000_000]
+    assert "9003" in start.node.label and "2018" in start.node.label
+
+    y2019 = ut.uttrekk("9003", 2019)
+    assert y2019.value == y2019.node.value == Fraction(884_325_616_800, 12_779)
+    assert y2019.node.inputs[0].endswith("W(9003, 2019) / Σ W(9001, 9002, 2018)")
+    assert y2019.node.children[0] is start.node
+    step = ut.uttrekk("9001", 2018)
+    assert step.node.inputs[0].endswith("W(9001, 2018) / W(9001, 2017)")
+
+    (row,) = engine.compute_year(2019).rows
+    assert row.result.uttrekk == 69_201_472
+    for flag in ("f253", "f254"):
+        assert f"uttrekk.kostra_funksjoner.{flag}" in row.result.estimerte_parametere
