@@ -703,6 +703,12 @@ def create_app(
             ],
         )
 
+    # -- pages for people (sio.web): sign-in, directorate, parameters, casework pages ----------
+    from sio.web import install as install_pages
+
+    install_pages(app, engine, prm, crit)
+    # -- end of pages ----------------------------------------------------------------------------
+
     return app
 
 

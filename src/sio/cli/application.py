@@ -82,5 +82,19 @@ app.command(
 
 
 def main() -> None:
-    """Entry point: run the app; an unexpected error exits with 1, bad input with 2."""
-    app()
+    """Entry point: run the app; an unexpected error exits with 1, bad input with 2; a fault of
+    the machine or the configuration is one line, not a traceback (`SIO_DEBUG=1` shows it)."""
+    try:
+        app()
+    except Exception as exc:
+        import os
+
+        from sio.cli.faults import fault_message
+
+        known = fault_message(exc)
+        if known is None or os.environ.get("SIO_DEBUG"):
+            raise
+        from sio.cli.common import err
+
+        err.print(known[0], style="bold red", markup=False, highlight=False, soft_wrap=True)
+        raise SystemExit(known[1]) from None

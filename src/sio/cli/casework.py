@@ -31,7 +31,27 @@ def serve(
 
     from sio.store.db import open_store
 
-    open_store()  # create or migrate the store once, before the workers start
+    store = open_store()  # create or migrate the store once, before the workers start
+    # -- start-up on an empty store: demo data and one demo account per role (sio.web.startup)
+    from sio.parameters import load_parameters
+    from sio.web.startup import prepare_demo
+
+    setup = prepare_demo(store, load_parameters())
+    if setup.data_version is not None:
+        out.print(
+            _("Empty store: the demo data was imported as data version {v}.").format(
+                v=setup.data_version
+            )
+        )
+    for a in setup.accounts:
+        out.print(
+            _("Demo account: {name} / {password} ({role})").format(
+                name=a.brukernavn, password=a.passord, role=a.rolle
+            )
+            + (f" {a.kommunenummer}" if a.kommunenummer else "")
+        )
+    out.print(_("Open http://{host}:{port}/ in a browser.").format(host=host, port=port))
+    # -- end of start-up
     options: dict[str, Any] = dict(
         host=host,
         port=port,

@@ -1,0 +1,40 @@
+"""Pages for people: server-rendered pages (FastAPI + Jinja2, Designsystemet CSS, htmx) in
+Norwegian bokmål with an English switch, mounted on the casework app (`install`).
+
+The pages sign in with the API's own sign-in handler and authenticate through the API's own
+route class and principal dependency (`sio.web.auth`), and call the same service functions the
+API calls: there is no second copy of any rule here. Figures come from the engine on the newest
+stored data version, cached per (data version, parameter version) (`sio.web.figures`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from sio.criteria import CriteriaSet
+from sio.parameters import ParameterSet
+
+__all__ = ["STATIC_DIR", "install"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: CriteriaSet) -> None:
+    """Add the pages, `/static` and the offline `/docs` to the casework `app`."""
+    from sio.web import auth, casework_pages, pages
+    from sio.web.figures import FigureCache
+
+    # the framework's /docs loads Swagger UI from a CDN: replaced by an offline page
+    app.router.routes[:] = [
+        r
+        for r in app.router.routes
+        if not str(getattr(r, "path", "")).startswith(("/docs", "/redoc"))
+    ]
+    ctx = auth.PageContext.of(app, engine, params, criteria, FigureCache(engine, params))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages.router(ctx))
+    app.include_router(casework_pages.router(ctx))
