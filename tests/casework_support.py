@@ -89,15 +89,24 @@ ACCOUNTS = {
 }
 
 
-def make_service(url: str, tmp: Path, params: ParameterSet) -> Iterator[Service]:
+def prepare_store(url: str, tmp: Path, params: ParameterSet) -> Service:
+    """A migrated store with the two municipalities imported and an account with a bearer
+    token for every role of ACCOUNTS (the service's client is not made yet)."""
     engine = make_engine(url)
     migrate(engine)
     import_path(engine, write_input(tmp / "world", two_municipalities()), params)
-    svc = Service(engine, TestClient(create_app(engine, params=params, secure_cookies=False)))
+    svc = Service(engine, None)  # type: ignore[arg-type]
     for name, (role, kommune) in ACCOUNTS.items():
         kid = create_account(engine, name, PASSWORD, role, kommune)
         svc.accounts[name] = kid
         svc.tokens[name] = issue_token(engine, kid)
+    return svc
+
+
+def make_service(url: str, tmp: Path, params: ParameterSet) -> Iterator[Service]:
+    svc = prepare_store(url, tmp, params)
+    engine = svc.engine
+    svc.client = TestClient(create_app(engine, params=params, secure_cookies=False))
     yield svc
     svc.client.close()
     engine.dispose()

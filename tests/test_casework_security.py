@@ -30,7 +30,7 @@ from casework_support import (
     make_service,
     walk_case,
 )
-from sio.casework import api, security
+from sio.casework import security
 from sio.casework.api import COOKIE, issue_token
 from sio.casework.feed import VEDTAK
 from sio.casework.schema import (
@@ -97,7 +97,6 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     a hash records its own parameters, so verifying works the same)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(security, "_hasher", cheap)
-    monkeypatch.setattr(api, "DUMMY_HASH", cheap.hash("dummy"))
 
 
 def _counts(svc: Service) -> dict[str, int]:

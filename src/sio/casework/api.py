@@ -8,27 +8,38 @@ with one entry per field (`loc`, `msg` in Norwegian, `type`).
 
 An OIDC login path (`/api/innlogging/oidc/…`) is reserved for a health-sector identity provider
 (HelseID / ID-porten): it answers 501 until one is configured (docs/decisions/0009).
+
+Every signed-in operation runs through `_Route`: the body is received first (no transaction is
+open while the request waits for bytes), then in one transaction the caller is authenticated —
+before the body is parsed, so a request without a valid token answers 401 whatever its body —,
+an `Idempotency-Key` is claimed (creating writes), the handler runs, and the transaction commits
+before the answer is sent (rolled back on any error answer). Every status an operation can give
+is in /openapi.json (`contract.documented`).
 """
 
 import datetime as dt
 import os
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyCookie, HTTPBearer
+from fastapi.utils import create_model_field
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
+from sio.casework import accounts, contract, idempotency, overload, service
 from sio.casework import models as m
-from sio.casework import service
 from sio.casework.access import Forbidden, NotFound, Principal, require
+from sio.casework.contract import CONFLICT, TOO_MANY, link
 from sio.casework.schema import account, api_token, login_attempt, session
 from sio.casework.security import (
-    DUMMY_HASH,
     digest,
+    dummy_hash,
     hash_password,
     new_api_token,
     new_secret,
@@ -49,15 +60,14 @@ MAX_FAILURES_PER_ADDRESS = 20
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 MAX_ID = 2_147_483_647  # the databases' INTEGER: a larger id is a bad request, not a crash
 
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-VedtakId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID, examples=[1])]
+VedtakId = Annotated[
+    str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$", examples=["SAK1-1"])
+]
 Day = Annotated[m.Dato | None, Query()]
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": m.Feil, "description": "Ikke innlogget"},
-    403: {"model": m.Feil, "description": "Ikke tilgang"},
-    404: {"model": m.Feil, "description": "Finnes ikke (eller ikke synlig for deg)"},
-}
+# the answers every operation shares are added by `_Route` (contract.documented)
+ERRORS: dict[int | str, dict[str, Any]] = {}
 
 
 class AuthError(Exception):
@@ -154,6 +164,7 @@ def create_app(
         from sio.store.db import open_store
 
         engine = open_store()
+    store: Engine = engine  # for the nested functions (mypy does not narrow into them)
     crit = criteria or load_criteria()
     prm = params or load_parameters()
     secure = (
@@ -170,6 +181,9 @@ def create_app(
             "finansieringen (SIO)."
         ),
     )
+    app.add_middleware(overload.Shed, max_in_flight=overload.limit())
+    keep = idempotency.lifetime()
+    dummy_hash()  # made now, so that the first unknown user name costs no more than a known one
 
     # -- errors ----------------------------------------------------------------------------------
     @app.exception_handler(RequestValidationError)
@@ -228,12 +242,11 @@ def create_app(
     # request is one uninterrupted stretch from BEGIN to COMMIT, with no hand-offs to a thread
     # pool (which cost a third of the CPU under load). Only sign-in, whose argon2 check takes
     # ~50 ms, runs in the thread pool — and holds no transaction while it hashes.
-    async def conn() -> AsyncIterator[Connection]:
-        with engine.begin() as c:
-            yield c
+    async def conn(request: Request) -> Connection:
+        c: Connection = request.state.conn  # opened by _Route, committed before the answer
+        return c
 
-    # the transaction commits before the answer is sent: a client that got 201 finds its write
-    Conn = Annotated[Connection, Depends(conn, scope="function")]
+    Conn = Annotated[Connection, Depends(conn)]
 
     # built once: a statement object keeps its compiled form and cache key between requests
     token_query = (
@@ -247,12 +260,9 @@ def create_app(
         .where(session.c.id == bindparam("h"))
     )
 
-    async def principal(
-        request: Request,
-        c: Conn,
-        authorization: Annotated[str | None, Header()] = None,
-        x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None,
-    ) -> Principal:
+    def authenticate(request: Request, c: Connection) -> Principal:
+        """The caller of `request` (bearer token, else session cookie + CSRF token on writes)."""
+        authorization = request.headers.get("authorization")
         if authorization:
             scheme, _sep, value = authorization.partition(" ")
             if scheme.lower() != "bearer" or not value:
@@ -267,9 +277,145 @@ def create_app(
         r = c.execute(session_query, {"h": digest(cookie)}).first()
         if r is None or r.avsluttet is not None or _aware(r.utloper) < _now() or not r.aktiv:
             raise AuthError(_("the session has ended: sign in again"))
+        x_csrf_token = request.headers.get(CSRF_HEADER)
         if request.method in UNSAFE and not (x_csrf_token and same(x_csrf_token, r.csrf)):
             raise CsrfError()
         return Principal(r.konto_id, r.brukernavn, r.rolle, r.kommunenummer, "okt", r.csrf)
+
+    bearer = HTTPBearer(auto_error=False, description="API-token: Authorization: Bearer sio_…")
+    cookie_scheme = APIKeyCookie(
+        name=COOKIE, auto_error=False, description="Øktcookie fra POST /api/innlogging"
+    )
+
+    async def principal(
+        request: Request,
+        _bearer: Annotated[Any, Depends(bearer)],
+        _cookie: Annotated[Any, Depends(cookie_scheme)],
+        _csrf: Annotated[
+            str | None,
+            Header(alias=CSRF_HEADER, description="Øktens CSRF-token (skrivende kall med cookie)"),
+        ] = None,
+    ) -> Principal:
+        # authenticated by _Route before the body was parsed; the parameters document it
+        p: Principal = request.state.principal
+        return p
+
+    async def idempotency_key(
+        _key: Annotated[
+            str | None,
+            Header(
+                alias=idempotency.HEADER,
+                max_length=255,
+                pattern=r"^[\x21-\x7e]+$",
+                description=(
+                    "Valgfri nøkkel for trygge nye forsøk: samme nøkkel og samme innhold gir det "
+                    "første svaret igjen uten å lagre noe nytt; samme nøkkel med annet innhold "
+                    "gir 422. Nøkkelen gjelder i SIO_IDEMPOTENS_TIMER timer (standard 24)."
+                ),
+            ),
+        ] = None,
+    ) -> None:
+        return None
+
+    def _uses_principal(dependant: Any) -> bool:
+        return any(d.call is principal or _uses_principal(d) for d in dependant.dependencies)
+
+    def _replayed(stored: idempotency.Stored) -> Response:
+        return Response(
+            stored.body,
+            status_code=stored.status,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+
+    def _key_reused() -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={
+                "detail": [
+                    {
+                        "loc": ["header", idempotency.HEADER],
+                        "msg": _(
+                            "the Idempotency-Key was used before for another request: use a new key"
+                        ),
+                        "type": "idempotency_key_reused",
+                    }
+                ]
+            },
+        )
+
+    class _Route(APIRoute):
+        """A route whose signed-in requests authenticate before the body is parsed, in one
+        transaction with the handler (see the module docstring)."""
+
+        def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+            self.creates = (
+                "POST" in (kwargs.get("methods") or ()) and kwargs.get("status_code") == 201
+            )
+            if self.creates:
+                kwargs["dependencies"] = [
+                    *(kwargs.get("dependencies") or []),
+                    Depends(idempotency_key),
+                ]
+            super().__init__(path, endpoint, **kwargs)
+
+        def get_route_handler(self) -> Any:
+            handler = super().get_route_handler()
+            signed_in = _uses_principal(self.dependant)
+            shared = contract.documented(self, signed_in)
+            self.responses = {**shared, **self.responses}
+            for code, answer in shared.items():  # as FastAPI does for the route's own responses
+                if code not in self.response_fields:
+                    self.response_fields[code] = create_model_field(
+                        name=f"Response_{code}_{self.unique_id}",
+                        type_=answer["model"],
+                        mode="serialization",
+                    )
+            if not signed_in:
+                return handler
+            creates = self.creates
+
+            async def run(request: Request) -> Response:
+                body = await request.body()  # received before a transaction is opened
+                key = request.headers.get(idempotency.HEADER) if creates else None
+                if key is not None and not idempotency.KEY.match(key):
+                    key = None  # the handler's validation answers 422 for it
+                with store.connect() as c:
+                    tx = c.begin()
+                    try:
+                        p = authenticate(request, c)
+                        request.state.conn = c
+                        request.state.principal = p
+                        if key is not None:
+                            target = request.url.path + (
+                                "?" + request.url.query if request.url.query else ""
+                            )
+                            fp = idempotency.fingerprint(request.method, target, body)
+                            try:
+                                stored = idempotency.claim(c, p.konto_id, key, fp, _now(), keep)
+                            except idempotency.Reused:
+                                tx.rollback()
+                                return _key_reused()
+                            if stored is not None:
+                                tx.rollback()
+                                return _replayed(stored)
+                        response = await handler(request)
+                    except BaseException:
+                        tx.rollback()
+                        raise
+                    if response.status_code >= 400:
+                        tx.rollback()
+                        return response
+                    if key is not None:
+                        idempotency.store(
+                            c, p.konto_id, key, response.status_code, bytes(response.body)
+                        )
+                    tx.commit()
+                return response
+
+            return run
+
+    app.router.route_class = _Route
 
     Who = Annotated[Principal, Depends(principal)]
     Reason = Annotated[
@@ -285,9 +431,11 @@ def create_app(
         "/api/innlogging",
         response_model=m.Meg,
         tags=["innlogging"],
-        responses={401: ERRORS[401], 429: {"model": m.Feil}},
+        responses={401: contract.UNAUTHENTICATED, 429: TOO_MANY},
     )
     def login(body: m.Innlogging, request: Request, response: Response) -> m.Meg:
+        # A known and an unknown user name cost the same: the same queries, one argon2 verify
+        # (of a dummy hash when there is no account or no password), the same insert.
         ip = request.client.host if request.client else "ukjent"
         since = _now() - LOGIN_WINDOW
         with engine.connect() as c:
@@ -313,7 +461,7 @@ def create_app(
                 retry_after=int(LOGIN_WINDOW.total_seconds()),
             )
         # the password check (argon2) outside any transaction
-        ok = verify_password(r.passord_hash if r is not None else DUMMY_HASH, body.passord)
+        ok = verify_password(r.passord_hash if r is not None else None, body.passord)
         ok = ok and r is not None and bool(r.aktiv)
         with engine.begin() as c:
             c.execute(
@@ -377,7 +525,9 @@ def create_app(
         )
 
     @app.get(
-        "/api/innlogging/oidc/{leverandor}", tags=["innlogging"], responses={501: {"model": m.Feil}}
+        "/api/innlogging/oidc/{leverandor}",
+        tags=["innlogging"],
+        responses={501: {"model": m.Feil, "description": "Ingen OIDC-leverandør er satt opp"}},
     )
     async def oidc_start(leverandor: str) -> JSONResponse:
         return JSONResponse(
@@ -445,31 +595,31 @@ def create_app(
             aktiv=bool(r.aktiv),
         )
 
-    def _check_binding(rolle: str, kommune: str | None) -> None:
-        if rolle in ("saksbehandler", "okonomi") and kommune is None:
-            raise service.Invalid(
-                "kommunenummer",
-                _("the role {role} is bound to one municipality").format(role=rolle),
-            )
-        if rolle not in ("saksbehandler", "okonomi") and kommune is not None:
-            raise service.Invalid(
-                "kommunenummer",
-                _("the role {role} is not bound to a municipality").format(role=rolle),
-            )
+    def _check_binding(c: Connection, rolle: str, kommune: str | None) -> None:
+        problem = accounts.binding_problem(c, rolle, kommune, dt.date.today())
+        if problem is not None:
+            raise service.Invalid("kommunenummer", problem)
 
     @app.post(
         "/api/kontoer",
         response_model=m.Konto,
         status_code=201,
         tags=["kontoer"],
-        responses={**ERRORS, 409: {"model": m.Feil}},
+        responses={409: CONFLICT},
     )
     async def create_account(body: m.NyKonto, c: Conn, p: Who) -> Any:
         require(p, "admin")
-        _check_binding(body.rolle, body.kommunenummer)
+        _check_binding(c, body.rolle, body.kommunenummer)
+        taken = JSONResponse(status_code=409, content={"detail": _("the user name is taken")})
         if c.execute(select(account.c.id).where(account.c.brukernavn == body.brukernavn)).first():
-            return JSONResponse(status_code=409, content={"detail": _("the user name is taken")})
-        kid = insert_account(c, body.brukernavn, body.passord, body.rolle, body.kommunenummer)
+            return taken
+        try:
+            with c.begin_nested():  # a name taken at the same moment by another request
+                kid = insert_account(
+                    c, body.brukernavn, body.passord, body.rolle, body.kommunenummer
+                )
+        except IntegrityError:
+            return taken
         return _account_out(c.execute(select(account).where(account.c.id == kid)).one())
 
     @app.get("/api/kontoer", response_model=list[m.Konto], tags=["kontoer"], responses=ERRORS)
@@ -478,7 +628,12 @@ def create_app(
         return [_account_out(r) for r in c.execute(select(account).order_by(account.c.id))]
 
     @app.patch(
-        "/api/kontoer/{konto_id}", response_model=m.Konto, tags=["kontoer"], responses=ERRORS
+        "/api/kontoer/{konto_id}",
+        response_model=m.Konto,
+        tags=["kontoer"],
+        responses={
+            409: {**CONFLICT, "description": "Ville ikke etterlate noen aktiv administrator"}
+        },
     )
     async def change_account(konto_id: Id, body: m.KontoEndring, c: Conn, p: Who) -> m.Konto:
         require(p, "admin")
@@ -495,8 +650,13 @@ def create_app(
             body.kommunenummer if "kommunenummer" in body.model_fields_set else (r.kommunenummer)
         )
         if body.rolle is not None or "kommunenummer" in body.model_fields_set:
-            _check_binding(rolle, kommune)
+            _check_binding(c, rolle, kommune)
             values.update(rolle=rolle, kommunenummer=kommune)
+        aktiv = body.aktiv if body.aktiv is not None else bool(r.aktiv)
+        try:
+            accounts.check_admins_remain(c, p.konto_id, konto_id, rolle, aktiv)
+        except accounts.LockOut as exc:
+            return JSONResponse(status_code=409, content={"detail": str(exc)})  # type: ignore[return-value]
         if values:
             c.execute(update(account).where(account.c.id == konto_id).values(**values))
         if values.get("aktiv") is False or "passord_hash" in values or "rolle" in values:
@@ -508,7 +668,24 @@ def create_app(
         return _account_out(c.execute(select(account).where(account.c.id == konto_id)).one())
 
     # -- casework --------------------------------------------------------------------------------
-    @app.post("/api/saker", response_model=m.Sak, status_code=201, tags=["saker"], responses=ERRORS)
+    @app.post(
+        "/api/saker",
+        response_model=m.Sak,
+        status_code=201,
+        tags=["saker"],
+        operation_id="opprett_sak",
+        responses={
+            201: {
+                "description": "Saken er registrert",
+                "links": {
+                    "Kartlegging": link(
+                        "ny_kartlegging", "Kartlegg søkeren i saken", sak_id="$response.body#/id"
+                    ),
+                    "Sak": link("hent_sak", "Hent saken", sak_id="$response.body#/id"),
+                },
+            }
+        },
+    )
     async def create_case(body: m.NySak, c: Conn, p: Who, reason: Reason = None) -> Any:
         return service.create_case(c, p, body.fodselsnummer, body.mottatt, body.henvendelse, reason)
 
@@ -522,7 +699,7 @@ def create_app(
     ) -> Any:
         return service.list_cases(c, p, side, per_side, reason)
 
-    @app.get("/api/saker/{sak_id}", response_model=m.Sak, tags=["saker"], responses=ERRORS)
+    @app.get("/api/saker/{sak_id}", response_model=m.Sak, tags=["saker"], operation_id="hent_sak")
     async def get_case(sak_id: Id, c: Conn, p: Who, reason: Reason = None) -> Any:
         return service.get_case(c, p, sak_id, reason)
 
@@ -542,7 +719,19 @@ def create_app(
         response_model=m.KartleggingKvittering,
         status_code=201,
         tags=["saker"],
-        responses=ERRORS,
+        operation_id="ny_kartlegging",
+        responses={
+            201: {
+                "description": "Kartleggingen er lagret",
+                "links": {
+                    "Anbefaling": link(
+                        "ny_anbefaling",
+                        "Anbefaling etter LEON fra den nye kartleggingen",
+                        sak_id="$response.body#/sak_id",
+                    )
+                },
+            }
+        },
     )
     async def add_assessment(
         sak_id: Id, body: m.NyKartlegging, c: Conn, p: Who, reason: Reason = None
@@ -577,7 +766,17 @@ def create_app(
         response_model=m.AnbefalingKvittering,
         status_code=201,
         tags=["saker"],
-        responses=ERRORS,
+        operation_id="ny_anbefaling",
+        responses={
+            201: {
+                "description": "Anbefalingen er lagret",
+                "links": {
+                    "Vedtak": link(
+                        "nytt_vedtak", "Vedtak etter anbefalingen", sak_id="$response.body#/sak_id"
+                    )
+                },
+            }
+        },
     )
     async def make_recommendation(sak_id: Id, c: Conn, p: Who, reason: Reason = None) -> Any:
         return service.make_recommendation(c, p, sak_id, crit, reason)
@@ -587,7 +786,21 @@ def create_app(
         response_model=m.VedtakUt,
         status_code=201,
         tags=["saker"],
-        responses=ERRORS,
+        operation_id="nytt_vedtak",
+        responses={
+            201: {
+                "description": "Vedtaket er lagret og er en vedtaksrad i en ny dataversjon",
+                "links": {
+                    "Endring": link(
+                        "endre_vedtak",
+                        "Endre vedtaket (samme vedtak_id, ny dataversjon)",
+                        sak_id="$request.path.sak_id",
+                        vedtak_id="$response.body#/vedtak_id",
+                    ),
+                    "Sak": link("hent_sak", "Hent saken", sak_id="$request.path.sak_id"),
+                },
+            }
+        },
     )
     async def decide(
         sak_id: Id,
@@ -604,7 +817,7 @@ def create_app(
         response_model=m.VedtakUt,
         status_code=201,
         tags=["saker"],
-        responses=ERRORS,
+        operation_id="endre_vedtak",
     )
     async def change_decision(
         sak_id: Id,
@@ -667,7 +880,10 @@ def create_app(
         return service.person_access_log(c, p, body.fodselsnummer, reason)
 
     @app.get(
-        "/api/kriterier", response_model=m.Kriterieversjon, tags=["kriterier"], responses=ERRORS
+        "/api/kriterier",
+        response_model=m.Kriterieversjon,
+        tags=["kriterier"],
+        responses={404: {**contract.NOT_FOUND, "description": "Ingen kriterieversjon på dagen"}},
     )
     async def criteria_now(p: Who, dato: Day = None) -> m.Kriterieversjon:
         from sio.criteria import CriteriaLookupError

@@ -1,23 +1,33 @@
 """The audit log of every read and write of a person's data: who, when, what, which case, why.
 
-Rows are only ever added (migration 0003 makes the table append-only in the database). A person's
-own access log is the log rows about them (`access_log`), limited to the municipality that
-produces it (the data controller of its cases).
+Rows are only ever added (the database refuses UPDATE and DELETE on `logg`), one per person
+touched — a list page of 20 cases is 20 rows —, written as one multi-row INSERT per request in
+the request's transaction. Two indexes answer the two questions asked of the log: who has seen
+this person (`person_id, tidspunkt`: `access_log`) and what has this user seen (`konto_id,
+tidspunkt`: `account_log`, newest first, a page at a time).
+
+Retention: rows older than `SIO_LOGG_DAGER` days (default 1826, five years; the municipality as
+data controller sets its own) are removed by `sio konto rydd-logg` (`prune`). The run may delete
+only rows older than the cutoff it writes to `logg_sletting` inside its own transaction (the
+triggers check it), and it logs itself as a row of `logg`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from sio.casework.access import Principal
-from sio.casework.schema import audit_log
+from sio.casework.schema import audit_log, audit_log_deletion, idempotency
 
 DEFAULT_REASON = "saksbehandling"
-_INSERT = insert(audit_log)  # built once; several rows go as one pipelined executemany
+RETENTION_ENV = "SIO_LOGG_DAGER"
+DEFAULT_RETENTION_DAYS = 1826
 
 
 def record(
@@ -28,8 +38,10 @@ def record(
     entries: Iterable[tuple[int | None, int | None, str | None]],
     reason: str | None,
 ) -> None:
-    """One row per (case id, person id, municipality) touched; `handling` is `les` or `skriv`."""
+    """One row per (case id, person id, municipality) touched; `handling` is `les` or `skriv`.
+    All rows go in one INSERT … VALUES (…), (…) statement: one round trip per request."""
     now = dt.datetime.now(dt.UTC)
+    why = (reason or DEFAULT_REASON)[:500]
     rows = [
         {
             "tidspunkt": now,
@@ -41,17 +53,74 @@ def record(
             "sak_id": sak_id,
             "person_id": person_id,
             "kommunenummer": kommune,
-            "begrunnelse": (reason or DEFAULT_REASON)[:500],
+            "begrunnelse": why,
         }
         for sak_id, person_id, kommune in entries
     ]
     if rows:
-        conn.execute(_INSERT, rows)
+        conn.execute(insert(audit_log).values(rows))
 
 
 def access_log(conn: Connection, person_id: int, kommunenummer: str | None) -> list[dict[str, Any]]:
-    """The log rows about one person (in one municipality, or all if None), oldest first."""
-    q = select(audit_log).where(audit_log.c.person_id == person_id).order_by(audit_log.c.id)
+    """Who has seen this person: the log rows about one person (in one municipality, or all if
+    None), oldest first."""
+    q = (
+        select(audit_log)
+        .where(audit_log.c.person_id == person_id)
+        .order_by(audit_log.c.tidspunkt, audit_log.c.id)
+    )
     if kommunenummer is not None:
         q = q.where(audit_log.c.kommunenummer == kommunenummer)
     return [dict(r._mapping) for r in conn.execute(q).fetchall()]
+
+
+def account_log(
+    conn: Connection, konto_id: int, before: dt.datetime | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """What has this user seen: the account's log rows, newest first, `limit` at a time
+    (the next page: `before` = the last row's `tidspunkt`)."""
+    q = select(audit_log).where(audit_log.c.konto_id == konto_id)
+    if before is not None:
+        q = q.where(audit_log.c.tidspunkt < before)
+    q = q.order_by(audit_log.c.tidspunkt.desc(), audit_log.c.id.desc()).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(q).fetchall()]
+
+
+def retention() -> dt.timedelta:
+    """How long log rows are kept (the setting `SIO_LOGG_DAGER`, days)."""
+    return dt.timedelta(days=int(os.environ.get(RETENTION_ENV, "") or DEFAULT_RETENTION_DAYS))
+
+
+@dataclass(frozen=True)
+class Pruned:
+    cutoff: dt.datetime
+    log_rows: int
+    keys: int
+
+
+def prune(conn: Connection, user: str, keep: dt.timedelta, now: dt.datetime) -> Pruned:
+    """Remove log rows older than `now - keep` and expired Idempotency-Keys, and log the run
+    (in the caller's transaction)."""
+    cutoff = now - keep
+    conn.execute(insert(audit_log_deletion).values(foer=cutoff))
+    old = audit_log.c.tidspunkt < cutoff
+    n = int(conn.execute(select(func.count()).where(old)).scalar_one())
+    if n:
+        conn.execute(delete(audit_log).where(old))
+    conn.execute(delete(audit_log_deletion))
+    keys = conn.execute(delete(idempotency).where(idempotency.c.utloper < now)).rowcount
+    conn.execute(
+        insert(audit_log).values(
+            tidspunkt=now,
+            konto_id=None,
+            brukernavn=user[:100],
+            rolle="drift",
+            handling="slett",
+            ressurs="logg",
+            begrunnelse=(
+                f"oppbevaringstid {keep.days} dager: {n} rader eldre enn "
+                f"{cutoff.isoformat(timespec='seconds')} slettet"
+            ),
+        )
+    )
+    return Pruned(cutoff, n, int(keys))

@@ -19,6 +19,26 @@ KOMMUNENUMMER = r"^[0-9]{4}$"
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
 Dato = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+# The examples walk one case (docs/casework.md): a person with some needs in daily chores
+IPLOS_EXAMPLE: dict[str, Any] = {
+    "sosial_deltakelse": 1,
+    "beslutninger_dagliglivet": 1,
+    "styre_atferd": 1,
+    "alminnelig_husarbeid": 3,
+    "skaffe_varer": 3,
+    "personlig_hygiene": 2,
+    "av_og_paakledning": 1,
+    "spise": 1,
+    "lage_mat": 2,
+    "ivareta_egen_helse": 2,
+    "bevege_seg_innendoers": 1,
+    "bevege_seg_utendoers": 2,
+    "toalett": 1,
+    "hukommelse": 1,
+    "kommunikasjon": 1,
+    "syn": 1,
+    "hoersel": 9,
+}
 
 
 class _In(BaseModel):
@@ -35,6 +55,12 @@ class _In(BaseModel):
 
 
 class Innlogging(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"brukernavn": "kari.stjordal", "passord": "riktig-hest-batteri-stift"}]
+        }
+    )
+
     brukernavn: str = Field(min_length=1, max_length=100)
     passord: str = Field(min_length=1, max_length=200)
 
@@ -50,6 +76,19 @@ class Meg(BaseModel):
 
 
 class NyKonto(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "brukernavn": "kari.stjordal",
+                    "passord": "riktig-hest-batteri-stift",
+                    "rolle": "saksbehandler",
+                    "kommunenummer": "5035",
+                }
+            ]
+        }
+    )
+
     brukernavn: str = Field(min_length=3, max_length=100, pattern=r"^[a-zA-Z0-9._@-]+$")
     passord: str = Field(min_length=12, max_length=200)
     rolle: Rolle
@@ -57,6 +96,8 @@ class NyKonto(_In):
 
 
 class KontoEndring(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"aktiv": True}]})
+
     passord: str | None = Field(None, min_length=12, max_length=200)
     aktiv: bool | None = None
     rolle: Rolle | None = None
@@ -72,6 +113,8 @@ class Konto(BaseModel):
 
 
 class NyToken(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"navn": "fagsystem", "dager": 90}]})
+
     navn: str = Field(min_length=1, max_length=100)
     dager: int = Field(90, ge=1, le=365, description="Gyldighet i dager")
 
@@ -89,6 +132,18 @@ class NyTokenSvar(Token):
 
 
 class NySak(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fodselsnummer": "02014010125",
+                    "mottatt": "2020-09-01",
+                    "henvendelse": "Trenger hjelp til rengjøring og innkjøp etter hoftebrudd",
+                }
+            ]
+        }
+    )
+
     fodselsnummer: str = Field(min_length=11, max_length=13, description="Fødselsnummer/D-nummer")
     mottatt: Dato
     henvendelse: str = Field(min_length=1, max_length=4000, description="Hva det søkes om")
@@ -172,6 +227,20 @@ class Saksliste(BaseModel):
 
 
 class NyKartlegging(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "skaarer": IPLOS_EXAMPLE,
+                    "kartlagt_dato": "2020-09-08",
+                    "kartlagt_av": "Kari Kartlegger",
+                    "signert_dato": "2020-09-08",
+                    "hva_er_viktig": "Å bo hjemme og gå tur med hunden",
+                }
+            ]
+        }
+    )
+
     skaarer: dict[str, int] = Field(description="IPLOS-skår 1–5 eller 9 for alle 17 variabler")
     kartlagt_dato: Dato
     kartlagt_av: str = Field(min_length=1, max_length=200)
@@ -194,6 +263,21 @@ class AnbefalingKvittering(BaseModel):
 
 
 class NyttVedtak(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tjeneste": "PB_DAGL",
+                    "omfang": "1.5",
+                    "enhet": "timer_per_uke",
+                    "fra": "2020-10-01",
+                    "maal": "Klare seg hjemme etter hoftebruddet",
+                    "vedtaksdato": "2020-09-15",
+                }
+            ]
+        }
+    )
+
     tjeneste: str = Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
     prisgruppe: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[A-Z0-9_]+$")
     omfang: Decimal = Field(gt=0, le=100000, max_digits=12, decimal_places=4)
@@ -208,10 +292,33 @@ class NyttVedtak(_In):
 
 
 class Vedtaksendring(NyttVedtak):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tjeneste": "PB_DAGL",
+                    "omfang": "1",
+                    "enhet": "timer_per_uke",
+                    "fra": "2020-10-01",
+                    "maal": "Klare seg hjemme etter hoftebruddet",
+                    "vedtaksdato": "2020-11-15",
+                }
+            ]
+        }
+    )
+
     pass
 
 
 class NyRevurdering(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"dato": "2021-09-15", "vurdering": "Behovet er uendret; vedtaket fortsetter"}
+            ]
+        }
+    )
+
     dato: Dato
     vurdering: str = Field(min_length=1, max_length=4000)
 
@@ -223,6 +330,8 @@ class RevurderingKvittering(BaseModel):
 
 
 class ForeloepigSvar(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"dato": "2020-09-03"}]})
+
     dato: Dato
 
 
@@ -249,6 +358,8 @@ class PseudonymtVedtak(VedtakUt):
 
 
 class Innsynsbegjaering(_In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"fodselsnummer": "02014010125"}]})
+
     fodselsnummer: str = Field(min_length=11, max_length=13)
 
 
@@ -271,3 +382,15 @@ class Kriterieversjon(BaseModel):
 
 class Feil(BaseModel):
     detail: str
+
+
+class FeltfeilRad(BaseModel):
+    loc: list[str | int] = Field(
+        description="Hvor feilen er: body, query, path eller header + felt"
+    )
+    msg: str = Field(description="Hva som er galt, på norsk")
+    type: str = Field(description="Feiltypen, for programmer")
+
+
+class Feltfeil(BaseModel):
+    detail: list[FeltfeilRad]

@@ -2,7 +2,14 @@
 
 Persons' national identity numbers live only in `person`; everything else refers to a person by
 the internal id or the keyed pseudonym. Every casework row carries its municipality, so that
-queries can be scoped by it. The audit log `logg` is append-only in the database.
+queries can be scoped by it. The audit log `logg` is append-only in the database, except for
+the retention run, which may delete only the rows older than the cutoff it writes to
+`logg_sletting` in its own transaction (migration 0004).
+
+Migration 0004 added `sak.vedtak_teller` (the case's decision counter, taken with one atomic
+UPDATE … RETURNING so that concurrent decisions get distinct `vedtak_id`s), a unique index on a
+decision's first row, the `idempotens` table of `Idempotency-Key`s and the audit log's indexes
+by account and by time.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from sio.store.schema import metadata
@@ -93,6 +101,8 @@ case = Table(
     Column("kriterieversjon", String(40), nullable=True),  # fixed at the first decision
     Column("opprettet", DateTime(timezone=True), nullable=False),
     Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
+    # decisions numbered so far (SAK<id>-1, -2, …); raised by one atomic UPDATE … RETURNING
+    Column("vedtak_teller", Integer, nullable=False, server_default="0"),
     Index("ix_sak_kommune", "kommunenummer", "id"),
 )
 
@@ -153,6 +163,14 @@ decision = Table(
     Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
     Index("ix_sak_vedtak_sak", "sak_id"),
     Index("ix_sak_vedtak_kommune", "kommunenummer", "kriterieversjon"),
+    # one first row per vedtak_id: a second decision with the same id can never be stored
+    Index(
+        "ux_sak_vedtak_forste",
+        "vedtak_id",
+        unique=True,
+        sqlite_where=text("erstatter IS NULL"),
+        postgresql_where=text("erstatter IS NULL"),
+    ),
 )
 
 reevaluation = Table(
@@ -182,5 +200,31 @@ audit_log = Table(
     Column("person_id", Integer, nullable=True),
     Column("kommunenummer", String(4), nullable=True),
     Column("begrunnelse", Text, nullable=False),
-    Index("ix_logg_person", "person_id", "tidspunkt"),
+    Index("ix_logg_person", "person_id", "tidspunkt"),  # who has seen this person
+    Index("ix_logg_konto", "konto_id", "tidspunkt"),  # what has this user seen
+    Index("ix_logg_tidspunkt", "tidspunkt"),  # the retention run
+)
+
+# The retention run's permit: while a row is here (inside the run's transaction only), the
+# triggers let rows of `logg` older than `foer` be deleted, and no others.
+audit_log_deletion = Table(
+    "logg_sletting",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("foer", DateTime(timezone=True), nullable=False),
+)
+
+# Idempotency-Key (IETF httpapi draft): the first answer to a creating write, per account and
+# key, replayed for a repeat with the same request until `utloper`.
+idempotency = Table(
+    "idempotens",
+    metadata,
+    Column("konto_id", Integer, ForeignKey("konto.id"), primary_key=True),
+    Column("nokkel", String(255), primary_key=True),
+    Column("fingeravtrykk", String(64), nullable=False),  # SHA-256 of method, path and body
+    Column("status", Integer, nullable=True),  # None until the first request has answered
+    Column("svar", Text, nullable=True),  # the answer's JSON body
+    Column("opprettet", DateTime(timezone=True), nullable=False),
+    Column("utloper", DateTime(timezone=True), nullable=False),
+    Index("ix_idempotens_utloper", "utloper"),
 )

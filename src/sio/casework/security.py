@@ -39,19 +39,25 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(stored: str | None, password: str) -> bool:
-    """True if `password` matches; a missing hash (external login only) never matches."""
-    if not stored:
-        _hasher.hash(password)  # the same work either way: no timing hint
-        return False
+    """True if `password` matches; a missing hash (no account, or external login only) never
+    matches. Either way exactly one argon2 verify runs (of a dummy hash when `stored` is None),
+    so the time taken does not tell whether an account exists."""
     try:
-        return _hasher.verify(stored, password)
+        return _hasher.verify(stored or dummy_hash(), password) and bool(stored)
     except (VerificationError, InvalidHashError):
         return False
 
 
-# A hash to verify against when the user does not exist, so that unknown and known usernames
-# take the same time.
-DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy: tuple[PasswordHasher, str] | None = None
+
+
+def dummy_hash() -> str:
+    """A hash of a random password with the current hasher's parameters, to verify against
+    when there is no account: the same work as a known user name."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[1]
 
 
 def new_secret() -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy import case as sql_case
 
 from sio.casework import audit, feed
@@ -419,6 +419,15 @@ def decide(
             "justification_text": "avvikstekst",
         }.get(first.field, first.field)
         raise Invalid(field, first.message)
+    # The case's decision counter, raised in one atomic statement. It also locks the case row
+    # until the transaction ends, so decisions on one case are stored one after the other: each
+    # new decision gets its own number, and a change supersedes the latest row of its vedtak.
+    counter = conn.execute(
+        update(case)
+        .where(case.c.id == sak_id)
+        .values(vedtak_teller=case.c.vedtak_teller + (0 if supersedes is not None else 1))
+        .returning(case.c.vedtak_teller)
+    ).scalar_one()
     previous = None
     if supersedes is not None:
         previous = conn.execute(
@@ -431,12 +440,7 @@ def decide(
             raise NotFound(_("no decision {id} in case {case}").format(id=supersedes, case=sak_id))
         vedtak_id = supersedes
     else:
-        n = conn.execute(
-            select(func.count(func.distinct(decision.c.vedtak_id))).where(
-                decision.c.sak_id == sak_id
-            )
-        ).scalar_one()
-        vedtak_id = f"SAK{sak_id}-{int(n) + 1}"
+        vedtak_id = f"SAK{sak_id}-{int(counter)}"
     today = body.get("vedtaksdato") or dt.date.today()
     revurderes = body.get("revurderes") or reevaluation_due(today, body["tjeneste"], version)
     vrow = feed.VedtakRow(
@@ -701,7 +705,10 @@ def person_access_log(
     audit.record(conn, p, "les", "innsyn_logg", [(None, int(pid), p.kommunenummer)], reason)
     return [
         {
-            "tidspunkt": r["tidspunkt"],
+            # SQLite gives the stored UTC time back without its zone
+            "tidspunkt": r["tidspunkt"]
+            if r["tidspunkt"].tzinfo
+            else r["tidspunkt"].replace(tzinfo=dt.UTC),
             "brukernavn": r["brukernavn"],
             "rolle": r["rolle"],
             "handling": r["handling"],

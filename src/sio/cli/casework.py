@@ -1,5 +1,5 @@
 """The casework commands: `sio serve` (the JSON API) and `sio konto` (accounts and tokens for
-setting up a service: the first admin, integration tokens)."""
+setting up a service: the first admin, integration tokens; the audit log's retention run)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,10 @@ def opprett(
     ] = None,
 ) -> None:
     """Create an account directly in the store (e.g. the first admin)."""
+    import datetime as dt
+
     from sio.casework.access import MUNICIPAL, ROLES
+    from sio.casework.accounts import binding_problem
     from sio.casework.api import create_account
     from sio.store.db import open_store
 
@@ -96,11 +99,17 @@ def opprett(
     if (rolle in MUNICIPAL) != (kommune is not None):
         err.print(_("saksbehandler and okonomi need --kommune; the other roles take none"))
         raise typer.Exit(EXIT_BAD_INPUT)
+    engine = open_store()
+    with engine.connect() as c:
+        problem = binding_problem(c, rolle, kommune, dt.date.today())
+    if problem is not None:
+        err.print(problem)
+        raise typer.Exit(EXIT_BAD_INPUT)
     password = getpass.getpass(_("Password (at least 12 characters): "))
     if len(password) < 12:
         err.print(_("the password must have at least 12 characters"))
         raise typer.Exit(EXIT_BAD_INPUT)
-    kid = create_account(open_store(), brukernavn, password, rolle, kommune)
+    kid = create_account(engine, brukernavn, password, rolle, kommune)
     out.print(
         _("Account {id} created: {name} ({role})").format(id=kid, name=brukernavn, role=rolle)
     )
@@ -126,3 +135,36 @@ def token(
         err.print(_("no account {name}").format(name=brukernavn))
         raise typer.Exit(EXIT_BAD_INPUT)
     print(issue_token(engine, int(kid), navn, dager))
+
+
+@konto_app.command(
+    "rydd-logg",
+    help=_(
+        "Remove audit log entries older than the retention period (SIO_LOGG_DAGER days, "
+        "default 1826) and expired idempotency keys; the run is itself logged."
+    ),
+)
+def rydd_logg(
+    dager: Annotated[
+        int | None,
+        typer.Option("--dager", help=_("Retention in days (default: SIO_LOGG_DAGER or 1826).")),
+    ] = None,
+) -> None:
+    """The audit log's retention run (sio.casework.audit.prune)."""
+    import datetime as dt
+
+    from sio.casework.audit import prune, retention
+    from sio.store.db import open_store
+    from sio.store.versions import current_user
+
+    if dager is not None and dager < 1:
+        err.print(_("--dager must be at least 1"))
+        raise typer.Exit(EXIT_BAD_INPUT)
+    keep = dt.timedelta(days=dager) if dager is not None else retention()
+    with open_store().begin() as c:
+        done = prune(c, current_user(), keep, dt.datetime.now(dt.UTC))
+    out.print(
+        _("{rows} log entries older than {cutoff} removed; {keys} expired idempotency keys").format(
+            rows=done.log_rows, cutoff=done.cutoff.date().isoformat(), keys=done.keys
+        )
+    )
