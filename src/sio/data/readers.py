@@ -120,6 +120,21 @@ class ReadError(ValueError):
         super().__init__(f"{file}: {message}")
 
 
+def _check_unique_columns(file: str, columns: Sequence[str]) -> None:
+    """A header that names a column twice is refused: which of the two is meant is unknowable
+    (the readers rename the second `NAME_duplicated_0`)."""
+    from sio.i18n import _
+
+    names = set(columns)
+    for col in columns:
+        base, sep, n = col.rpartition("_duplicated_")
+        if sep and n.isdigit() and base in names:
+            raise ReadError(
+                file,
+                _("the column '{column}' occurs more than once in the header").format(column=base),
+            )
+
+
 def read_table(path: Path, name: str, native: bool = False) -> RawTable:
     """One table from a CSV or Parquet file, refusing Norwegian spreadsheet habits by name.
 
@@ -138,6 +153,9 @@ def read_table(path: Path, name: str, native: bool = False) -> RawTable:
                 "comma-separated with decimal point"
             ),
         )
+    if path.suffix == ".csv":
+        header = pl.read_csv(path, infer_schema=False, encoding="utf8", n_rows=0).columns
+        _check_unique_columns(path.name, header)
     if native:
         spec = TABLE_BY_NAME[name]
         try:
@@ -172,6 +190,7 @@ def read_sheet(book: Path, sheet: str) -> RawTable:
         df = pl.read_excel(book, sheet_name=sheet, infer_schema_length=0)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise ReadError(book.name, _("cannot read file: {error}").format(error=exc)) from None
+    _check_unique_columns(f"{book.name}[{sheet}]", df.columns)
     return RawTable(sheet, f"{book.name}[{sheet}]", to_text(df))
 
 

@@ -236,6 +236,19 @@ def validate_raw(
             )
             raw.tables.setdefault(optional, RawTable(optional, optional, frames[optional]))
     t = raw.tables
+    for name, frame in frames.items():  # NUL cannot be stored (PostgreSQL refuses it)
+        # the vedtak's coded columns are checked against their sets of values; ids are free text
+        free_text = ["vedtak_id", "person_id"] if name == "vedtak" else frame.columns
+        for col in free_text:
+            if col in frame.columns and col != "_src" and frame.schema[col] == pl.Utf8:
+                c.check(
+                    t[name],
+                    frame,
+                    pl.col(col).str.contains("\x00", literal=True),
+                    col,
+                    "nul",
+                    _("contains a NUL character, which cannot be stored"),
+                )
     kommuner = _check_kommuner(c, t["kommuner"], frames["kommuner"])
     if c.only is None:  # a stored version was compared when it was imported
         _check_against_history(c, t["kommuner"], frames["kommuner"])
