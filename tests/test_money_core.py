@@ -164,6 +164,7 @@ def test_supplement_and_its_cap(
     assert {p for p, _day in got["9001"].uses} == (
         {"inntektspaaslag.sats", "inntektspaaslag.tak"} if binds else {"inntektspaaslag.sats"}
     )
+    assert {use.on for use in got["9001"].uses.values()} == {dt.date(2016, 7, 1)}
 
 
 def test_yearly_lookups_are_on_1_january() -> None:
@@ -273,3 +274,39 @@ def test_successor_uttrekk_trace_and_estimates(tmp_path: Path, params: Parameter
     assert row.result.uttrekk == 69_201_472
     for flag in ("f253", "f254"):
         assert f"uttrekk.kostra_funksjoner.{flag}" in row.result.estimerte_parametere
+
+
+def test_lump_sum_share_in_force_on_the_first_day_of_each_month() -> None:
+    """Monthly lookups use the first day of the month: a share dated 2 March holds from April."""
+    params = load_parameters().with_overrides(
+        {"rundsumtilskudd.andel": {dt.date(2016, 1, 1): 0.1, dt.date(2018, 3, 2): 0.5}}
+    )
+    got = lump_sums(params, 2018, {"9001": Fraction(1200)}, {"9001": [2, 3, 4, 5]})
+    assert got["9001"].months == {2: 10, 3: 10, 4: 50, 5: 50}  # share × 1 200 / 12
+
+
+def test_supplement_rate_in_force_on_the_first_day_of_each_month() -> None:
+    """A rate dated 2 March holds from April (monthly lookups on the first day); each month
+    uses its own rate with the same cap, and the first month a dated value is used is recorded
+    (what the trace and the estimate list name)."""
+    params = load_parameters().with_overrides(
+        {"inntektspaaslag.sats": {dt.date(2015, 1, 1): 0.04, dt.date(2018, 3, 2): 0.02}}
+    )
+    u = Fraction(120_000_000)  # 4 % = 4 800 000, 2 % = 2 400 000: the cap does not bind
+    got = supplements(supplement_terms(params, 2018), {"9001": u}, {"9001": [1, 2, 3, 4, 5]})
+    assert got["9001"].months == {1: 400_000, 2: 400_000, 3: 400_000, 4: 200_000, 5: 200_000}
+    assert {k: use.on for k, use in got["9001"].uses.items()} == {
+        ("inntektspaaslag.sats", dt.date(2015, 1, 1)): dt.date(2018, 1, 1),
+        ("inntektspaaslag.sats", dt.date(2018, 3, 2)): dt.date(2018, 4, 1),
+    }
+
+
+def test_lump_sum_records_the_first_month_of_each_share() -> None:
+    params = load_parameters().with_overrides(
+        {"rundsumtilskudd.andel": {dt.date(2016, 1, 1): 0.1, dt.date(2018, 3, 2): 0.5}}
+    )
+    got = lump_sums(params, 2018, {"9001": Fraction(1200)}, {"9001": [2, 3, 4, 5]})
+    assert {k: use.on for k, use in got["9001"].uses.items()} == {
+        ("rundsumtilskudd.andel", dt.date(2016, 1, 1)): dt.date(2018, 2, 1),
+        ("rundsumtilskudd.andel", dt.date(2018, 3, 2)): dt.date(2018, 4, 1),
+    }
