@@ -176,7 +176,8 @@ def router(ctx: PageContext) -> APIRouter:
         years = await run_in_threadpool(fig.all_years)
         if not years:
             raise NotFound(translations(page_language(request)).gettext("no data imported yet"))
-        year = aar if aar in years else max(years)
+        active = [y for y, rows in years.items() if any(x.maaneder for x in rows)]
+        year = aar if aar in years else max(active or years)
         totals = {y: _totals(rows) for y, rows in years.items()}
         ordered = sorted(totals)
         national = [
