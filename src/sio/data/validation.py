@@ -21,8 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
-from stdnum.exceptions import InvalidChecksum, ValidationError
-from stdnum.no import orgnr
 
 from sio.data.kommunehistorikk import KommuneHistorikk
 from sio.data.model import InputData
@@ -352,6 +350,9 @@ def _orgnr(value: str | None) -> tuple[str | None, str | None]:
     breaks) of an invalid one; (None, None) of an empty cell (unknown)."""
     if value is None or not value.strip():
         return None, None
+    from stdnum.exceptions import InvalidChecksum, ValidationError  # only when there are any
+    from stdnum.no import orgnr
+
     try:
         return orgnr.validate(value.translate(_WIDE_SPACES)), None
     except InvalidChecksum:
