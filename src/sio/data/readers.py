@@ -13,7 +13,7 @@ cell for cell what a text read gives.
 
 from __future__ import annotations
 
-import codecs
+import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +26,14 @@ from sio.data.tables import TABLE_BY_NAME, TABLES, TableSpec
 @dataclass
 class RawTable:
     """One table as read: all columns Utf8 (stripped) — or, if `native`, the table's columns as
-    the file types them (`text()` gives the text form). Row i is line i + 2 of the file."""
+    the file types them (`text()` gives the text form). Row i is line i + `first_line` of the
+    file (2: just below a header on the first line)."""
 
     name: str
     file: str
     frame: pl.DataFrame
     native: bool = False
+    first_line: int = 2  # the line of the first row: a header below a title moves it down
 
     def text(self) -> pl.DataFrame:
         """The frame with every cell as text, as a text read gives it."""
@@ -74,21 +76,6 @@ def with_optional_columns(frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     if not absent:
         return frame
     return frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias(c) for c in absent)
-
-
-def _csv_problem(path: Path) -> str | None:
-    """Recognise Norwegian spreadsheet habits that would be misread as comma-separated UTF-8,
-    from the first 64 KiB of the file (a character cut at their end is not an error)."""
-    with path.open("rb") as fh:
-        raw = fh.read(65536)
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
-    except UnicodeDecodeError:
-        return "latin1"
-    first = text.splitlines()[0] if text else ""
-    if ";" in first and "," not in first:
-        return "semicolon"
-    return None
 
 
 def read_table_file(path: Path) -> pl.DataFrame:
@@ -135,25 +122,51 @@ def _check_unique_columns(file: str, columns: Sequence[str]) -> None:
             )
 
 
-def read_table(path: Path, name: str, native: bool = False) -> RawTable:
-    """One table from a CSV or Parquet file, refusing Norwegian spreadsheet habits by name.
+def notice(message: str) -> None:
+    """Say on the console (standard error, one line) how a file was read, when it was not
+    written in the documented format but could be read anyway."""
+    print(message, file=sys.stderr, flush=True)
 
-    With `native` only the table's columns are read, typed as the file types them (see
-    `RawTable`); a file that cannot be read so is read as text, which names the problem."""
+
+def _check_not_empty(path: Path) -> None:
+    """An empty file (nothing, or only a byte order mark and blank lines) is refused by name."""
     from sio.i18n import _
 
-    habit = _csv_problem(path) if path.suffix == ".csv" else None
-    if habit == "latin1":
-        raise ReadError(path.name, _("the file is not UTF-8 (Latin-1?); save it as UTF-8 CSV"))
-    if habit == "semicolon":
-        raise ReadError(
-            path.name,
-            _(
-                "semicolon-separated (Norwegian Excel habit); the format is "
-                "comma-separated with decimal point"
-            ),
-        )
+    if path.stat().st_size <= 65536 and not path.read_bytes().lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise ReadError(path.name, _("the file is empty (not even a header)"))
+
+
+def read_table(path: Path, name: str, native: bool = False) -> RawTable:
+    """One table from a CSV or Parquet file.
+
+    A CSV file in the documented format (UTF-8, comma-separated) is read as it is; one that
+    Norwegian Excel saved (semicolons, decimal commas, Windows-1252) is read when its dialect is
+    unambiguous, and the console says what was detected (`sio.data.csv_dialect`). With `native`
+    only the table's columns are read, typed as the file types them (see `RawTable`); a file
+    that cannot be read so is read as text, which names the problem."""
+    from sio.data.csv_dialect import DialectError, describe, detect, read_dialect
+    from sio.i18n import _
+
     if path.suffix == ".csv":
+        _check_not_empty(path)
+        try:
+            dialect = detect(path)
+        except DialectError as exc:
+            raise ReadError(path.name, str(exc)) from None
+        if not dialect.documented:
+            try:
+                frame, decimal_comma = read_dialect(path, dialect)
+            except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+                raise ReadError(
+                    path.name, _("cannot read file: {error}").format(error=exc)
+                ) from None
+            _check_unique_columns(path.name, frame.columns)
+            notice(
+                _("{file}: read as {dialect}").format(
+                    file=path.name, dialect=describe(dialect, decimal_comma)
+                )
+            )
+            return RawTable(name, path.name, to_text(frame))
         header = pl.read_csv(path, infer_schema=False, encoding="utf8", n_rows=0).columns
         _check_unique_columns(path.name, header)
     if native:
@@ -183,15 +196,32 @@ def workbook_sheets(book: Path) -> list[str]:
 
 
 def read_sheet(book: Path, sheet: str) -> RawTable:
-    """One table from a sheet (named after the table) of an Excel workbook."""
+    """One table from a sheet (named after the table) of an Excel workbook, as Excel writes it:
+    date cells, codes as numbers, a title above the header (`sio.data.excel`)."""
+    from sio.data.excel import SheetError, read_excel_sheet
     from sio.i18n import _
 
+    file = f"{book.name}[{sheet}]"
     try:
-        df = pl.read_excel(book, sheet_name=sheet, infer_schema_length=0)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise ReadError(book.name, _("cannot read file: {error}").format(error=exc)) from None
-    _check_unique_columns(f"{book.name}[{sheet}]", df.columns)
-    return RawTable(sheet, f"{book.name}[{sheet}]", to_text(df))
+        read = read_excel_sheet(book, sheet)
+    except SheetError as exc:
+        raise ReadError(file, str(exc)) from None
+    except Exception as exc:  # a corrupt sheet is an input problem, not a crash
+        raise ReadError(file, _("cannot read file: {error}").format(error=exc)) from None
+    return RawTable(sheet, file, to_text(read.frame), first_line=read.first_line)
+
+
+def _near_names(directory: Path, stem: str) -> list[str]:
+    """Files in `directory` whose name is the table's but for case, spaces, a year or the like
+    (``Vedtak 2020.csv`` for ``vedtak.csv``)."""
+    found = []
+    for f in sorted(directory.iterdir()):
+        if f.suffix.lower() not in (".csv", ".parquet") or f.name == f"{stem}{f.suffix}":
+            continue
+        simple = "".join(ch for ch in f.stem.lower() if ch.isalpha())
+        if simple == stem.replace("_", "") or simple == stem.replace("_", "") + "s":
+            found.append(f.name)
+    return found
 
 
 def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
@@ -219,6 +249,19 @@ def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
                 raw.tables[spec.name] = read_table(parquet, spec.name, spec.name in native)
             elif spec.name in sheets:
                 raw.tables[spec.name] = read_sheet(sheets[spec.name], spec.name)
+            elif near := _near_names(directory, spec.name):
+                raw.read_errors.append(
+                    (
+                        f"{spec.name}.csv",
+                        _(
+                            "the file is missing, but there is {found}: name it {expected} "
+                            "(exactly, in lower case)"
+                        ).format(
+                            found=", ".join(f"'{n}'" for n in near),
+                            expected=f"{spec.name}{Path(near[0]).suffix.lower()}",
+                        ),
+                    )
+                )
             elif not spec.optional:
                 raw.read_errors.append(
                     (

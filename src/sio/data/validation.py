@@ -132,13 +132,16 @@ class _Collector:
         entry[2].append(_Check(bad, field, rule, message, severity))
 
     def flush(self) -> None:
-        """Evaluate the waiting checks: one pass per frame, problems in line order."""
+        """Evaluate the waiting checks: one pass per frame, problems in line order. A message
+        with ``{value}`` names the value it refused (`_echo`)."""
         for table, frame, checks in self._pending.values():
             flags = [ch.bad.fill_null(False).alias(f"_c{i}") for i, ch in enumerate(checks)]
             keep = ["_line", *(["_src"] if "_src" in frame.columns else [])]
+            echoed = sorted({ch.field for ch in checks if _VALUE in ch.message})
+            values = [pl.col(f).cast(pl.Utf8).alias(f"_v_{f}") for f in echoed]
             hits = (
                 frame.lazy()
-                .select(*keep, *flags)
+                .select(*keep, *values, *flags)
                 .filter(pl.any_horizontal([pl.col(f"_c{i}") for i in range(len(checks))]))
                 .collect()
             )
@@ -147,8 +150,19 @@ class _Collector:
                 src = row.get("_src") or table.file
                 for i, ch in enumerate(checks):
                     if row[f"_c{i}"]:
-                        self.add(src, line, ch.field, ch.rule, ch.message, ch.severity)
+                        msg = ch.message
+                        if _VALUE in msg:
+                            msg = msg.replace(_VALUE, _echo(row[f"_v_{ch.field}"]))
+                        self.add(src, line, ch.field, ch.rule, msg, ch.severity)
         self._pending.clear()
+
+
+_VALUE = "{value}"
+
+
+def _echo(value: str | None) -> str:
+    """A refused value as a message shows it: quoted, or "(empty)"."""
+    return _("(empty)") if value is None or not value.strip() else f"'{value}'"
 
 
 @dataclass(frozen=True)
@@ -172,14 +186,28 @@ def _date(col: str) -> pl.Expr:
     return pl.col(col).str.to_date("%Y-%m-%d", strict=False)
 
 
-def _bad_date(col: str) -> pl.Expr:
-    return _present(col) & (~pl.col(col).str.contains(DATE_RE) | _date(col).is_null())
+def _check_date(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> None:
+    """A date cell is of the form YYYY-MM-DD and names a day of the calendar (not 2020-02-31);
+    the message echoes the value. Together the two checks refuse what the fast path
+    (`sio.data.vedtak_fast`) refuses: a cell that is present and not a parsable YYYY-MM-DD."""
+    form = pl.col(col).str.contains(DATE_RE)
+    c.check(table, df, _present(col) & ~form, col, "date", _("not a date YYYY-MM-DD: {value}"))
+    c.check(
+        table,
+        df,
+        _present(col) & form & _date(col).is_null(),
+        col,
+        "date",
+        _("no such day: {value}"),
+    )
 
 
-def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
+def _with_lines(frame: pl.DataFrame, first: int = 2) -> pl.DataFrame:
+    """`frame` with `_line`: the caller's, or the file's line of each row (the first row's is
+    `first`, 2 below a header on the first line)."""
     if "_line" in frame.columns:  # lines given by the caller (merged sources)
         return frame.with_columns(pl.col("_line").cast(pl.Int64))
-    return frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
+    return frame.with_row_index("_line", offset=first).with_columns(pl.col("_line").cast(pl.Int64))
 
 
 # The rules that depend on the parameters. A stored version was validated as a whole when it was
@@ -211,7 +239,7 @@ def validate_raw(
             c.add(table.file, 1, col, "column", _("required column is missing"))
         if not missing:  # a native vedtak table is first tried on the fast path
             frame = table.frame if spec.name == "vedtak" else table.text()
-            frames[spec.name] = with_optional_columns(_with_lines(frame), spec)
+            frames[spec.name] = with_optional_columns(_with_lines(frame, table.first_line), spec)
     absent = [n for n, spec in TABLE_BY_NAME.items() if not spec.optional and n not in frames]
     if absent:
         reported = {file for file, _m in raw.read_errors}
@@ -336,7 +364,7 @@ def _check_code(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> N
         _present(col) & ~pl.col(col).str.contains(CODE_RE),
         col,
         "code",
-        _("a municipality code has four digits as text (e.g. 0301)"),
+        _("a municipality code has four digits as text (e.g. 0301): {value}"),
     )
     c.check(table, df, _empty(col), col, "required", _("required value is empty"))
 
@@ -404,7 +432,7 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
     c.check(table, df, _empty("navn"), "navn", "required", _("required value is empty"))
     c.check(table, df, _empty("gyldig_fra"), "gyldig_fra", "required", _("required value is empty"))
     for col in ("gyldig_fra", "gyldig_til"):
-        c.check(table, df, _bad_date(col), col, "date", _("not a date YYYY-MM-DD"))
+        _check_date(c, table, df, col)
     df = df.with_columns(
         _date("gyldig_fra").alias("gyldig_fra_d"), _date("gyldig_til").alias("gyldig_til_d")
     )
@@ -431,7 +459,7 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
         _empty("reiseindeks") | ~pl.col("reiseindeks").str.contains(NUM_RE),
         "reiseindeks",
         "number",
-        _("not a number (use a decimal point)"),
+        _("not a number (use a decimal point): {value}"),
     )
     c.check(
         table,
@@ -455,7 +483,7 @@ def _check_kommuner(c: _Collector, table: RawTable, df: pl.DataFrame) -> pl.Data
         _present("etterfolger") & ~pl.col("etterfolger").str.contains(CODE_RE),
         "etterfolger",
         "code",
-        _("a municipality code has four digits as text (e.g. 0301)"),
+        _("a municipality code has four digits as text (e.g. 0301): {value}"),
     )
     c.check(
         table,
@@ -569,7 +597,7 @@ def _check_deltakelse(
     )
     c.check(table, df, _empty("fra"), "fra", "required", _("required value is empty"))
     for col in ("fra", "til", "aktivitet_fra"):
-        c.check(table, df, _bad_date(col), col, "date", _("not a date YYYY-MM-DD"))
+        _check_date(c, table, df, col)
     df = df.with_columns(
         _date("fra").alias("fra_d"),
         _date("til").alias("til_d"),
@@ -673,7 +701,7 @@ def _check_keyed_amounts(
         _empty("aar") | ~pl.col("aar").str.contains(r"^\d{4}$"),
         "aar",
         "year",
-        _("not a year (four digits)"),
+        _("not a year (four digits): {value}"),
     )
     c.check(
         table,
@@ -681,7 +709,7 @@ def _check_keyed_amounts(
         _empty(amount) | ~pl.col(amount).str.contains(INT_RE),
         amount,
         "integer",
-        _("not a whole number"),
+        _("not a whole number: {value}"),
     )
     if not allow_negative:
         c.check(
@@ -700,7 +728,7 @@ def _check_keyed_amounts(
             ~pl.col(extra_key).str.contains(r"^\d{3}$"),
             extra_key,
             "function",
-            _("a KOSTRA function has three digits"),
+            _("a KOSTRA function has three digits: {value}"),
         )
     elif extra_key == "aldersgruppe":
         c.check(
@@ -863,7 +891,7 @@ def _check_vedtak(
         _present("omfang") & pl.col("omfang").str.contains(r"^-?\d+,\d+$"),
         "omfang",
         "decimal_comma",
-        _("decimal comma; use a decimal point (7.5, not 7,5)"),
+        _("decimal comma; use a decimal point (7.5, not 7,5): {value}"),
     )
     c.check(
         table,
@@ -873,7 +901,7 @@ def _check_vedtak(
         & ~pl.col("omfang").str.contains(r"^-?\d+,\d+$"),
         "omfang",
         "number",
-        _("not a number"),
+        _("not a number: {value}"),
     )
     omfang = pl.col("omfang").cast(pl.Float64, strict=False)
     c.check(table, df, omfang < 0, "omfang", "negative", _("volume must be 0 or more"))
@@ -896,7 +924,7 @@ def _check_vedtak(
         WARNING,
     )
     for col in ("fra", "til"):
-        c.check(table, df, _bad_date(col), col, "date", _("not a date YYYY-MM-DD"))
+        _check_date(c, table, df, col)
     df = df.with_columns(_date("fra").alias("fra_d"), _date("til").alias("til_d"))
     c.check(
         table, df, pl.col("til_d") < pl.col("fra_d"), "til", "order", _("'til' is before 'fra'")
