@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from conftest import write_input
 from test_cli import small_world
+from test_store import pg_url  # noqa: F401  (a fresh PostgreSQL database per test)
 
 SIO = [sys.executable, "-c", "from sio.entry import main; main()"]
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -45,27 +44,6 @@ def _versions(url: str) -> str:
     return res.stdout
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    try:
-        with create_engine(PG_ADMIN).connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required under CI")
-        pytest.skip("PostgreSQL not available")
-    name = f"sio_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -83,7 +61,8 @@ def test_a_wrong_database_url_is_one_line_and_exit_2(url: str) -> None:
 
 
 def test_a_connection_lost_mid_import_is_one_line_and_stores_nothing(
-    pg_url: str, tmp_path: Path
+    pg_url: str,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     first = _world(tmp_path, "a")
     assert _run(["import", str(first)], pg_url).returncode == 0
