@@ -232,3 +232,63 @@ def test_a_misnamed_file_is_pointed_at(tmp_path: Path, params: ParameterSet) -> 
         "vedtak.csv: filen mangler, men det finnes 'Vedtak 2020.csv': gi den navnet vedtak.csv "
         "(nøyaktig, med små bokstaver)"
     ]
+
+
+def _sio(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from sio.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_a_header_only_file_is_said(tmp_path: Path, params: ParameterSet) -> None:
+    world = small_world()
+    world["vedtak"] = []
+    d = write_input(tmp_path / "d", world)
+    res = _sio("compute", "--data", str(d), "--year", "2016", "--format", "csv")
+    assert res.exit_code == 0, res.output
+    assert "vedtak.csv: bare overskriftslinjen, ingen rader" in res.stderr.splitlines()
+    row = res.stdout.splitlines()[1].split(",")
+    assert row[7] == "0"  # no vedtak: no activity grant
+    assert row[8] == "6859961"  # the lump sum of the hand computation stands
+
+
+def test_a_year_outside_the_data_is_refused_naming_the_years(tmp_path: Path) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    res = _sio("compute", "--data", str(d), "--year", "2030")
+    assert res.exit_code == 2
+    assert res.stdout == ""
+    assert res.stderr.splitlines() == [
+        "Feil: 2030 ligger utenfor dataene: befolkningstabellen dekker 2015–2016; ingenting ble "
+        "beregnet (befolkning: befolkning etter aldersgruppe mangler for 9001 i 2017)"
+    ]
+
+
+def test_a_year_nobody_participates_in_is_said(tmp_path: Path) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    res = _sio("compute", "--data", str(d), "--year", "2015")
+    assert res.exit_code == 0
+    assert res.stderr.splitlines() == ["Ingen kommune deltar i 2015: det er ingen tall."]
+
+
+def test_compute_filters_by_municipality(tmp_path: Path) -> None:
+    world = small_world()
+    second = dict(world["kommuner"][0], kommunenummer="9002", navn="Andreby")
+    world["kommuner"].append(second)
+    world["deltakelse"].append(dict(world["deltakelse"][0], kommunenummer="9002"))
+    world["utgifter"] += [dict(r, kommunenummer="9002") for r in world["utgifter"]]
+    world["befolkning"] += [dict(r, kommunenummer="9002") for r in world["befolkning"]]
+    d = write_input(tmp_path / "d", world)
+    res = _sio("compute", "--data", str(d), "--year", "2016", "--format", "csv")
+    assert [line.split(",")[0] for line in res.stdout.splitlines()[1:]] == ["9001", "9002"]
+    res = _sio(
+        "compute", "--data", str(d), "--year", "2016", "--format", "csv", "--kommune", "9002"
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()[1:]
+    assert [line.split(",")[:2] for line in lines] == [["9002", "Andreby"]]
+    assert lines[0].split(",")[5] == "68599612"  # the same uttrekk as 9001's, by hand
+    res = _sio("compute", "--data", str(d), "--year", "2016", "--kommune", "0301")
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == ["Feil: kommunen 0301 finnes ikke i dataene (kommuner)"]

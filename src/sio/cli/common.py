@@ -78,10 +78,10 @@ def input_errors() -> Iterator[None]:
             _("The input has {n} error(s); nothing was computed:").format(n=len(errors)),
             style="bold red",
         )
-        err.print(exc.report(), markup=False, highlight=False)
+        err.print(exc.report(), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (ParameterError, ParameterLookupError, DataGap, BadInput) as exc:
-        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
@@ -94,7 +94,7 @@ def payment_errors() -> Iterator[None]:
         with input_errors():
             yield
     except PaymentError as exc:
-        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False)
+        err.print(_("Error: {msg}").format(msg=exc), style="bold red", markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

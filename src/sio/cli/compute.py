@@ -12,6 +12,7 @@ import typer
 from sio import i18n
 from sio.cli.common import (
     EXIT_BAD_INPUT,
+    BadInput,
     err,
     input_errors,
     load_params,
@@ -25,6 +26,8 @@ from sio.cli.common import (
 from sio.i18n import _
 
 if TYPE_CHECKING:
+    from sio.data.model import InputData
+    from sio.engine import Engine, YearResult
     from sio.results import AnnualResult
 
 __all__ = ["compute", "demo"]
@@ -49,6 +52,10 @@ def compute(
         Path | None,
         typer.Option("--out", help=_("Write to this file (.parquet and .xlsx by their suffix).")),
     ] = None,
+    kommune: Annotated[
+        list[str] | None,
+        typer.Option("--kommune", help=_("Only this municipality (NNNN; may be repeated).")),
+    ] = None,
 ) -> None:
     """Compute every municipality's annual figures for one year."""
     if fmt not in ("table", "json", "csv"):
@@ -62,7 +69,8 @@ def compute(
     with input_errors():
         params = load_params(override)
         inp, data_version = load_source(source, params)
-        result = Engine(inp, params).compute_year(year)
+        codes = _check_kommuner(inp, kommune or [])
+        result = _compute_year(Engine(inp, params), inp, year)
         if data_version is not None:
             from sio.store.db import open_store
             from sio.store.results import store_results
@@ -86,6 +94,14 @@ def compute(
         )
     warn_ended_phase_outs(result)
     rows = result.results
+    if codes:
+        rows = [r for r in rows if r.kommunenummer in codes]
+    if not rows:
+        err.print(
+            _("No municipality participates in {year}: there are no figures.").format(year=year),
+            style="yellow",
+            markup=False,
+        )
     if out_file is not None and out_file.suffix.lower() in (".parquet", ".xlsx"):
         write_results(rows, out_file)
         return
@@ -107,6 +123,38 @@ def compute(
         write_text(text, out_file)
     else:
         sys.stdout.write(text)
+
+
+def _compute_year(engine: Engine, inp: InputData, year: int) -> YearResult:
+    """The year's figures; a year the rules lack data for, outside the population data, is
+    refused naming the years the data cover (and the first figure the rules missed)."""
+    from sio.rules.uttrekk import DataGap
+
+    try:
+        return engine.compute_year(year)
+    except DataGap as exc:
+        years = inp.befolkning.get_column("aar")
+        first, last = years.min(), years.max()
+        if not isinstance(first, int) or not isinstance(last, int) or first <= year <= last:
+            raise
+        raise BadInput(
+            _(
+                "{year} is outside the data: the population table covers {first}–{last}; "
+                "nothing was computed"
+            ).format(year=year, first=first, last=last)
+            + f" ({exc})"
+        ) from None
+
+
+def _check_kommuner(inp: InputData, codes: list[str]) -> set[str]:
+    """The municipality codes of ``--kommune``, each of them in the data."""
+    known = set(inp.kommuner.get_column("kommunenummer").to_list())
+    for code in codes:
+        if code not in known:
+            raise BadInput(
+                _("the municipality {code} is not in the data (kommuner)").format(code=code)
+            )
+    return set(codes)
 
 
 def demo(

@@ -271,4 +271,7 @@ def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
                 )
         except ReadError as exc:
             raw.read_errors.append((exc.file, exc.message))
+        table = raw.tables.get(spec.name)
+        if table is not None and table.frame.height == 0 and table.frame.width:
+            notice(_("{file}: only a header, no rows").format(file=table.file))
     return raw
