@@ -19,7 +19,7 @@ from sio.store.db import make_engine
 from test_casework_security import cheap_argon2
 
 CHECKS = [not_a_server_error, response_schema_conformance]
-# The OIDC path is reserved and answers 501 Not Implemented until a provider is configured
+# The OIDC path is reserved and answers 404 (no such provider) until one is configured
 # (docs/decisions/0009): a documented answer, checked against the schema but not as a crash.
 RESERVED = "/api/innlogging/oidc/{leverandor}"
 

@@ -7,7 +7,7 @@ and per address. Every error answer is JSON with a Norwegian `detail`; bad input
 with one entry per field (`loc`, `msg` in Norwegian, `type`).
 
 An OIDC login path (`/api/innlogging/oidc/…`) is reserved for a health-sector identity provider
-(HelseID / ID-porten): it answers 501 until one is configured (docs/decisions/0009).
+(HelseID / ID-porten): it answers 404 (no such provider) until one is configured (decision 0009).
 
 Every signed-in operation runs through `_Route`: the body is received first (no transaction is
 open while the request waits for bytes), then in one transaction the caller is authenticated —
@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from sio.casework import accounts, contract, idempotency, overload, service
 from sio.casework import models as m
@@ -198,10 +199,19 @@ def create_app(
             404: _("not found"),
             405: _("method not allowed"),
         }
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            allowed = {
+                method
+                for route in app.router.routes
+                if isinstance(route, APIRoute) and route.matches(_r.scope)[0] != Match.NONE
+                for method in route.methods or ()
+            }
+            headers["Allow"] = ", ".join(sorted(allowed))
         return JSONResponse(
             status_code=exc.status_code,
             content={"detail": texts.get(exc.status_code, exc.detail)},
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(service.Invalid)
@@ -527,11 +537,14 @@ def create_app(
     @app.get(
         "/api/innlogging/oidc/{leverandor}",
         tags=["innlogging"],
-        responses={501: {"model": m.Feil, "description": "Ingen OIDC-leverandør er satt opp"}},
+        responses={
+            404: {**contract.NOT_FOUND, "description": "Ingen slik OIDC-leverandør er satt opp"}
+        },
     )
-    async def oidc_start(leverandor: str) -> JSONResponse:
+    async def oidc_start(leverandor: Annotated[str, Path(max_length=40)]) -> JSONResponse:
+        # reserved (docs/decisions/0009): no provider is configured, so none is found
         return JSONResponse(
-            status_code=501,
+            status_code=404,
             content={
                 "detail": _("no OIDC identity provider is configured ({name})").format(
                     name=leverandor[:40]

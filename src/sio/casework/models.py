@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator
 from pydantic_core import PydanticCustomError
 
 Rolle = Literal["saksbehandler", "okonomi", "direktorat", "evaluator", "admin"]
@@ -41,8 +41,22 @@ IPLOS_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _no_nul(schema: dict[str, Any]) -> None:
+    """Say in the document what `_storable_text` refuses: text fields have no NUL."""
+    for prop in schema.get("properties", {}).values():
+        for alt in [prop, *prop.get("anyOf", [])]:
+            if alt.get("type") == "string" and "pattern" not in alt and "format" not in alt:
+                alt["pattern"] = "^[^\\u0000]*$"
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: Any, handler: GetJsonSchemaHandler) -> Any:
+        schema = handler.resolve_ref_schema(handler(core))
+        _no_nul(schema)
+        return schema
 
     @field_validator("*", mode="after")
     @classmethod
