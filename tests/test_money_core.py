@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import yaml
 
@@ -18,17 +19,19 @@ from sio.data.registry import Registry
 from sio.data.validation import load_input
 from sio.engine import Engine
 from sio.money import kroner_from_oere, oere_from_kroner, round_half_away, to_fraction
-from sio.parameters import ParameterSet, load_parameters
+from sio.parameters import ParameterSet, UsageLog, apply_override_file, load_parameters
 from sio.rules.inntektspaaslag import monthly_supplement, supplement_terms, supplements
 from sio.rules.merger import codes_in_month, continuing_predecessors, is_continued
 from sio.rules.modell_b import oeremerket_tilskudd
 from sio.rules.participation import Participation
 from sio.rules.rundsumtilskudd import lump_sums
+from sio.rules.saerordning import MONTH_PATH, _month_series, covid_plan
 from sio.rules.toppfinansiering import toppfinansiering_months
 from sio.rules.uttrekk import DataGap, jan1
 from test_cli import small_world
 
 CASE_041 = Path(__file__).parent / "cases" / "041-successor-predecessor-joined-in-june.yaml"
+CASE_023 = Path(__file__).parent / "cases" / "023-covid-replacement.yaml"
 EARMARKED = {"9001": [5, 6], "9002": [12]}
 
 # -- øre to kroner ---------------------------------------------------------------------------------
@@ -310,3 +313,98 @@ def test_lump_sum_records_the_first_month_of_each_share() -> None:
         ("rundsumtilskudd.andel", dt.date(2016, 1, 1)): dt.date(2018, 2, 1),
         ("rundsumtilskudd.andel", dt.date(2018, 3, 2)): dt.date(2018, 4, 1),
     }
+
+
+def test_a_predecessor_that_left_before_december_is_not_continued(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """9001 takes part January–June 2018 and merges into 9002 on 2019-01-01, which takes part
+    from its first day: 9001's last month is not the December before, so it has exited."""
+    k = {"aga_sone": "1", "reiseindeks": "0"}
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "gyldig_fra": "1900-01-01"}
+            | {"gyldig_til": "2018-12-31", "etterfolger": "9002"}
+            | k,
+            {"kommunenummer": "9002", "navn": "B", "gyldig_fra": "2019-01-01"} | k,
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01", "til": "2018-06-30"},
+            {"kommunenummer": "9002", "modell": "A", "fra": "2019-01-01"},
+        ],
+    }
+    data, _ = load_input(write_input(tmp_path, world), params)
+    reg, part = Registry(data.kommuner), Participation(data.deltakelse)
+    assert not is_continued(reg, part, "9001")
+    assert continuing_predecessors(reg, part, "9002") == []
+    assert codes_in_month(reg, part, "9002", (2018, 6)) == []
+    # a successor missing from the register continues nobody
+    alone = Registry(data.kommuner.filter(pl.col("kommunenummer") == "9001"))
+    assert not is_continued(alone, part, "9001")
+
+
+def test_first_year_of_the_scheme(tmp_path: Path, params: ParameterSet) -> None:
+    _reg, part = _chain(tmp_path, params)
+    assert part.first_year() == 2018
+    data, _ = load_input(tmp_path, params)
+    assert Participation(data.deltakelse.clear()).first_year() is None
+
+
+def test_covid_months_are_read_on_1_january(params: ParameterSet) -> None:
+    """The replaced months of a year are the values in force on 1 January: a month dated
+    2020-01-02 is not one of 2020's."""
+    over = params.with_overrides(
+        {
+            "saerordning.covid.maaned_1": {
+                dt.date(2020, 1, 1): "2020-03",
+                dt.date(2020, 1, 2): "2020-09",
+            }
+        }
+    )
+    log = UsageLog()
+    assert _month_series(over, MONTH_PATH, 2020, log) == [(2020, 3), (2020, 4), (2020, 5)]
+    assert {p for p, _day in log.uses} == {f"{MONTH_PATH}_{n}" for n in (1, 2, 3)}
+
+
+def test_covid_plan_and_replacement_of_case_023(tmp_path: Path) -> None:
+    """Worked case 023: March–May 2020 replaced by the mean of December 2019–February 2020,
+    (2 170 000 + 2 263 000 + 6 351 000) / 3 = 3 594 666.67 → 3 594 667 øre; the trace shows it."""
+    case = yaml.safe_load(CASE_023.read_text(encoding="utf-8"))
+    over = tmp_path / "override.yaml"
+    over.write_text(yaml.safe_dump(case["override"]), encoding="utf-8")
+    params = apply_override_file(load_parameters(), over)
+    data, _ = load_input(write_input(tmp_path / "d", case["input"], only_present=True), params)
+    engine = Engine(data, params)
+    states = {"9001": engine.participation.months_in_year("9001", 2020)}
+    plan = covid_plan(params, engine.registry, engine.participation, 2020, states)
+    assert plan.replaced == ((2020, 3), (2020, 4), (2020, 5))
+    assert plan.references == ((2019, 12), (2020, 1), (2020, 2))
+    assert {p for p, _day in plan.uses} == {
+        f"saerordning.covid.{kind}_{n}" for kind in ("maaned", "referanse") for n in (1, 2, 3)
+    }
+    my = engine.compute_year(2020).get("9001")
+    assert my is not None
+    assert [m.aktivitetstilskudd_oere for m in my.months if m.covid_erstattet] == [3_594_667] * 3
+    covid = [n for n in my.trace.walk() if n.unit == "øre" and n.value == 3_594_667]
+    means = [n.formula_text.replace("\xa0", " ") for n in covid]
+    assert any("2 170 000" in f and "/ 3 = 3 594 667" in f for f in means), means
+
+
+def test_a_municipality_joining_after_the_covid_months(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """9001 (test_cli.small_world moved four years on) joins model A on 2020-06-01: no Covid
+    month applies to it. uttrekk(2020) = 100 000 000 × 1.031 × 103 200 000 / 103 000 000,
+    7 months: × 7/12 = 60 258 446.6… → 60 258 447."""
+    world = small_world()
+    world["deltakelse"] = [{"kommunenummer": "9001", "modell": "A", "fra": "2020-06-01"}]
+    for u in world["utgifter"]:
+        u["aar"] = 2019
+    for b in world["befolkning"]:
+        b["aar"] += 4
+    data, _ = load_input(write_input(tmp_path, world), params)
+    (row,) = Engine(data, params).compute_year(2020).rows
+    annual = Fraction(100_000_000) * Fraction(1031, 1000) * Fraction(1032, 1030)
+    assert row.result.maaneder == 7
+    assert row.result.uttrekk == round_half_away(annual * 7 / 12) == 60_258_447
+    assert not any(m.covid_erstattet for m in row.months)
