@@ -408,3 +408,41 @@ def test_a_municipality_joining_after_the_covid_months(
     assert row.result.maaneder == 7
     assert row.result.uttrekk == round_half_away(annual * 7 / 12) == 60_258_447
     assert not any(m.covid_erstattet for m in row.months)
+
+
+def _row(fra: str, til: str | None, covid: bool) -> dict[str, Any]:
+    return {"kommunenummer": "9001", "modell": "A", "fra": fra, "til": til} | {
+        "aktivitet_fra": None,
+        "covid_saerordning": covid,
+    }
+
+
+@pytest.mark.parametrize(
+    ("deltakelse", "march_to_may"),
+    [
+        # the row covering March says no Covid rule, the row from April yes: April and May
+        # are replaced (3 594 667 øre, case 023), March is as priced: 31 h × 730 kr
+        (
+            [_row("2019-01-01", "2020-03-31", False), _row("2020-04-01", None, True)],
+            [2_263_000, 3_594_667, 3_594_667],
+        ),
+        # no participation in December 2019, a reference month: nothing is replaced
+        # (31, 30, 31 h × 730 kr)
+        (
+            [_row("2019-01-01", "2019-11-30", True), _row("2020-01-01", None, True)],
+            [2_263_000, 2_190_000, 2_263_000],
+        ),
+    ],
+)
+def test_covid_months_follow_the_row_and_the_reference_window(
+    tmp_path: Path, deltakelse: list[dict[str, Any]], march_to_may: list[int]
+) -> None:
+    case = yaml.safe_load(CASE_023.read_text(encoding="utf-8"))
+    case["input"]["deltakelse"] = deltakelse
+    over = tmp_path / "override.yaml"
+    over.write_text(yaml.safe_dump(case["override"]), encoding="utf-8")
+    params = apply_override_file(load_parameters(), over)
+    data, _ = load_input(write_input(tmp_path / "d", case["input"], only_present=True), params)
+    my = Engine(data, params).compute_year(2020).get("9001")
+    assert my is not None
+    assert [m.aktivitetstilskudd_oere for m in my.months if m.maaned in (3, 4, 5)] == march_to_may
