@@ -23,7 +23,7 @@ from sio.parameters import ParameterSet, UsageLog, apply_override_file, load_par
 from sio.rules.inntektspaaslag import monthly_supplement, supplement_terms, supplements
 from sio.rules.merger import codes_in_month, continuing_predecessors, is_continued
 from sio.rules.modell_b import oeremerket_tilskudd
-from sio.rules.participation import Participation
+from sio.rules.participation import Participation, Period
 from sio.rules.rundsumtilskudd import lump_sums
 from sio.rules.saerordning import MONTH_PATH, _month_series, covid_plan
 from sio.rules.toppfinansiering import toppfinansiering_months
@@ -446,3 +446,23 @@ def test_covid_months_follow_the_row_and_the_reference_window(
     my = Engine(data, params).compute_year(2020).get("9001")
     assert my is not None
     assert [m.aktivitetstilskudd_oere for m in my.months if m.maaned in (3, 4, 5)] == march_to_may
+
+
+def test_periods_and_activity_months(tmp_path: Path, params: ParameterSet) -> None:
+    """9001 in model A from 2018-01-01 to 2018-06-30, activity-financed from 2018-04-01."""
+    k = {"aga_sone": "1", "reiseindeks": "0"}
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [{"kommunenummer": "9001", "navn": "A", "gyldig_fra": "1900-01-01"} | k],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01", "til": "2018-06-30"}
+            | {"aktivitet_fra": "2018-04-01"}
+        ],
+    }
+    data, _ = load_input(write_input(tmp_path, world), params)
+    part = Participation(data.deltakelse)
+    jan, jun, apr = 2018 * 12, 2018 * 12 + 5, 2018 * 12 + 3  # month indices (year × 12 + m − 1)
+    assert part.periods("9001") == [Period(jan, jun, "A", apr, True)]
+    assert part.periods("9002") == []
+    assert part.activity_months("9001", 2018) == [4, 5, 6]
+    assert part.activity_months("9001", 2019) == []
+    assert list(part.months_in_year("9001", 2018)) == [1, 2, 3, 4, 5, 6]
