@@ -9,7 +9,7 @@
 | §3.2 | income supplement (inntektspåslag) with its cap | `inntektspaaslag` |
 | §3.2 | the phase-out (nedtrapping) after an exit | `utfasing` |
 | §3.2 | the project-cost limit of model A (a check) | `prosjektmidler` |
-| §3.3 | activity grant (aktivitetstilskudd): volume × price × k_aga × k_reise | `aktivitetstilskudd` |
+| §3.3 | activity grant: volume × price × k_aga × k_reise | `aktivitetstilskudd` |
 | §3.3 | lump sum (rundsumtilskudd) | `rundsumtilskudd` |
 | §3.4, §3.5 | model B's earmarked grant (also model A before activity financing) | `modell_b` |
 | §3.5 | the Covid months (særordning) | `saerordning` |
