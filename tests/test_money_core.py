@@ -466,3 +466,23 @@ def test_periods_and_activity_months(tmp_path: Path, params: ParameterSet) -> No
     assert part.activity_months("9001", 2018) == [4, 5, 6]
     assert part.activity_months("9001", 2019) == []
     assert list(part.months_in_year("9001", 2018)) == [1, 2, 3, 4, 5, 6]
+
+
+def test_rows_that_touch_are_one_spell(tmp_path: Path, params: ParameterSet) -> None:
+    """Model B January–June 2018, model A July–December 2018 (touching: one spell), again
+    model A from March 2019 after a gap (a second, open spell)."""
+    k = {"aga_sone": "1", "reiseindeks": "0"}
+    rows = [("B", "2018-01-01", "2018-06-30"), ("A", "2018-07-01", "2018-12-31")]
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [{"kommunenummer": "9001", "navn": "A", "gyldig_fra": "1900-01-01"} | k],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": m, "fra": fra, "til": til} for m, fra, til in rows
+        ]
+        + [{"kommunenummer": "9001", "modell": "A", "fra": "2019-03-01"}],
+    }
+    data, _ = load_input(write_input(tmp_path, world), params)
+    part = Participation(data.deltakelse)
+    jan18, dec18, mar19 = 2018 * 12, 2018 * 12 + 11, 2019 * 12 + 2
+    assert part.spells("9001") == [(jan18, dec18), (mar19, None)]
+    assert part.spells("9002") == []
+    assert part.last_month("9001") is None  # still open
