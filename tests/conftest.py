@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+from hypothesis import settings as hypothesis_settings
 
 from sio import i18n
 from sio.data.tables import TABLES
@@ -79,3 +80,9 @@ def write_input(
             for r in rows:
                 w.writerow([_cell(r.get(c)) for c in cols])
     return directory
+
+
+# Property tests are judged by what they assert, not by how fast one example runs: a deadline
+# (hypothesis' default is 200 ms) only makes them fail on a busy machine.
+hypothesis_settings.register_profile("sio", deadline=None)
+hypothesis_settings.load_profile("sio")
