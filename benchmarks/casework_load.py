@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import psutil
 from sqlalchemy import create_engine, text
 from stdnum.no import fodselsnummer
