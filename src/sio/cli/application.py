@@ -18,11 +18,13 @@ import typer
 
 from sio import i18n
 from sio.cli.casework import konto_app, serve
+from sio.cli.click_words import install as install_click_words
 from sio.cli.common import EXIT_BAD_INPUT, err
 from sio.cli.compute import compute, demo
 from sio.cli.data import data_app, import_cmd
 from sio.cli.explain import explain
 from sio.cli.kommune import kommune_app
+from sio.cli.names import NorwegianGroup
 from sio.cli.params import params_app
 from sio.cli.synth import synth_app
 from sio.cli.utbetaling import etteroppgjoer, utbetaling_app
@@ -30,21 +32,32 @@ from sio.i18n import _
 
 __all__ = ["app", "main"]
 
+install_click_words()
+
 app = typer.Typer(
+    cls=NorwegianGroup,
     add_completion=False,
     no_args_is_help=True,
     help=_("SIO — state funding of care services."),
 )
 
-app.add_typer(params_app, name="params")
-app.add_typer(synth_app, name="synth", help=_("Synthetic data sets."))
-app.add_typer(kommune_app, name="kommune", help=_("Municipality codes over time."))
+# Norwegian names (docs/guide.md); the English ones are hidden aliases (`sio.cli.names`)
+app.add_typer(params_app, name="parametere", cls=NorwegianGroup)
+app.add_typer(synth_app, name="syntetisk", help=_("Synthetic data sets."), cls=NorwegianGroup)
 app.add_typer(
-    utbetaling_app, name="utbetaling", help=_("Payments: monthly runs, status and the ledger.")
+    kommune_app, name="kommune", help=_("Municipality codes over time."), cls=NorwegianGroup
+)
+app.add_typer(
+    utbetaling_app,
+    name="utbetaling",
+    help=_("Payments: monthly runs, status and the ledger."),
+    cls=NorwegianGroup,
 )
 app.command("etteroppgjoer", help=_("Make the final settlement of a year (once)."))(etteroppgjoer)
 app.command("serve", help=_("Start the casework JSON API (OpenAPI at /openapi.json)."))(serve)
-app.add_typer(konto_app, name="konto", help=_("Accounts of the casework service."))
+app.add_typer(
+    konto_app, name="konto", help=_("Accounts of the casework service."), cls=NorwegianGroup
+)
 
 
 @app.callback()
@@ -65,18 +78,19 @@ def _main(
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-app.command(help=_("Compute every municipality's annual figures for one year."))(compute)
+app.command("beregn", help=_("Compute every municipality's annual figures for one year."))(compute)
 app.command(
-    help=_("Show how a figure was computed: formula, parameters with dates and sources, inputs.")
+    "forklar",
+    help=_("Show how a figure was computed: formula, parameters with dates and sources, inputs."),
 )(explain)
 app.command(
     help=_(
         "Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."
     )
 )(demo)
-app.add_typer(data_app, name="data")
+app.add_typer(data_app, name="data", cls=NorwegianGroup)
 app.command(
-    "import",
+    "importer",
     help=_("Validate a file or folder and store it as a new, immutable data version."),
 )(import_cmd)
 

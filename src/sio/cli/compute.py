@@ -34,7 +34,7 @@ __all__ = ["compute", "demo"]
 
 
 def compute(
-    year: Annotated[int, typer.Option("--year", help=_("The year to compute."))],
+    year: Annotated[int, typer.Option("--aar", help=_("The year to compute."))],
     data: Annotated[
         Path | None, typer.Option("--data", help=_("Input directory (interfaces.md §1)."))
     ] = None,
@@ -46,11 +46,11 @@ def compute(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help=_("table, json or csv."))] = "table",
     override: Annotated[
-        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+        Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help=_("Write to this file (.parquet and .xlsx by their suffix).")),
+        typer.Option("--ut", help=_("Write to this file (.parquet and .xlsx by their suffix).")),
     ] = None,
     kommune: Annotated[
         list[str] | None,
@@ -158,11 +158,11 @@ def _check_kommuner(inp: InputData, codes: list[str]) -> set[str]:
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help=_("Report folder."))] = Path("sio-demo"),
+    out_dir: Annotated[Path, typer.Option("--ut", help=_("Report folder."))] = Path("sio-demo"),
     first: Annotated[int, typer.Option("--fra-aar", help=_("First year."))] = 2016,
     last: Annotated[int, typer.Option("--til-aar", help=_("Last year."))] = 2024,
     override: Annotated[
-        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+        Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
 ) -> None:
     """Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."""

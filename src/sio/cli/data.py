@@ -11,18 +11,21 @@ from typing import Annotated
 import typer
 
 from sio.cli.common import EXIT_BAD_INPUT, err, input_errors, load_params, out, warn_problems
+from sio.cli.names import NorwegianGroup
 from sio.i18n import _
 
 __all__ = ["data_app", "import_cmd"]
 
-data_app = typer.Typer(no_args_is_help=True, help=_("Data versions in the database."))
+data_app = typer.Typer(
+    cls=NorwegianGroup, no_args_is_help=True, help=_("Data versions in the database.")
+)
 
 
 def import_cmd(
     path: Annotated[Path, typer.Argument(help=_("A file or a folder in the input format."))],
     fmt: Annotated[str, typer.Option("--format", help=_("Problem report: text or json."))] = "text",
     override: Annotated[
-        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+        Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
 ) -> None:
     """Validate a file or folder and store it as a new, immutable data version."""
@@ -64,7 +67,7 @@ def import_cmd(
 
 
 @data_app.command(
-    "versions",
+    "versjoner",
     help=_("List the data versions: when, who, from which source, content hash and rows."),
 )
 def data_versions(

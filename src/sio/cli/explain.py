@@ -30,7 +30,7 @@ def explain(
     kommune: Annotated[
         str | None, typer.Option("--kommune", help=_("Municipality code NNNN."))
     ] = None,
-    year: Annotated[int | None, typer.Option("--year", help=_("The year."))] = None,
+    year: Annotated[int | None, typer.Option("--aar", help=_("The year."))] = None,
     data: Annotated[Path | None, typer.Option("--data", help=_("Input directory."))] = None,
     db: Annotated[
         bool, typer.Option("--db", help=_("Compute from the database (SIO_DATABASE_URL)."))
@@ -46,7 +46,7 @@ def explain(
         str | None, typer.Option("--komponent", help=_("Only this component (e.g. uttrekk)."))
     ] = None,
     override: Annotated[
-        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+        Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
     postering: Annotated[
         int | None,
@@ -60,7 +60,7 @@ def explain(
         explain_posting(postering, override)
         return
     if kommune is None or year is None:
-        err.print(_("give --kommune and --year (or --postering ID)"))
+        err.print(_("give --kommune and --aar (or --postering ID)"))
         raise typer.Exit(EXIT_BAD_INPUT)
     inp_source = source_options(data, db, versjon)
     from sio.engine import Engine

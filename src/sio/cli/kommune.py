@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sio.cli.common import EXIT_BAD_INPUT
+from sio.cli.names import NorwegianGroup
 from sio.i18n import _, ngettext
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["kommune_app"]
 
 kommune_app = typer.Typer(
+    cls=NorwegianGroup,
     no_args_is_help=True,
     help=_("Municipality codes: validity, mergers and renumberings (SSB classification 131)."),
 )

@@ -12,12 +12,15 @@ import typer
 
 from sio import i18n
 from sio.cli.common import EXIT_BAD_INPUT, BadInput, err, input_errors, load_params, out
+from sio.cli.names import NorwegianGroup
 from sio.cli.trace_view import evidence_label
 from sio.i18n import _
 
 __all__ = ["params_app"]
 
-params_app = typer.Typer(no_args_is_help=True, help=_("Browse the parameter tree."))
+params_app = typer.Typer(
+    cls=NorwegianGroup, no_args_is_help=True, help=_("Browse the parameter tree.")
+)
 
 
 def _parse_date(text: str | None) -> dt.date:
@@ -30,14 +33,14 @@ def _parse_date(text: str | None) -> dt.date:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-@params_app.command("list", help=_("Every parameter with its value at a date, unit and evidence."))
+@params_app.command("liste", help=_("Every parameter with its value at a date, unit and evidence."))
 def params_list(
     prefix: Annotated[str, typer.Argument(help=_("Only paths under this prefix."))] = "",
     at: Annotated[
-        str | None, typer.Option("--at", help=_("Date YYYY-MM-DD (default today)."))
+        str | None, typer.Option("--dato", help=_("Date YYYY-MM-DD (default today)."))
     ] = None,
     override: Annotated[
-        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+        Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
 ) -> None:
     """Every parameter with its value at a date, unit and evidence."""
@@ -71,16 +74,16 @@ def params_list(
 
 
 @params_app.command(
-    "show",
+    "vis",
     help=_("One parameter: description, unit, every dated value with evidence and references."),
 )
 def params_show(
     path: Annotated[str, typer.Argument(help=_("The parameter path."))],
     at: Annotated[
-        str | None, typer.Option("--at", help=_("Mark the value in force on this date."))
+        str | None, typer.Option("--dato", help=_("Mark the value in force on this date."))
     ] = None,
     override: Annotated[
-        Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+        Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
 ) -> None:
     """One parameter: description, unit, every dated value with evidence and references."""

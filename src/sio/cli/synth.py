@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from sio.cli.common import EXIT_BAD_INPUT
+from sio.cli.names import NorwegianGroup
 from sio.i18n import _, format_number
 
 __all__ = ["synth_app"]
@@ -22,6 +23,7 @@ __all__ = ["synth_app"]
 FORMATS = ("parquet", "csv")
 
 synth_app = typer.Typer(
+    cls=NorwegianGroup,
     add_completion=False,
     no_args_is_help=True,
     help=_("Synthetic data sets in the input format (nothing in them is real)."),
@@ -34,7 +36,7 @@ def _synth() -> None:
 
 
 @synth_app.command(
-    "national",
+    "nasjonal",
     help=_("Write a synthetic national data set (interfaces.md §1).")
     + "\n\n"
     + _(
@@ -43,7 +45,7 @@ def _synth() -> None:
     ),
 )
 def national(
-    out: Annotated[Path, typer.Option("--out", help=_("Directory to write the files to."))],
+    out: Annotated[Path, typer.Option("--ut", help=_("Directory to write the files to."))],
     seed: Annotated[
         int, typer.Option("--seed", help=_("Random seed: the same seed gives the same files."))
     ] = 1,

@@ -26,6 +26,7 @@ from sio.cli.common import (
     payment_params,
     store,
 )
+from sio.cli.names import NorwegianGroup
 from sio.i18n import _, format_kroner_oere, ngettext
 
 if TYPE_CHECKING:
@@ -34,15 +35,17 @@ if TYPE_CHECKING:
 __all__ = ["etteroppgjoer", "status_json", "utbetaling_app"]
 
 utbetaling_app = typer.Typer(
-    no_args_is_help=True, help=_("Payments: monthly runs, status and the ledger.")
+    cls=NorwegianGroup,
+    no_args_is_help=True,
+    help=_("Payments: monthly runs, status and the ledger."),
 )
 
 OverrideOption = Annotated[
-    Path | None, typer.Option("--override", help=_("YAML file of parameter overrides."))
+    Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
 ]
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", help=_("Folder for the payment file and the statements.")),
+    typer.Option("--ut", help=_("Folder for the payment file and the statements.")),
 ]
 FormatOption = Annotated[str, typer.Option("--format", help=_("table or json."))]
 
