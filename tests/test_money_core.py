@@ -475,10 +475,9 @@ def test_rows_that_touch_are_one_spell(tmp_path: Path, params: ParameterSet) -> 
     rows = [("B", "2018-01-01", "2018-06-30"), ("A", "2018-07-01", "2018-12-31")]
     world: dict[str, list[dict[str, Any]]] = {
         "kommuner": [{"kommunenummer": "9001", "navn": "A", "gyldig_fra": "1900-01-01"} | k],
-        "deltakelse": [
-            {"kommunenummer": "9001", "modell": m, "fra": fra, "til": til} for m, fra, til in rows
-        ]
-        + [{"kommunenummer": "9001", "modell": "A", "fra": "2019-03-01"}],
+        # the rows in the file are not in date order: the last one first
+        "deltakelse": [{"kommunenummer": "9001", "modell": "A", "fra": "2019-03-01"}]
+        + [{"kommunenummer": "9001", "modell": m, "fra": fra, "til": til} for m, fra, til in rows],
     }
     data, _ = load_input(write_input(tmp_path, world), params)
     part = Participation(data.deltakelse)
@@ -486,3 +485,4 @@ def test_rows_that_touch_are_one_spell(tmp_path: Path, params: ParameterSet) -> 
     assert part.spells("9001") == [(jan18, dec18), (mar19, None)]
     assert part.spells("9002") == []
     assert part.last_month("9001") is None  # still open
+    assert part.first_fra("9001") == dt.date(2018, 1, 1)
