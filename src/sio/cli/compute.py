@@ -112,10 +112,10 @@ def compute(
     else:
         from rich.console import Console
 
-        from sio.report.table import render_year_table
+        from sio.cli.blocks import render_year
 
         console = Console(record=True, width=220) if out_file else table_console()
-        render_year_table(rows, year, console)
+        render_year(rows, year, console)
         if out_file is None:
             return
         text = console.export_text()
@@ -168,11 +168,11 @@ def demo(
     """Compute the whole scheme 2016–2024 on the built-in (synthetic) demo data and report it."""
     from rich.progress import Progress
 
+    from sio.cli.blocks import render_year
     from sio.data.demo import write_demo_data
     from sio.data.validation import load_input
     from sio.engine import Engine
     from sio.report import write_report
-    from sio.report.table import render_year_table
 
     data_dir = out_dir / "inndata"
     with input_errors():
@@ -194,7 +194,7 @@ def demo(
     out.print(f"[bold yellow]{note}[/bold yellow]")
     console = table_console()
     for y, rows in results.items():
-        render_year_table(rows, y, console)
+        render_year(rows, y, console)
     files = write_report(results, out_dir, note=note, lang=i18n.get_language())
     out.print(_("Report written:"))
     for f in files:
