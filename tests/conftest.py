@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import datetime as dt
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,13 @@ from hypothesis import settings as hypothesis_settings
 from sio import i18n
 from sio.data.tables import TABLES
 from sio.parameters import ParameterSet, load_parameters
+
+# The tests never write into the real home directory: the user data directory (where the store's
+# default SQLite file and the casework pseudonym key live, found with platformdirs, which reads
+# XDG_DATA_HOME) is a temporary folder of this test run, inherited by every subprocess.
+_DATA_HOME = tempfile.mkdtemp(prefix="sio-tests-data-")
+os.environ["XDG_DATA_HOME"] = _DATA_HOME
+atexit.register(shutil.rmtree, _DATA_HOME, ignore_errors=True)
 
 # `make mutation` sets SIO_MUTATION=1: each property then draws at most this many examples, so
 # the tests run for every mutant in seconds (docs/mutation-testing.md). `make test` draws them all.
