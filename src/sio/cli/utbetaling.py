@@ -119,19 +119,41 @@ def _print_outcome(outcome: RunOutcome, what: str) -> None:
 
 @utbetaling_app.command("kjor", help=_("Make the payment run of a month (once)."))
 def kjor(
-    maaned: Annotated[str, typer.Option("--maaned", help=_("The month YYYY-MM."))],
+    maaned: Annotated[str | None, typer.Option("--maaned", help=_("The month YYYY-MM."))] = None,
+    fra: Annotated[
+        str | None, typer.Option("--fra", help=_("The first month YYYY-MM (with --til)."))
+    ] = None,
+    til: Annotated[
+        str | None, typer.Option("--til", help=_("The last month YYYY-MM (with --fra)."))
+    ] = None,
     override: OverrideOption = None,
     out_dir: OutOption = None,
 ) -> None:
-    """Make the payment run of a month: advances, month shares, settlements, corrections."""
-    from sio.utbetaling.run import month_text, parse_month, run_month
+    """Make the payment run of a month: advances, month shares, settlements, corrections. With
+    --fra and --til, every month from the one to the other in order, stopping at the first
+    refusal (the months before it stay run)."""
+    from sio.rules.participation import month_index, month_of
+    from sio.utbetaling.run import PaymentError, month_text, parse_month, run_month
 
+    if (maaned is None) == (fra is None and til is None) or (fra is None) != (til is None):
+        err.print(_("give either --maaned YYYY-MM or both --fra YYYY-MM and --til YYYY-MM"))
+        raise typer.Exit(EXIT_BAD_INPUT)
     with payment_errors():
-        month = parse_month(maaned)
+        if maaned is not None:
+            months = [parse_month(maaned)]
+        else:
+            assert fra is not None and til is not None
+            first, last = parse_month(fra), parse_month(til)
+            if last < first:
+                raise PaymentError(_("--til {til} is before --fra {fra}").format(til=til, fra=fra))
+            months = [month_of(i) for i in range(month_index(first), month_index(last) + 1)]
         params, ov = payment_params(override)
-        outcome = run_month(store(), params, month, overrides=ov)
-    _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
-    _write_and_list(outcome, out_dir or Path("sio-utbetaling") / outcome.kjoring.periode)
+    for month in months:
+        with payment_errors():
+            outcome = run_month(store(), params, month, overrides=ov)
+        _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
+        folder = (out_dir / outcome.kjoring.periode) if out_dir and len(months) > 1 else out_dir
+        _write_and_list(outcome, folder or Path("sio-utbetaling") / outcome.kjoring.periode)
 
 
 def etteroppgjoer(

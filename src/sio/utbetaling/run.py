@@ -8,8 +8,9 @@ This is where the engine, the settlement rules and the ledger meet (scheme.md §
 - `statements` rebuilds the statement letters of any stored run from the ledger and the run's own
   data and parameter versions; `status` compares entitlement and payments per month.
 
-Order rules (checked again inside the run lock): the ledger starts with the run of a January,
-months are run one after the other, each once; a year's final settlement needs its December run.
+Order rules (checked again inside the run lock): the ledger starts with the run of any month
+before which no money of its year is due (May 2016 for the scheme's first cohort), months are run
+one after the other, each once; a year's final settlement needs its December run.
 """
 
 from __future__ import annotations
@@ -205,25 +206,48 @@ def _settled_years(runs: Sequence[Kjoring]) -> frozenset[int]:
 
 
 def check_month_order(runs: Sequence[Kjoring], month: Month) -> None:
-    """The ledger starts in a January; months follow one another (a run that exists is fine:
-    the caller reports it)."""
+    """Months follow one another from the ledger's first run, which may be any month (a run
+    that exists is fine: the caller reports it). That no money of the first run's year falls
+    before it is checked against the entitlement (`check_ledger_start`)."""
     done = _monthly(runs)
-    if month in done:
-        return
-    if not done:
-        if month[1] != 1:
-            raise PaymentError(
-                _(
-                    "the first payment run must be a January (the ledger starts at the beginning "
-                    "of a year, so that every year can be settled in full); got {month}"
-                ).format(month=month_text(month))
-            )
+    if month in done or not done:
         return
     nxt = month_of(month_index(max(done)) + 1)
     if month != nxt:
         raise PaymentError(
             _("months are run in order: the next month to run is {next}, not {month}").format(
                 next=month_text(nxt), month=month_text(month)
+            )
+        )
+
+
+def check_ledger_start(
+    entitlements: Mapping[tuple[str, int], YearEntitlement], month: Month
+) -> None:
+    """The ledger may start in any month (the scheme started in May 2016) as long as no
+    municipality is entitled to money in that year before it: the year's final settlement then
+    pays exactly the year's entitlement. Otherwise the run is refused, naming the first month
+    with money (the ledger must start there or earlier)."""
+    early: dict[str, int] = {}
+    for (code, y), ent in entitlements.items():
+        if y != month[0]:
+            continue
+        for m in sorted(ent.months):
+            if m < month[1] and any(v != 0 for v in ent.months[m].values()):
+                early[code] = min(m, early.get(code, m))
+                break
+    if early:
+        first = min(early.values())
+        raise PaymentError(
+            _(
+                "the ledger cannot start in {month}: {codes} are entitled to money earlier in "
+                "{year}, which its final settlement could not pay in full; start in {first} or "
+                "earlier (nothing was posted)"
+            ).format(
+                month=month_text(month),
+                codes=", ".join(sorted(early)),
+                year=month[0],
+                first=month_text((month[0], first)),
             )
         )
 
@@ -313,10 +337,14 @@ def run_month(
     computed = compute(engine, params, range(first[0], month[0] + 1))
     ctx = RunContext(computed.data_versjon, params.version)
     on = first_day(month)
+    if not _monthly(runs):
+        check_ledger_start(computed.entitlements, month)
 
     def plan(conn: Connection) -> list[Postering]:
         now_runs = ledger.list_runs(conn)
         check_month_order(now_runs, month)
+        if not _monthly(now_runs):
+            check_ledger_start(computed.entitlements, month)
         state = ledger_state(ledger.postings(conn))
         lines = plan_month_run(
             month,
@@ -396,8 +424,10 @@ def _post(
 
 
 def _check_final_order(runs: Sequence[Kjoring], year: int) -> None:
+    """The year is in the ledger (its first run is in the year or before: no money of the year
+    falls before it, `check_ledger_start`) and its December is run."""
     done = _monthly(runs)
-    if not done or min(done) > (year, 1):
+    if not done or min(done) > (year, 12):
         raise PaymentError(
             _("{year} is not in the ledger: it starts with the run of {first}").format(
                 year=year, first=month_text(min(done)) if done else "—"
