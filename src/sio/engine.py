@@ -372,24 +372,37 @@ class Engine:
         return uses
 
     def _activity_part_uses(self, key: tuple[object, ...]) -> dict[tuple[str, dt.date], Use]:
+        """The lookups of one part (a group's price and unit, a zone's k_aga, a service's
+        k_reise) over some months of a year: merged from one cached entry per month, so that
+        the many month sets of the groups cost no new lookups."""
+        uses = self._activity_parts.get(key)
+        if uses is None:
+            year, months = key[-2], key[-1]
+            assert isinstance(year, int) and isinstance(months, tuple)
+            uses = {}
+            for mo in reversed(months):  # the first month's lookup of a value wins
+                uses.update(self._activity_month_uses((*key[:-1], mo)))
+            self._activity_parts[key] = uses
+        return uses
+
+    def _activity_month_uses(self, key: tuple[object, ...]) -> dict[tuple[str, dt.date], Use]:
         from sio.rules.aktivitetstilskudd import k_aga, k_reise, unit_price
         from sio.rules.participation import first_day
 
         uses = self._activity_parts.get(key)
         if uses is None:
             tmp = UsageLog()
-            year, months = key[-2], key[-1]
-            assert isinstance(year, int) and isinstance(months, tuple)
-            for mo in months:
-                m = (year, mo)
-                if key[0] == "price":
-                    s, g = str(key[1]), str(key[2])
-                    unit_price(self.params, s, g, m, tmp)
-                    self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), tmp)
-                elif key[0] == "aga":
-                    k_aga(self.params, str(key[1]), m, tmp)
-                else:
-                    k_reise(self.params, Fraction(int(bool(key[2]))), str(key[1]), m, tmp)
+            year, mo = key[-2], key[-1]
+            assert isinstance(year, int) and isinstance(mo, int)
+            m = (year, mo)
+            if key[0] == "price":
+                s, g = str(key[1]), str(key[2])
+                unit_price(self.params, s, g, m, tmp)
+                self.params.at(f"aktivitetstilskudd.enhet.{s}", first_day(m), tmp)
+            elif key[0] == "aga":
+                k_aga(self.params, str(key[1]), m, tmp)
+            else:
+                k_reise(self.params, Fraction(int(bool(key[2]))), str(key[1]), m, tmp)
             uses = self._activity_parts[key] = tmp.uses
         return uses
 
