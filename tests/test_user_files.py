@@ -292,3 +292,18 @@ def test_compute_filters_by_municipality(tmp_path: Path) -> None:
     res = _sio("compute", "--data", str(d), "--year", "2016", "--kommune", "0301")
     assert res.exit_code == 2
     assert res.stderr.splitlines() == ["Feil: kommunen 0301 finnes ikke i dataene (kommuner)"]
+
+
+def test_a_misnamed_sheet_is_pointed_at(tmp_path: Path, params: ParameterSet) -> None:
+    world = small_world()
+    d = write_input(tmp_path / "d", world)
+    (d / "vedtak.csv").unlink()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Vedtak"
+    sheet.append(["vedtak_id"])
+    book.save(d / "inndata.xlsx")
+    assert _messages(d, params) == [
+        "vedtak.csv: filen mangler, men det finnes 'inndata.xlsx[Vedtak]': gi den navnet vedtak "
+        "(nøyaktig, med små bokstaver)"
+    ]

@@ -211,16 +211,22 @@ def read_sheet(book: Path, sheet: str) -> RawTable:
     return RawTable(sheet, file, to_text(read.frame), first_line=read.first_line)
 
 
-def _near_names(directory: Path, stem: str) -> list[str]:
-    """Files in `directory` whose name is the table's but for case, spaces, a year or the like
-    (``Vedtak 2020.csv`` for ``vedtak.csv``)."""
+def _like(name: str, stem: str) -> bool:
+    """Whether `name` is the table name `stem` but for case, spaces, digits or the like."""
+    simple = "".join(ch for ch in name.lower() if ch.isalpha())
+    return simple in (stem.replace("_", ""), stem.replace("_", "") + "s")
+
+
+def _near_names(directory: Path, stem: str, sheets: dict[str, Path]) -> list[str]:
+    """Files in `directory` (and sheets of its workbooks) whose name is the table's but for
+    case, spaces, a year or the like (``Vedtak 2020.csv`` for ``vedtak.csv``)."""
     found = []
     for f in sorted(directory.iterdir()):
         if f.suffix.lower() not in (".csv", ".parquet") or f.name == f"{stem}{f.suffix}":
             continue
-        simple = "".join(ch for ch in f.stem.lower() if ch.isalpha())
-        if simple == stem.replace("_", "") or simple == stem.replace("_", "") + "s":
+        if _like(f.stem, stem):
             found.append(f.name)
+    found += [f"{book.name}[{sheet}]" for sheet, book in sheets.items() if _like(sheet, stem)]
     return found
 
 
@@ -249,7 +255,7 @@ def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
                 raw.tables[spec.name] = read_table(parquet, spec.name, spec.name in native)
             elif spec.name in sheets:
                 raw.tables[spec.name] = read_sheet(sheets[spec.name], spec.name)
-            elif near := _near_names(directory, spec.name):
+            elif near := _near_names(directory, spec.name, sheets):
                 raw.read_errors.append(
                     (
                         f"{spec.name}.csv",
@@ -258,7 +264,9 @@ def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
                             "(exactly, in lower case)"
                         ).format(
                             found=", ".join(f"'{n}'" for n in near),
-                            expected=f"{spec.name}{Path(near[0]).suffix.lower()}",
+                            expected=f"{spec.name}{Path(near[0]).suffix.lower()}"
+                            if not near[0].endswith("]")
+                            else spec.name,
                         ),
                     )
                 )
