@@ -307,3 +307,12 @@ def test_a_misnamed_sheet_is_pointed_at(tmp_path: Path, params: ParameterSet) ->
         "vedtak.csv: filen mangler, men det finnes 'inndata.xlsx[Vedtak]': gi den navnet vedtak "
         "(nøyaktig, med små bokstaver)"
     ]
+
+
+def test_explain_of_a_year_outside_the_data_names_the_years(tmp_path: Path) -> None:
+    d = write_input(tmp_path / "d", small_world())
+    res = _sio("forklar", "--data", str(d), "--kommune", "9001", "--aar", "2030")
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[0].startswith(
+        "Feil: 2030 ligger utenfor dataene: befolkningstabellen dekker 2015–2016; "
+    )

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sio.engine import Engine, YearResult
     from sio.results import AnnualResult
 
-__all__ = ["compute", "demo"]
+__all__ = ["compute", "compute_year", "demo"]
 
 
 def compute(
@@ -70,7 +70,7 @@ def compute(
         params = load_params(override)
         inp, data_version = load_source(source, params)
         codes = _check_kommuner(inp, kommune or [])
-        result = _compute_year(Engine(inp, params), inp, year)
+        result = compute_year(Engine(inp, params), inp, year)
         if data_version is not None:
             from sio.store.db import open_store
             from sio.store.results import store_results
@@ -125,7 +125,7 @@ def compute(
         sys.stdout.write(text)
 
 
-def _compute_year(engine: Engine, inp: InputData, year: int) -> YearResult:
+def compute_year(engine: Engine, inp: InputData, year: int) -> YearResult:
     """The year's figures; a year the rules lack data for, outside the population data, is
     refused naming the years the data cover (and the first figure the rules missed)."""
     from sio.rules.uttrekk import DataGap

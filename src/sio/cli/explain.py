@@ -63,13 +63,14 @@ def explain(
         err.print(_("give --kommune and --aar (or --postering ID)"))
         raise typer.Exit(EXIT_BAD_INPUT)
     inp_source = source_options(data, db, versjon)
+    from sio.cli.compute import compute_year
     from sio.engine import Engine
 
     with input_errors():
         params = load_params(override)
         inp, _version = load_source(inp_source, params)
         engine = Engine(inp, params)
-        result = engine.compute_year(year)
+        result = compute_year(engine, inp, year)
         my = result.get(kommune)
         if my is None:
             raise BadInput(_("{code} has no money in {year}").format(code=kommune, year=year))
