@@ -17,7 +17,16 @@ from sio.store.versions import import_path
 from sio.utbetaling.run import PaymentError, run_final_settlement, run_month
 from test_cli import small_world
 from test_store import _pg_database, pg_url, store_url  # noqa: F401  (fixtures)
-from test_utbetaling import DAY, DAYS_2016, _cumulative, _engine, _lines, _uttrekk_2016, _with_orgnr
+from test_utbetaling import (
+    DAY,
+    DAYS_2016,
+    ORGNR,
+    _cumulative,
+    _engine,
+    _lines,
+    _uttrekk_2016,
+    _with_orgnr,
+)
 
 
 def test_the_ledger_starts_in_may_2016_and_settles_to_the_oere(
@@ -91,3 +100,32 @@ def test_kjor_fra_til_runs_the_months_in_order_and_stops_at_a_refusal(
         "oppgi enten --maaned ÅÅÅÅ-MM eller både --fra ÅÅÅÅ-MM og --til ÅÅÅÅ-MM"
     )
     engine.dispose()
+
+
+def test_the_payment_file_in_the_norwegian_excel_dialect(
+    store_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    runner = CliRunner()
+    env = {"SIO_DATABASE_URL": store_url, "SIO_LANG": "nb"}
+    d = write_input(tmp_path / "d", _with_orgnr(small_world()))
+    assert runner.invoke(app, ["importer", str(d)], env=env).exit_code == 0
+    out = tmp_path / "ut"
+    args = ["utbetaling", "kjor", "--maaned", "2016-05", "--excel-csv", "--ut", str(out)]
+    r = runner.invoke(app, args, env=env)
+    assert r.exit_code == 0, r.output
+    uttrekk = _uttrekk_2016()
+    may = (
+        31 * DAY
+        + _cumulative(uttrekk / 12 / 10, list(DAYS_2016))[5]
+        + _cumulative(uttrekk / 12 * 4 / 100, list(DAYS_2016))[5]
+    )
+    kroner = f"{may // 100},{may % 100:02d}"
+    raw = (out / "utbetaling-2016-05-excel.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header, row = raw[3:].decode("utf-8").split("\r\n")[:2]
+    assert header == "kommunenummer;navn;organisasjonsnummer;beloep;periode;referanse"
+    assert row.split(";")[:5] == ["9001", "Testby", ORGNR, kroner, "2016-05"]
+    # the documented payment file is written as always
+    documented = (out / "utbetaling-2016-05.csv").read_text(encoding="utf-8").splitlines()
+    assert documented[1].split(",")[3] == kroner.replace(",", ".")

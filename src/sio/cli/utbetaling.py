@@ -48,6 +48,15 @@ OutOption = Annotated[
     typer.Option("--ut", help=_("Folder for the payment file and the statements.")),
 ]
 FormatOption = Annotated[str, typer.Option("--format", help=_("table or json."))]
+ExcelCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--excel-csv",
+        help=_(
+            "Also write the payment file as Norwegian Excel reads CSV (semicolons, decimal comma)."
+        ),
+    ),
+]
 
 
 def _check_format(fmt: str) -> None:
@@ -66,8 +75,12 @@ def _write_outputs(outcome: RunOutcome, folder: Path) -> list[Path]:
     return files
 
 
-def _write_and_list(outcome: RunOutcome, folder: Path) -> None:
+def _write_and_list(outcome: RunOutcome, folder: Path, excel_csv: bool = False) -> None:
     files = _write_outputs(outcome, folder)
+    if excel_csv:
+        from sio.cli.payment_dialect import write_excel_csv
+
+        files.insert(1, write_excel_csv(outcome.kjoring, outcome.brever, folder))
     out.print(_("Written:"))
     for f in files:
         if f.parent.name != "brev":
@@ -128,6 +141,7 @@ def kjor(
     ] = None,
     override: OverrideOption = None,
     out_dir: OutOption = None,
+    excel_csv: ExcelCsvOption = False,
 ) -> None:
     """Make the payment run of a month: advances, month shares, settlements, corrections. With
     --fra and --til, every month from the one to the other in order, stopping at the first
@@ -153,13 +167,15 @@ def kjor(
             outcome = run_month(store(), params, month, overrides=ov)
         _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
         folder = (out_dir / outcome.kjoring.periode) if out_dir and len(months) > 1 else out_dir
-        _write_and_list(outcome, folder or Path("sio-utbetaling") / outcome.kjoring.periode)
+        folder = folder or Path("sio-utbetaling") / outcome.kjoring.periode
+        _write_and_list(outcome, folder, excel_csv)
 
 
 def etteroppgjoer(
     aar: Annotated[int, typer.Option("--aar", help=_("The year to settle."))],
     override: OverrideOption = None,
     out_dir: OutOption = None,
+    excel_csv: ExcelCsvOption = False,
 ) -> None:
     """The final settlement of a year: every month brought to its actual figure."""
     from sio.utbetaling.run import run_final_settlement
@@ -168,7 +184,8 @@ def etteroppgjoer(
         params, ov = payment_params(override)
         outcome = run_final_settlement(store(), params, aar, overrides=ov)
     _print_outcome(outcome, _("The final settlement of {year}").format(year=aar))
-    _write_and_list(outcome, out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}")
+    folder = out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}"
+    _write_and_list(outcome, folder, excel_csv)
 
 
 def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
