@@ -16,7 +16,7 @@ figure is built on demand (`sio.explain`) from the same rules' results.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -147,7 +147,7 @@ class Engine:
             params, self.registry, self.participation, data.utgifter, data.befolkning
         )
         self._terms: dict[int, SupplementTerms] = {}
-        self._activity_uses: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
+        self._estimate_parts: dict[tuple[object, ...], frozenset[str]] = {}
         self._estimate_cache: dict[int, tuple[Mapping[Any, Use], frozenset[str]]] = {}
         self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
         self._project: dict[tuple[str, int], int] = {}
@@ -314,6 +314,8 @@ class Engine:
 
     def _estimates(self, uses: Mapping[tuple[str, dt.date], Use]) -> frozenset[str]:
         """The paths among `uses` whose value is an estimate (cached for shared mappings)."""
+        if isinstance(uses, _LazyUses):
+            return uses.estimates
         key = id(uses)
         hit = self._estimate_cache.get(key)
         if hit is not None and hit[0] is uses:
@@ -349,27 +351,47 @@ class Engine:
 
     def _activity_param_uses(
         self, code: str, used: frozenset[tuple[tuple[str, str], tuple[int, ...]]], year: int
-    ) -> dict[tuple[str, dt.date], Use]:
+    ) -> _LazyUses:
         """The parameters behind a municipality's activity lines: unit prices and units of the
         groups it used, in the months they have lines; k_aga of its zone; k_reise of home-based
-        services if it has a travel index. Two cache levels: per municipality profile (groups
-        and months, zone, travel flag) and, inside, per group, zone and travel flag — profiles
-        differ, groups repeat (merging the two made the engine twice as slow)."""
+        services if it has a travel index. Looked up once per part and month (cached for every
+        municipality); which of them are estimates is known at once, the merged lookups only
+        when a log is asked for."""
         k = self.registry.get(code)
         travel = k.reiseindeks != 0
-        key = (used, k.aga_sone, travel, year)
-        uses = self._activity_uses.get(key)
-        if uses is None:
-            uses = {}
-            all_months = tuple(sorted({mo for _g, ms in used for mo in ms}))
-            parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
-            for (s, g), ms in sorted(used):
-                parts.append(("price", s, g, year, ms))
-                parts.append(("reise", s, travel, year, ms))
+        all_months = tuple(sorted({mo for _g, ms in used for mo in ms}))
+        parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
+        for (s, g), ms in sorted(used):
+            parts.append(("price", s, g, year, ms))
+            parts.append(("reise", s, travel, year, ms))
+        estimates: set[str] = set()
+        for part in parts:
+            estimates |= self._part_estimates(part)
+
+        def build() -> dict[tuple[str, dt.date], Use]:
+            uses: dict[tuple[str, dt.date], Use] = {}
             for part in reversed(parts):  # the first lookup of a value wins
                 uses.update(self._activity_part_uses(part))
-            self._activity_uses[key] = uses
-        return uses
+            return uses
+
+        return _LazyUses(build, frozenset(estimates))
+
+    def _part_estimates(self, key: tuple[object, ...]) -> frozenset[str]:
+        """The estimated paths among one part's lookups over its months (cached per part)."""
+        found = self._estimate_parts.get(key)
+        if found is None:
+            part_months = key[-1]
+            assert isinstance(part_months, tuple)
+            paths: set[str] = set()
+            for mo in part_months:
+                month = self._estimate_parts.get((*key[:-1], mo, "month"))
+                if month is None:
+                    uses = self._activity_month_uses((*key[:-1], mo)).values()
+                    month = frozenset(u.path for u in uses if u.value.evidence == "estimate")
+                    self._estimate_parts[(*key[:-1], mo, "month")] = month
+                paths |= month
+            found = self._estimate_parts[key] = frozenset(paths)
+        return found
 
     def _activity_part_uses(self, key: tuple[object, ...]) -> dict[tuple[str, dt.date], Use]:
         """The lookups of one part (a group's price and unit, a zone's k_aga, a service's
@@ -405,6 +427,31 @@ class Engine:
                 k_reise(self.params, Fraction(int(bool(key[2]))), str(key[1]), m, tmp)
             uses = self._activity_parts[key] = tmp.uses
         return uses
+
+
+class _LazyUses(Mapping[tuple[str, dt.date], Use]):
+    """Parameter lookups merged on first use; the estimated paths among them known at once."""
+
+    def __init__(
+        self, build: Callable[[], dict[tuple[str, dt.date], Use]], estimates: frozenset[str]
+    ) -> None:
+        self._build = build
+        self._uses: dict[tuple[str, dt.date], Use] | None = None
+        self.estimates = estimates
+
+    def _get(self) -> dict[tuple[str, dt.date], Use]:
+        if self._uses is None:
+            self._uses = self._build()
+        return self._uses
+
+    def __getitem__(self, key: tuple[str, dt.date]) -> Use:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[tuple[str, dt.date]]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def _month_builder(

@@ -424,9 +424,15 @@ def _by_municipality(
     positive = oere_g[gids] > 0
     for year in sorted({m[0] for m in months}):
         idx = [i for i, m in enumerate(months) if m[0] == year]
-        block = positive[:, idx]
-        for row_i in np.flatnonzero(block.any(axis=1)).tolist():
-            in_use = tuple(months[idx[i]][1] for i in np.flatnonzero(block[row_i]).tolist())
+        # the months with lines as a bit pattern per group, one tuple of months per pattern
+        bits = positive[:, idx].astype(np.int64) @ (np.int64(1) << np.arange(len(idx)))
+        patterns: dict[int, tuple[int, ...]] = {}
+        for row_i, b in zip(np.flatnonzero(bits).tolist(), bits[bits > 0].tolist(), strict=True):
+            in_use = patterns.get(b)
+            if in_use is None:
+                in_use = patterns[b] = tuple(
+                    months[idx[i]][1] for i in range(len(idx)) if b >> i & 1
+                )
             used.setdefault((group_codes[row_i], year), {})[
                 (services[row_i], price_groups[row_i])
             ] = in_use
