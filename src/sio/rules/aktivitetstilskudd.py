@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import math
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -45,6 +47,8 @@ _ABS_TOL = 1e-6
 _SAFE_MAX = 1e8
 # |x − round(x)| beyond this is within _ABS_TOL of x.5 øre
 _TIE = 0.5 - _ABS_TOL
+# from this many vedtak the kernel works on two halves at once
+_PARALLEL_FROM = 200_000
 
 
 def days_in_month(m: Month) -> int:
@@ -299,39 +303,110 @@ def compute_activity(
     factors = _factor_matrix(params, registry, groups, months, fin)
     size = factors.shape[0]
     lo, hi = int(starts[0]), int(ends[-1])
-    gid = vedtak.get_column("gid").to_numpy()
-    fra = vedtak.get_column("_fra").to_numpy()
-    til = vedtak.get_column("_til").to_numpy()
-    q = vedtak.get_column("_q").to_numpy()
-    per_month = vedtak.get_column("_m").to_numpy() > 0.5
+    columns = [vedtak.get_column(c).to_numpy() for c in ("gid", "_fra", "_til", "_q", "_m")]
+    col_class: dict[tuple[bytes, int], int] = {}
+    month_class = np.empty(n, np.int64)
+    for i in range(n):
+        key = (factors[:, i].tobytes(), int(dims[i]))
+        month_class[i] = col_class.setdefault(key, len(col_class))
+    span = hi - lo + 1
+    month_of_day = np.full(span, -1, np.int64)  # -1: a day between the months asked for
+    for i in range(n):
+        month_of_day[starts[i] - lo : ends[i] - lo + 1] = i
+    day = np.arange(lo, hi + 2, dtype=np.int64)
+    ctx = _Window(
+        n=n,
+        size=size,
+        lo=lo,
+        hi=hi,
+        starts=starts,
+        ends=ends,
+        factors=factors,
+        month_class=month_class,
+        classes=len(col_class),
+        class_tables=[
+            np.nan_to_num(  # no price or not financed: no line
+                np.concatenate([factors[:, i] * float(dims[i]), factors[:, i]])
+            )
+            for i in (int(np.argmax(month_class == c)) for c in range(len(col_class)))
+        ],
+        flat=np.nan_to_num(np.concatenate([factors.ravel(), (factors / dims).ravel()])),
+        month_of_day=month_of_day,
+        first_on_or_after=np.searchsorted(starts, day, side="left").astype(np.int32),
+        ending_by=np.searchsorted(ends, day - 1, side="right").astype(np.int32),
+    )
+    # two halves of the vedtak on two threads (NumPy releases the GIL in its loops); the totals
+    # are integers in float64, so their sum does not depend on the order
+    count = len(columns[0])
+    cuts = [0, count // 2, count] if count >= _PARALLEL_FROM else [0, count]
+    chunks = [[c[a:b] for c in columns] for a, b in itertools.pairwise(cuts)]
+    if len(chunks) > 1:
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            parts = list(pool.map(lambda ch: _chunk_totals(ctx, *ch), chunks))
+    else:
+        parts = [_chunk_totals(ctx, *chunks[0])]
+    totals = parts[0][0]
+    for t, _d in parts[1:]:
+        totals += t
+    doubt = np.concatenate([d for _t, d in parts])
+    any_doubt = bool(doubt.any())
+    oere_g = np.rint(totals).astype(np.int64)
 
+    rechecks = 0
+    if any_doubt:
+        doubtful = vedtak.filter(pl.Series(doubt))
+        rechecks = _exact_lines(doubtful, params, registry, months, fin, oere_g)
+    return _by_municipality(oere_g, groups, months, fin, codes, rechecks)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What every part of the vedtak is computed against: the months, their classes and the
+    factor tables (see `compute_activity`)."""
+
+    n: int
+    size: int
+    lo: int
+    hi: int
+    starts: np.ndarray[Any, np.dtype[np.int64]]
+    ends: np.ndarray[Any, np.dtype[np.int64]]
+    factors: np.ndarray[Any, np.dtype[np.float64]]
+    month_class: np.ndarray[Any, np.dtype[np.int64]]
+    classes: int
+    class_tables: list[np.ndarray[Any, np.dtype[np.float64]]]
+    flat: np.ndarray[Any, np.dtype[np.float64]]
+    month_of_day: np.ndarray[Any, np.dtype[np.int64]]
+    first_on_or_after: np.ndarray[Any, np.dtype[np.int32]]
+    ending_by: np.ndarray[Any, np.dtype[np.int32]]
+
+
+def _chunk_totals(
+    w: _Window,
+    gid: np.ndarray[Any, Any],
+    fra: np.ndarray[Any, Any],
+    til: np.ndarray[Any, Any],
+    q: np.ndarray[Any, Any],
+    m: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]:
+    """The øre per group and month of some vedtak (their float lines, rounded), and which of
+    them are in doubt (a line near x.5 øre or above 10^8 øre: left out, computed exactly)."""
+    n, size, lo, hi, starts, ends = w.n, w.size, w.lo, w.hi, w.starts, w.ends
+    per_month = m > 0.5
     # whole months: list indices fa ≤ i < fb are fully covered (day tables instead of searching);
     # a vedtak outside the window covers none and has no part month, so nothing is filtered
-    day = np.arange(lo, hi + 2, dtype=np.int64)
-    first_on_or_after = np.searchsorted(starts, day, side="left").astype(np.int32)
-    ending_by = np.searchsorted(ends, day - 1, side="right").astype(np.int32)
-    fa = first_on_or_after[np.clip(fra, lo, hi + 1) - lo]
-    fb = ending_by[np.clip(til, lo - 1, hi) - lo + 1]
+    fa = w.first_on_or_after[np.clip(fra, lo, hi + 1) - lo]
+    fb = w.ending_by[np.clip(til, lo - 1, hi) - lo + 1]
     fb = np.maximum(fa, fb)  # no whole month: an empty range
     row_base = gid.astype(np.int64) * (n + 1)
     at_start = row_base + fa
     at_end = row_base + fb
     tab_index = gid + np.where(per_month, size, 0)
 
-    col_class: dict[tuple[bytes, int], int] = {}
-    month_class = np.empty(n, np.int64)
-    for i in range(n):
-        key = (factors[:, i].tobytes(), int(dims[i]))
-        month_class[i] = col_class.setdefault(key, len(col_class))
-
     count = len(gid)
     doubt = np.zeros(count, bool)
     rounded: list[np.ndarray[Any, np.dtype[np.float64]]] = []
     tmp = np.empty(count)
-    for c in range(len(col_class)):
-        i = int(np.argmax(month_class == c))
-        table = np.concatenate([factors[:, i] * float(dims[i]), factors[:, i]])
-        table = np.nan_to_num(table)  # no price or not financed: no line
+    for table in w.class_tables:
         x = np.take(table, tab_index)
         np.multiply(x, q, out=x)
         r = np.add(x, 0.5)
@@ -345,21 +420,16 @@ def compute_activity(
 
     # part months: the month of fra if fra is not its first day (the days from fra to the end of
     # the month or til), and the month of til if til is not its last day and fra is not in it
-    span = hi - lo + 1
-    month_of_day = np.full(span, -1, np.int64)  # -1: a day between the months asked for
-    for i in range(n):
-        month_of_day[starts[i] - lo : ends[i] - lo + 1] = i
-    flat = np.nan_to_num(np.concatenate([factors.ravel(), (factors / dims).ravel()]))
     pieces: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
     for which in (0, 1):
         if which == 0:
             rows_in = np.flatnonzero((fra > lo) & (fra <= hi))
-            j = month_of_day[fra[rows_in] - lo]
+            j = w.month_of_day[fra[rows_in] - lo]
             keep = j >= 0
             keep[keep] = fra[rows_in[keep]] != starts[j[keep]]
         else:
             rows_in = np.flatnonzero((til >= lo) & (til < hi))
-            j = month_of_day[til[rows_in] - lo]
+            j = w.month_of_day[til[rows_in] - lo]
             keep = j >= 0
             kj = j[keep]
             keep[keep] = (til[rows_in[keep]] != ends[kj]) & (fra[rows_in[keep]] <= starts[kj])
@@ -369,7 +439,7 @@ def compute_activity(
         else:
             d = til[rows_in] - starts[j] + 1
         at = gid[rows_in].astype(np.int64) * n + j
-        x = q[rows_in] * d * flat[at + np.where(per_month[rows_in], size * n, 0)]
+        x = q[rows_in] * d * w.flat[at + np.where(per_month[rows_in], size * n, 0)]
         r = np.floor(x + 0.5)
         doubt[rows_in[(np.abs(x - r) > _TIE) | (x > _SAFE_MAX)]] = True
         pieces.append((rows_in, at, r))
@@ -380,21 +450,15 @@ def compute_activity(
     ending = np.flatnonzero(fb < n)  # an end at column n falls outside the months anyway
     at_end = at_end[ending]
     for c, r in enumerate(rounded):
-        w = np.where(doubt, 0.0, r) if any_doubt else r
-        diff = np.bincount(at_start, w, width)
-        diff -= np.bincount(at_end, w[ending], width)
+        wt = np.where(doubt, 0.0, r) if any_doubt else r
+        diff = np.bincount(at_start, wt, width)
+        diff -= np.bincount(at_end, wt[ending], width)
         run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
-        totals += np.where(month_class == c, run, 0.0)
+        totals += np.where(w.month_class == c, run, 0.0)
     for rows_in, at, r in pieces:  # a vedtak in doubt in any month is computed exactly in all
-        w = np.where(doubt[rows_in], 0.0, r) if any_doubt else r
-        totals += np.bincount(at, w, size * n).reshape(size, n)
-    oere_g = np.rint(totals).astype(np.int64)
-
-    rechecks = 0
-    if any_doubt:
-        doubtful = vedtak.filter(pl.Series(doubt))
-        rechecks = _exact_lines(doubtful, params, registry, months, fin, oere_g)
-    return _by_municipality(oere_g, groups, months, fin, codes, rechecks)
+        wt = np.where(doubt[rows_in], 0.0, r) if any_doubt else r
+        totals += np.bincount(at, wt, size * n).reshape(size, n)
+    return totals, doubt
 
 
 def _by_municipality(
