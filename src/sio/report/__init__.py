@@ -14,12 +14,40 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sio.i18n import _, language
-from sio.report.files import write_csv, write_xlsx
-from sio.report.html import write_html
-from sio.report.table import render_table_text, render_year_table
 from sio.results import AnnualResult
+
+if TYPE_CHECKING:
+    from sio.report.files import write_csv, write_xlsx
+    from sio.report.html import write_html
+    from sio.report.table import render_table_text, render_year_table
+
+# the writers are imported when first used (Jinja2 and XlsxWriter are not needed for JSON)
+_LAZY = {
+    "write_csv": "sio.report.files",
+    "write_xlsx": "sio.report.files",
+    "write_html": "sio.report.html",
+    "render_table_text": "sio.report.table",
+    "render_year_table": "sio.report.table",
+}
+
+
+def _writer(name: str) -> Any:
+    """A writer by name: the module's own attribute if set (e.g. replaced in a test), else the
+    lazily imported one."""
+    found = globals().get(name)
+    return found if found is not None else __getattr__(name)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "CSV_NAME",
@@ -58,6 +86,11 @@ def write_report(
     """Write ``tilskudd.csv``, ``tilskudd.xlsx`` and ``rapport.html`` into ``out_dir`` (created
     if missing) and return their paths. ``note`` (e.g. "Syntetiske demodata") is shown at the top
     of the page and in the workbook; ``lang`` is "nb" or "en"."""
+    write_csv, write_xlsx, write_html = (
+        _writer("write_csv"),
+        _writer("write_xlsx"),
+        _writer("write_html"),
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     all_results = [r for year in sorted(results_by_year) for r in results_by_year[year]]

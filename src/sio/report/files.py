@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from sio.i18n import _, language
 from sio.report.common import (
@@ -133,6 +131,8 @@ def _results_frame(results: Sequence[AnnualResult]) -> pl.DataFrame:
 
 
 def _write_results_xlsx(results: Sequence[AnnualResult], path: Path) -> None:
+    import xlsxwriter  # only when a workbook is written
+
     workbook = xlsxwriter.Workbook(str(path))
     try:
         sheet = workbook.add_worksheet(RESULT_SHEET)
@@ -168,6 +168,8 @@ def write_xlsx(
     column; then a sheet "Om tallene" with ``note`` (e.g. that the data are synthetic), how the
     figures are built and which parameters are estimates. Texts are in ``lang`` (default nb)."""
     with language(lang), atomic_path(Path(path)) as tmp:
+        import xlsxwriter  # only when a workbook is written
+
         workbook = xlsxwriter.Workbook(str(tmp))
         try:
             formats = _formats(workbook)
@@ -236,6 +238,8 @@ def _write_year_sheet(
     sums = totals(rows)
     for c, col in enumerate(columns):
         if col in AMOUNT_COLUMNS:
+            from xlsxwriter.utility import xl_rowcol_to_cell
+
             first = xl_rowcol_to_cell(1, c)
             last = xl_rowcol_to_cell(max(total_row - 1, 1), c)
             formula = f"=SUM({first}:{last})" if rows else "=0"
