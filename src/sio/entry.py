@@ -22,7 +22,16 @@ def _lang_argument(argv: list[str]) -> str | None:
     return None
 
 
+# Polars' allocator (jemalloc) keeps freed pages for a while before it gives them back. Reading a
+# stored version holds the database driver's columns and Polars' copy at once, so a command on
+# the store returns pages at once (a national year from SQLite: 600 → 537 MiB, for about 3 % of
+# its time; from files the default is faster and well below 600 MiB). Read when Polars loads.
+_STORE_ALLOCATOR = "dirty_decay_ms:0,muzzy_decay_ms:0"
+
+
 def main() -> None:
+    if "--db" in sys.argv[1:]:
+        os.environ.setdefault("_RJEM_MALLOC_CONF", _STORE_ALLOCATOR)
     lang = _lang_argument(sys.argv[1:])
     if lang in ("nb", "en"):
         os.environ["SIO_LANG"] = lang
