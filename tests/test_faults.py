@@ -144,3 +144,23 @@ def test_parallel_imports_into_sqlite_all_finish(tmp_path: Path) -> None:
         assert p.returncode == 0, e.decode()
         assert b"Traceback" not in e
     assert _versions(url).count('"versjon"') == 4
+
+
+@pytest.mark.parametrize("where", ["into-a-file", "a-folder"])
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(
+    tmp_path: Path, where: str
+) -> None:
+    """`--ut` naming a path inside a file, or an existing folder, where a file is to be written."""
+    data = _world(tmp_path, "d")
+    target = data / "kommuner.csv" / "x.json" if where == "into-a-file" else tmp_path
+    url = f"sqlite:///{tmp_path / 'sio.db'}"
+    res = _run(["beregn", "--data", str(data), "--aar", "2016", "--ut", str(target)], url)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    problem = (
+        "det ligger en fil der det trengs en mappe"
+        if where == "into-a-file"
+        else "det ligger en mappe der det trengs en fil"
+    )
+    named = data / "kommuner.csv" if where == "into-a-file" else target  # what stands in the way
+    assert f"{named}: {problem}. Sjekk stien du oppga (for eksempel --ut)" in res.stderr

@@ -16,6 +16,15 @@ from sio.i18n import _
 EXIT_FAULT = 1
 EXIT_CONFIG = 2
 
+_PATH_PROBLEMS = {
+    errno.EEXIST: lambda: _("a file stands where a folder is needed"),
+    errno.ENOTDIR: lambda: _("a file stands where a folder is needed"),
+    errno.EISDIR: lambda: _("a folder stands where a file is needed"),
+    errno.EACCES: lambda: _("no permission to write there"),
+    errno.EPERM: lambda: _("no permission to write there"),
+    errno.EROFS: lambda: _("the file system is read-only"),
+}
+
 
 def _chain(exc: BaseException) -> list[BaseException]:
     """The exception, its causes and contexts, and a DBAPI error's original exception."""
@@ -45,6 +54,15 @@ def fault_message(exc: BaseException) -> tuple[str, int] | None:
             ),
             EXIT_FAULT,
         )
+    for e in chain:  # a path the user gave that cannot be written (or read) as asked
+        if isinstance(e, OSError) and e.filename and e.errno in _PATH_PROBLEMS:
+            return (
+                _(
+                    "{path}: {problem}. Check the path given (for example --ut) and try again; "
+                    "nothing was written there."
+                ).format(path=e.filename2 or e.filename, problem=_PATH_PROBLEMS[e.errno]()),
+                EXIT_CONFIG,
+            )
     if "database is locked" in text or "database table is locked" in text:
         return (
             _(
