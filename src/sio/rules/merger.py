@@ -31,19 +31,25 @@ def continuing_predecessors(
     ]
 
 
-def is_continued(registry: Registry, participation: Participation, code: str) -> bool:
-    """Whether `code`'s last participating month is the December before a successor that takes
-    part from its first day (1 January): then `code` has not exited."""
-    last = participation.last_month(code)
+def continued_at(registry: Registry, participation: Participation, code: str) -> Month | None:
+    """The month in which `code` would be continued by its successor: the December before a
+    successor (starting 1 January) that takes part from its first day; else None."""
     succ = registry.successor(code)
-    if last is None or succ is None or succ not in registry:
-        return False
+    if succ is None or succ not in registry:
+        return None
     s = registry.get(succ)
-    return (
-        continues_from_first_day(registry, participation, succ)
-        and last == (s.gyldig_fra.year - 1, 12)
-        and (s.gyldig_fra.month, s.gyldig_fra.day) == (1, 1)
-    )
+    if (s.gyldig_fra.month, s.gyldig_fra.day) != (1, 1):
+        return None
+    if not continues_from_first_day(registry, participation, succ):
+        return None
+    return (s.gyldig_fra.year - 1, 12)
+
+
+def is_continued(registry: Registry, participation: Participation, code: str) -> bool:
+    """Whether `code`'s last participating month is the month its successor continues it in
+    (`continued_at`): then `code` has not exited."""
+    last = participation.last_month(code)
+    return last is not None and last == continued_at(registry, participation, code)
 
 
 def codes_in_month(

@@ -27,7 +27,7 @@ from sio.data.registry import Registry
 from sio.i18n import _
 from sio.parameters import ParameterSet, UsageLog
 from sio.rules.inntektspaaslag import SupplementTerms, supplements
-from sio.rules.merger import continues_from_first_day, continuing_predecessors
+from sio.rules.merger import continued_at, continuing_predecessors
 from sio.rules.participation import Month, Participation, month_of
 from sio.rules.uttrekk import UttrekkCalculator, jan1
 from sio.trace import Node, fmt_exact
@@ -79,22 +79,9 @@ class _Context:
 def exits(registry: Registry, participation: Participation, code: str) -> list[Month]:
     """The months `code` exits the scheme: the last month of each closed spell that is not the
     December before a successor which takes part from its first day (1 January)."""
-    out: list[Month] = []
-    succ = registry.successor(code)
-    continued_at: Month | None = None
-    if succ is not None and succ in registry:
-        s = registry.get(succ)
-        if (s.gyldig_fra.month, s.gyldig_fra.day) == (1, 1) and continues_from_first_day(
-            registry, participation, succ
-        ):
-            continued_at = (s.gyldig_fra.year - 1, 12)
-    for _start, end in participation.spells(code):
-        if end is None:
-            continue
-        m = month_of(end)
-        if m != continued_at:
-            out.append(m)
-    return out
+    continued = continued_at(registry, participation, code)
+    ends = (month_of(end) for _start, end in participation.spells(code) if end is not None)
+    return [m for m in ends if m != continued]
 
 
 def _supplement(
