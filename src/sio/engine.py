@@ -34,7 +34,7 @@ from sio.rules.participation import Month, MonthState, Participation
 from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
 from sio.rules.rundsumtilskudd import lump_sums
 from sio.rules.saerordning import Replacement, covid_plan, covid_replacements
-from sio.rules.toppfinansiering import toppfinansiering_months, toppfinansiering_table
+from sio.rules.toppfinansiering import toppfinansiering_months, yearly_amounts
 from sio.rules.utfasing import EndedPhaseOut, PhaseOut, phase_outs
 from sio.rules.uttrekk import DataGap, Exact, UttrekkCalculator
 from sio.trace import Node, fmt_exact
@@ -148,12 +148,11 @@ class Engine:
         )
         self._terms: dict[int, SupplementTerms] = {}
         self._estimate_parts: dict[tuple[object, ...], frozenset[str]] = {}
-        self._estimate_cache: dict[int, tuple[Mapping[Any, Use], frozenset[str]]] = {}
         self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
         self._project: dict[tuple[str, int], int] = {}
         if data.prosjektkostnader is not None:
-            self._project = toppfinansiering_table(data.prosjektkostnader)
-        self._topp = toppfinansiering_table(data.toppfinansiering)
+            self._project = yearly_amounts(data.prosjektkostnader)
+        self._topp = yearly_amounts(data.toppfinansiering)
 
     def supplement_terms(self, year: int) -> SupplementTerms:
         """The supplement's rate and cap of each month of `year` (looked up once)."""
@@ -312,18 +311,13 @@ class Engine:
         row = MunicipalityYear(result, build, months, exact, build_log, check)
         return row
 
-    def _estimates(self, uses: Mapping[tuple[str, dt.date], Use]) -> frozenset[str]:
-        """The paths among `uses` whose value is an estimate (cached for shared mappings)."""
+    @staticmethod
+    def _estimates(uses: Mapping[tuple[str, dt.date], Use]) -> frozenset[str]:
+        """The paths among `uses` whose value is an estimate (known at once for the lazily
+        merged activity lookups)."""
         if isinstance(uses, _LazyUses):
             return uses.estimates
-        key = id(uses)
-        hit = self._estimate_cache.get(key)
-        if hit is not None and hit[0] is uses:
-            return hit[1]
-        found = frozenset(u.path for u in uses.values() if u.value.evidence == "estimate")
-        if len(uses) > 8:  # the shared ones (activity profiles, Covid months) are the large ones
-            self._estimate_cache[key] = (uses, found)
-        return found
+        return frozenset(u.path for u in uses.values() if u.value.evidence == "estimate")
 
     def _phase_out_row(self, p: PhaseOut) -> MunicipalityYear:
         kr = round_half_away(p.amount)

@@ -14,8 +14,9 @@ from fractions import Fraction
 import polars as pl
 
 
-def toppfinansiering_table(frame: pl.DataFrame) -> dict[tuple[str, int], int]:
-    """The input table as {(kommunenummer, aar): beloep}."""
+def yearly_amounts(frame: pl.DataFrame) -> dict[tuple[str, int], int]:
+    """A table of yearly amounts per municipality (toppfinansiering, prosjektkostnader) as
+    {(kommunenummer, aar): beloep}."""
     return {(k, y): v for k, y, v in frame.select("kommunenummer", "aar", "beloep").iter_rows()}
 
 
