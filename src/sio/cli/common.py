@@ -156,20 +156,25 @@ def warn_ended_phase_outs(result: YearResult) -> None:
     """Say which phase-outs ended this year because the payee participates again, and how much
     is not paid (interfaces.md §2: money is never dropped silently)."""
     from sio.money import round_half_away
+    from sio.report.common import compact_paths
     from sio.trace import fmt_exact
 
     for e in result.ended_phase_outs:
+        line = _(
+            "{code}: the phase-out after the exit in {exit} ends in {year}, since {payee} "
+            "participates again: {amount} kr not paid"
+        ).format(
+            code=e.kommunenummer,
+            exit=f"{e.exit[0]}-{e.exit[1]:02d}",
+            year=e.aar,
+            payee=e.mottaker,
+            amount=fmt_exact(round_half_away(e.amount)),
+        )
+        if e.estimates:
+            paths = ", ".join(compact_paths(list(e.estimates)))
+            line += " " + _("(based on estimated parameters: {paths})").format(paths=paths)
         err.print(
-            _(
-                "{code}: the phase-out after the exit in {exit} ends in {year}, since {payee} "
-                "participates again: {amount} kr not paid"
-            ).format(
-                code=e.kommunenummer,
-                exit=f"{e.exit[0]}-{e.exit[1]:02d}",
-                year=e.aar,
-                payee=e.mottaker,
-                amount=fmt_exact(round_half_away(e.amount)),
-            ),
+            line,
             style="yellow",
             markup=False,
             highlight=False,

@@ -57,6 +57,7 @@ class EndedPhaseOut:
     exit: Month
     amount: Fraction
     node: Node
+    estimates: tuple[str, ...] = ()  # estimated parameters the amount rests on
 
 
 @dataclass
@@ -207,7 +208,9 @@ def phase_outs(
                 if _participates(participation, registry.code_on(code, jan1(t)), t)
             ]
             if back_in:
-                ended.append(EndedPhaseOut(code, target, year, ex, amount, node))
+                ended.append(
+                    EndedPhaseOut(code, target, year, ex, amount, node, log.estimate_paths())
+                )
                 continue
             prev = paid.get(target)
             if prev is None:
