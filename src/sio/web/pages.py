@@ -8,6 +8,7 @@ Who sees which figures: `direktorat` and `evaluator` every municipality; `saksbe
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from fractions import Fraction
 from typing import Annotated, Any
 
@@ -222,6 +223,7 @@ def router(ctx: PageContext) -> APIRouter:
             rows=sorted(years[year], key=lambda x: x.kommunenummer),
             months=dict(sorted(months.items())),
             chart=chart,
+            estimates=_estimates(r for rows in years.values() for r in rows),
         )
 
     @r.get("/kommune/{code}")
@@ -270,6 +272,7 @@ def router(ctx: PageContext) -> APIRouter:
             services=services,
             chart=chart,
             grant_chart=grant_extraction_svg({y: [mine[y]] for y in sorted(mine)}),
+            estimates=_estimates(mine.values()),
         )
 
     @r.get("/kommune/{code}/forklaring")
@@ -340,3 +343,8 @@ def router(ctx: PageContext) -> APIRouter:
         return ctx.render(request, "param.j2", p, prm=prm, day=day, now=prm.at(day))
 
     return r
+
+
+def _estimates(rows: Iterable[AnnualResult]) -> list[str]:
+    """The estimated parameters the figures of a page rest on (scheme.md: say so wherever)."""
+    return sorted({path for r in rows for path in r.estimerte_parametere})
