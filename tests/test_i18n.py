@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import string
 from collections.abc import Iterator
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
@@ -43,9 +44,18 @@ def _catalog_text(lang: str) -> str:
 
 
 def _catalog(lang: str) -> dict[str, str | tuple[str, ...]]:
-    path = resources.files("sio") / "locale" / lang / "LC_MESSAGES" / "sio.po"
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=lang)
+    """Every message of ``lang``'s catalogs (sio.po and the part catalogs beside it), as Babel
+    reads them; the first translation of a message counts, as in the package."""
+    out: dict[str, str | tuple[str, ...]] = {}
+    for path in i18n.catalog_files(lang):
+        with path.open("rb") as fp:
+            catalog = read_po(fp, locale=lang)
+        for key, text in _messages(catalog).items():
+            out.setdefault(key, text)
+    return out
+
+
+def _messages(catalog: Any) -> dict[str, str | tuple[str, ...]]:
     out: dict[str, str | tuple[str, ...]] = {}
     for message in catalog:
         if not message.id:
@@ -193,3 +203,27 @@ def test_translations_keep_their_placeholders() -> None:
 def test_catalogs_leave_room_for_engine_and_cli_strings() -> None:
     for lang in ("nb", "en"):
         assert "# --- engine / cli strings ---" in _catalog_text(lang)
+
+
+def test_part_catalogs_beside_sio_po_are_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "nb" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    (folder / "sio.po").write_text(header + 'msgid "Grant"\nmsgstr "Tilskudd"\n', encoding="utf-8")
+    (folder / "zeta.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=latin-1\\n"\n\n'
+        'msgid "Equal treatment"\nmsgstr "Likebehandling"\n\nmsgid "Grant"\nmsgstr "Annet"\n',
+        encoding="utf-8",
+    )
+    (folder / "alpha.po").write_text(
+        'msgid "Needs coverage"\nmsgstr "Behovsdekning"\n', encoding="utf-8"
+    )
+    monkeypatch.setattr(i18n, "_LOCALE_DIR", tmp_path)
+    assert [p.name for p in i18n.catalog_files("nb")] == ["sio.po", "alpha.po", "zeta.po"]
+    compiled = i18n._load("nb")
+    assert compiled.gettext("Equal treatment") == "Likebehandling"
+    assert compiled.gettext("Needs coverage") == "Behovsdekning"
+    assert compiled.gettext("Grant") == "Tilskudd"  # the first catalog's translation is kept
+    assert compiled.charset() == "UTF-8"  # sio.po's header, not the later one's

@@ -2,7 +2,9 @@
 
 Users speak Norwegian bokmål (``nb``, the default); English (``en``) is available. Messages are
 written in English in the code and wrapped in :func:`_`; their translations live in
-``sio/locale/<lang>/LC_MESSAGES/sio.po``. The ``.po`` files are read at run time (compiled in
+``sio/locale/<lang>/LC_MESSAGES/sio.po`` and, for the larger parts of the package, in catalogs beside
+it named after the part (``evaluation.po``, ``web_casework.po`` …), merged in file-name order after
+``sio.po`` into one catalog. The ``.po`` files are read at run time (compiled in
 memory to ``.mo``, the way Babel's ``read_po`` and ``write_mo`` would, and read by the standard
 library's :class:`gettext.GNUTranslations`), so there is no compile step and no binary file in the
 repository.
@@ -160,6 +162,8 @@ def _po_messages(lines: list[str]) -> tuple[str, _Messages]:
                 old_id, old_string = msgid, string
             messages[key] = (old_id, old_string, old_fuzzy or fuzzy)
         elif msgid == "":
+            if header:  # a later catalog's header: the first (sio.po's) is the one kept
+                return _Entry(set())
             header = string
             for line in header.splitlines():
                 name, _sep, value = line.partition(":")
@@ -241,9 +245,16 @@ def _mo_bytes(header: str, messages: _Messages) -> bytes:
 
 
 def _load(lang: str) -> GNUTranslations:
-    """Read the ``.po`` catalog of ``lang`` and compile it in memory."""
-    po_file = _LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    return _compile(po_file.read_text(encoding="utf-8"))
+    """Read the ``.po`` catalogs of ``lang`` (``sio.po``, then the others by name) and compile them
+    in memory as one catalog."""
+    return _compile("\n".join(path.read_text(encoding="utf-8") for path in catalog_files(lang)))
+
+
+def catalog_files(lang: str) -> list[Path]:
+    """The ``.po`` files of ``lang``: ``sio.po`` (with the header) first, then the others by name."""
+    folder = _LOCALE_DIR / lang / "LC_MESSAGES"
+    main = folder / f"{DOMAIN}.po"
+    return [main, *sorted(p for p in folder.glob("*.po") if p != main)]
 
 
 def _compile(po_text: str) -> GNUTranslations:
