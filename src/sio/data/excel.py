@@ -12,13 +12,18 @@ What Excel does to a table is undone where the meaning is certain:
 - a title or notes above the table: the header is the one row among the first twenty that names
   every required column of the table, if exactly one row does.
 
-The first data row's line in the sheet is given with the frame, so that problems name sheet rows.
+The first data row's line in the sheet is given with the frame, so that problems name sheet rows
+as Excel shows them: Calamine's grid begins at the first row with a value, so empty rows above a
+title or a header are counted from the sheet itself (`first_filled_row`).
 """
 
 from __future__ import annotations
 
+import posixpath
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import polars as pl
 
@@ -28,6 +33,9 @@ from sio.data.tables import TABLE_BY_NAME
 CODE_WIDTHS: dict[str, int] = {"kommunenummer": 4, "etterfolger": 4, "kostra_funksjon": 3}
 _HEADER_SEARCH = 20
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$"
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 class SheetError(ValueError):
@@ -42,9 +50,10 @@ class Sheet:
     first_line: int
 
 
-def _header_row(grid: pl.DataFrame, required: tuple[str, ...]) -> int:
-    """The index of the header row in `grid` (rows of text cells): the first row, unless exactly
-    one of the first rows names every required column."""
+def _header_row(grid: pl.DataFrame, required: tuple[str, ...], first_row: int = 1) -> int:
+    """The index of the header row in `grid` (rows of text cells, the first of them on sheet row
+    `first_row`): the first row, unless exactly one of the first rows names every required
+    column."""
     from sio.i18n import _
 
     found = []
@@ -57,10 +66,51 @@ def _header_row(grid: pl.DataFrame, required: tuple[str, ...]) -> int:
     if len(found) > 1:
         raise SheetError(
             _("rows {rows} all look like the header; delete the rows above the table").format(
-                rows=", ".join(str(i + 1) for i in found)
+                rows=", ".join(str(i + first_row) for i in found)
             )
         )
     return found[0]
+
+
+def _sheet_part(book: zipfile.ZipFile, sheet: str) -> str | None:
+    """The name of the worksheet part of `sheet` inside the workbook package, if found."""
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    rids = [s.get(f"{_REL}id") for s in workbook.iter(f"{_MAIN}sheet") if s.get("name") == sheet]
+    if not rids or rids[0] is None:
+        return None
+    rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    targets = [r.get("Target") for r in rels.iter(f"{_PKG}Relationship") if r.get("Id") == rids[0]]
+    if not targets or targets[0] is None:
+        return None
+    if targets[0].startswith("/"):
+        return targets[0].lstrip("/")
+    return posixpath.normpath(posixpath.join("xl", targets[0]))
+
+
+def first_filled_row(path: Path, sheet: str) -> int:
+    """The sheet row (1-based, as Excel shows it) of the first row with a value in `sheet`: where
+    Calamine's grid begins. 1 if the workbook's parts cannot be followed (the grid then counts
+    from row 1, as before)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            part = _sheet_part(book, sheet)
+            if part is None:
+                return 1
+            with book.open(part) as stream:
+                row_number = 0
+                for _event, el in ElementTree.iterparse(stream):
+                    if el.tag == f"{_MAIN}row":
+                        row_number = int(el.get("r") or row_number + 1)
+                        if any(
+                            (v.text or "").strip()
+                            for c in el.iter(f"{_MAIN}c")
+                            for v in (*c.iter(f"{_MAIN}v"), *c.iter(f"{_MAIN}t"))
+                        ):
+                            return row_number
+                        el.clear()
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        return 1
+    return 1
 
 
 def _cell_text(col: str) -> pl.Expr:
@@ -84,7 +134,8 @@ def read_excel_sheet(book: Path, sheet: str) -> Sheet:
     reader = fastexcel.read_excel(str(book))
     grid = reader.load_sheet_by_name(sheet, header_row=None, dtypes="string").to_polars()
     spec = TABLE_BY_NAME.get(sheet)
-    header = _header_row(grid, spec.columns if spec else ())
+    first_row = first_filled_row(book, sheet)
+    header = _header_row(grid, spec.columns if spec else (), first_row)
     rows = grid.slice(header + 1)
     names: list[str] = []
     keep: list[str] = []
@@ -110,4 +161,4 @@ def read_excel_sheet(book: Path, sheet: str) -> Sheet:
         ).to_series()
         last = filled.arg_true().max() if filled.any() else -1
         frame = frame.head(int(last) + 1 if isinstance(last, int) else 0)
-    return Sheet(frame, header + 2)
+    return Sheet(frame, first_row + header + 1)
