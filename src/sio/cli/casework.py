@@ -11,9 +11,30 @@ import typer
 from sio.cli.common import EXIT_BAD_INPUT, err, out
 from sio.i18n import _
 
-__all__ = ["konto_app", "serve"]
+__all__ = ["konto_app", "serve", "serving_lines"]
 
 konto_app = typer.Typer(no_args_is_help=True, help=_("Accounts of the casework service."))
+
+
+def serving_lines(engine: Any, host: str, port: int) -> list[str]:
+    """What `sio serve` says it serves, every time it starts: the address, the pages and the
+    JSON API under it, and the store with its newest data version (the password hidden)."""
+    from sio.store.versions import latest_version
+
+    with engine.connect() as conn:
+        version = latest_version(conn)
+    base = f"http://{host}:{port}"
+    data = _("data version {v}").format(v=version) if version is not None else _("no data imported")
+    return [
+        _("Serving at {url}/ — open it in a browser and sign in.").format(url=base),
+        "  " + _("Pages: /direktorat, /kommune/NNNN, /parametere (sign-in at /innlogging)"),
+        "  " + _("JSON API: /openapi.json, documented at /docs"),
+        "  "
+        + _("Store: {store} ({data})").format(
+            store=engine.url.render_as_string(hide_password=True), data=data
+        ),
+        _("Stop with Ctrl+C."),
+    ]
 
 
 def serve(
@@ -50,7 +71,8 @@ def serve(
             )
             + (f" {a.kommunenummer}" if a.kommunenummer else "")
         )
-    out.print(_("Open http://{host}:{port}/ in a browser.").format(host=host, port=port))
+    for line in serving_lines(store, host, port):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
     # -- end of start-up
     options: dict[str, Any] = dict(
         host=host,
