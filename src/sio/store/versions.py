@@ -345,10 +345,18 @@ def _merge(
 
 
 def import_path(
-    engine: Engine, path: Path, params: ParameterSet, user: str | None = None
+    engine: Engine,
+    path: Path,
+    params: ParameterSet,
+    user: str | None = None,
+    *,
+    dry_run: bool = False,
+    source: str | None = None,
 ) -> ImportResult:
     """Validate `path` on top of the stored data and store it as a new version (or say that the
-    same content is already stored)."""
+    same content is already stored). With `dry_run` everything is checked and counted but
+    nothing is stored (`versjon` 0 when the content would be new: the pages' "confirm" step);
+    `source` is what the version records as its source (default: the path)."""
     tables, sha, problems = read_import(path)
     errors = [p for p in problems if p.severity == "error"]
     for name, t in tables.items():
@@ -391,8 +399,10 @@ def import_path(
     if latest is not None and not any(rows.values()):
         # other bytes, same rows: every row is already stored identically
         return ImportResult(latest, False, {}, problems + vproblems)
+    if dry_run:
+        return ImportResult(0, True, rows, problems + vproblems)
     try:
-        version = _store(engine, sha, str(path), user or current_user(), to_store, rows)
+        version = _store(engine, sha, source or str(path), user or current_user(), to_store, rows)
     except IntegrityError:
         # the same content was stored by a concurrent import a moment ago
         with engine.connect() as conn:

@@ -25,7 +25,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: CriteriaSet) -> None:
     """Add the pages, `/static` and the offline `/docs` to the casework `app`."""
-    from sio.web import auth, casework_pages, pages
+    from sio.web import auth, casework_pages, imports_pages, join_pages, pages, payments_pages
     from sio.web.figures import FigureCache
 
     # the framework's /docs loads Swagger UI from a CDN: replaced by an offline page
@@ -38,3 +38,5 @@ def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: Criter
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(casework_pages.router(ctx))
+    for part in (imports_pages, payments_pages, join_pages):  # the directorate's and finance's
+        app.include_router(part.router(ctx))
