@@ -1,11 +1,281 @@
-"""(being written)"""
+"""Payment runs on the pages: run a month (`sio utbetaling kjor`), the final settlement of a
+year (`sio etteroppgjoer`), a run's ledger lines and statement letters, and the payment status
+per municipality (`sio utbetaling status`) — all through `sio.utbetaling.run`, the functions
+the CLI calls, and the letters through `sio.report.statement`.
 
-from fastapi import APIRouter
+Who sees what: `direktorat` makes runs and sees every municipality; `okonomi` sees the lines,
+letters and status of its own municipality only (its letter is the one addressed to its code,
+which carries the lines of the codes it continues); the lines and status are selected for that
+code before anything is shown, and another municipality's letter answers 404. Other roles: 403.
+"""
 
-from sio.web.auth import PageContext
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import Connection
+
+from sio.casework.access import Forbidden, NotFound, Principal
+from sio.i18n import translations
+from sio.store import ledger
+from sio.utbetaling.model import Brev, Kjoring
+from sio.utbetaling.run import RunOutcome
+from sio.web.auth import PageContext, page_language
+from sio.web.deferred import Deferred, deferred_route
+from sio.web.fmt import Formatter
 
 __all__ = ["router"]
 
+ROLES = ("direktorat", "okonomi")
+SHOWN_LINES = 400  # ledger lines listed on a run's page (the sums are of all)
+KEEP_RUNS = 8  # stored runs kept with their letters in memory (a run never changes)
+MONTH_RE = r"^\d{4}-\d{2}$"
+
+
+def _who(p: Principal, request: Request, make: bool = False) -> None:
+    """Raise unless `p` may see payments (`make`: make runs)."""
+    allowed = ("direktorat",) if make else ROLES
+    if p.rolle not in allowed:
+        tr = translations(page_language(request))
+        raise Forbidden(tr.gettext("the role {role} may not do this").format(role=p.rolle))
+
+
+def own_codes(p: Principal) -> frozenset[str] | None:
+    """The municipality codes whose lines a municipal user sees (its own and those it
+    continues); None: every municipality."""
+    if p.rolle != "okonomi" or p.kommunenummer is None:
+        return None
+    from sio.data.kommunehistorikk import KommuneHistorikk
+
+    history = KommuneHistorikk.shipped()
+    before = history.all_predecessors(p.kommunenummer) if p.kommunenummer in history else []
+    return frozenset([p.kommunenummer, *before])
+
+
+def oere_text(lang: str) -> Callable[[int], str]:
+    """Øre as kroner with øre in the page's language: `1 234 567,89 kr`."""
+    f = Formatter(lang)
+    return lambda oere: f.number(Fraction(oere, 100), 2) + "\u00a0kr"
+
+
+def _letters_for(p: Principal, brever: list[Brev]) -> list[Brev]:
+    if p.rolle == "okonomi":
+        return [b for b in brever if b.mottaker.kommunenummer == p.kommunenummer]
+    return brever
+
 
 def router(ctx: PageContext) -> APIRouter:
-    return APIRouter(route_class=ctx.route_class, include_in_schema=False)
+    r = APIRouter(route_class=deferred_route(ctx), include_in_schema=False)
+    Who = Annotated[Principal, Depends(ctx.principal)]
+    C = Annotated[Connection, Depends(ctx.conn)]
+    cache: OrderedDict[int, RunOutcome] = OrderedDict()
+
+    def render(
+        request: Request, template: str, p: Principal, status: int = 200, **values: object
+    ) -> Response:
+        lang = page_language(request)
+        return ctx.render(request, template, p, status, oere=oere_text(lang), **values)
+
+    lock = threading.Lock()
+
+    def outcome_of(run: Kjoring) -> RunOutcome:
+        """The stored run with its letters (rebuilt once, then kept)."""
+        from sio.utbetaling.run import stored_run
+
+        with lock:
+            found = cache.get(run.id)
+            if found is not None:
+                cache.move_to_end(run.id)
+                return found
+        found = stored_run(ctx.engine, ctx.params, run)
+        with lock:
+            cache[run.id] = found
+            while len(cache) > KEEP_RUNS:
+                cache.popitem(last=False)
+        return found
+
+    def runs_page(
+        request: Request, c: Connection, p: Principal, status: int = 200, **values: object
+    ) -> Response:
+        runs = ledger.list_runs(c)
+        codes = own_codes(p)
+        if codes is None:
+            totals = ledger.run_totals(c)
+        else:
+            acc: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+            for code in sorted(codes):
+                for line in ledger.postings(c, kommunenummer=code):
+                    assert line.kjoring_id is not None
+                    acc[line.kjoring_id][0] += 1
+                    acc[line.kjoring_id][1] += line.beloep_oere
+            totals = {k: (n, s) for k, (n, s) in acc.items()}
+        months = [x.periode for x in runs if x.art == "maaned"]
+        settled = {x.periode for x in runs if x.art == "etteroppgjoer"}
+        next_month = ""
+        if months:
+            y, m = (int(v) for v in max(months).split("-"))
+            next_month = f"{y + m // 12}-{m % 12 + 1:02d}"
+        years = sorted({int(x[:4]) for x in months})
+        settle = [y for y in years if f"{y}-12" in months and str(y) not in settled]
+        return render(
+            request,
+            "payments.j2",
+            p,
+            status,
+            runs=list(reversed(runs)),
+            totals=totals,
+            next_month=values.pop("maaned", None) or next_month or "2016-05",
+            years=years,
+            settle=settle,
+            **values,
+        )
+
+    @r.get("/utbetaling")
+    async def payments(request: Request, c: C, p: Who) -> Response:
+        _who(p, request)
+        return runs_page(request, c, p)
+
+    @r.post("/utbetaling/kjor")
+    async def run_month_page(
+        request: Request, c: C, p: Who, maaned: Annotated[str, Form(max_length=7)]
+    ) -> Response:
+        _who(p, request, make=True)
+        tr = translations(page_language(request))
+        import re
+
+        if not re.match(MONTH_RE, maaned):
+            message = tr.gettext("'{text}' is not a month YYYY-MM").format(text=maaned)
+            return runs_page(request, c, p, 422, month_error=message, maaned=maaned)
+
+        def work() -> Response:
+            from sio.utbetaling.run import PaymentError, parse_month, run_month
+
+            try:
+                outcome = run_month(ctx.engine, ctx.params, parse_month(maaned), user=p.brukernavn)
+            except PaymentError as exc:
+                with ctx.engine.connect() as conn:
+                    return runs_page(request, conn, p, 422, month_error=str(exc), maaned=maaned)
+            with lock:
+                cache[outcome.kjoring.id] = outcome
+            return RedirectResponse(f"/utbetaling/kjoring/{outcome.kjoring.id}", 303)
+
+        return Deferred(work)
+
+    @r.post("/utbetaling/etteroppgjoer")
+    async def final_settlement(
+        request: Request, c: C, p: Who, aar: Annotated[int, Form(ge=1990, le=2100)]
+    ) -> Response:
+        _who(p, request, make=True)
+
+        def work() -> Response:
+            from sio.utbetaling.run import PaymentError, run_final_settlement
+
+            try:
+                outcome = run_final_settlement(ctx.engine, ctx.params, aar, user=p.brukernavn)
+            except PaymentError as exc:
+                with ctx.engine.connect() as conn:
+                    return runs_page(request, conn, p, 422, settle_error=str(exc))
+            with lock:
+                cache[outcome.kjoring.id] = outcome
+            return RedirectResponse(f"/utbetaling/kjoring/{outcome.kjoring.id}", 303)
+
+        return Deferred(work)
+
+    @r.get("/utbetaling/kjoring/{run_id}")
+    async def run_page(
+        request: Request, c: C, p: Who, run_id: Annotated[int, Path(ge=1)], alle: bool = False
+    ) -> Response:
+        _who(p, request)
+        run = ledger.get_run(c, run_id)
+        if run is None:
+            raise NotFound(translations(page_language(request)).gettext("not found"))
+
+        def work() -> Response:
+            outcome = outcome_of(run)
+            letters = _letters_for(p, outcome.brever)
+            lines = (
+                [line for b in letters for line in b.linjer]
+                if p.rolle == "okonomi"
+                else outcome.lines
+            )
+            return render(
+                request,
+                "payments_run.j2",
+                p,
+                run=run,
+                letters=letters,
+                lines=lines if alle else lines[:SHOWN_LINES],
+                line_count=len(lines),
+                line_sum=sum(x.beloep_oere for x in lines),
+                estimates=sorted({e for b in letters for e in b.estimerte_parametere}),
+            )
+
+        return Deferred(work)
+
+    @r.get("/utbetaling/kjoring/{run_id}/brev/{code}")
+    async def letter(
+        request: Request,
+        c: C,
+        p: Who,
+        run_id: Annotated[int, Path(ge=1)],
+        code: Annotated[str, Path(pattern=r"^\d{4}$")],
+    ) -> Response:
+        _who(p, request)
+        tr = translations(page_language(request))
+        if p.rolle == "okonomi" and code != p.kommunenummer:
+            raise NotFound(tr.gettext("not found"))
+        run = ledger.get_run(c, run_id)
+        if run is None:
+            raise NotFound(tr.gettext("not found"))
+
+        def work() -> Response:
+            from sio.report.statement import render_statement
+
+            found = [b for b in outcome_of(run).brever if b.mottaker.kommunenummer == code]
+            if not found:
+                raise NotFound(tr.gettext("not found"))
+            return HTMLResponse(render_statement(found[0], page_language(request)))
+
+        return Deferred(work)
+
+    @r.get("/utbetaling/status")
+    async def status_page(
+        request: Request,
+        p: Who,
+        aar: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    ) -> Response:
+        _who(p, request)
+        mine = p.kommunenummer if p.rolle == "okonomi" else None
+
+        def work() -> Response:
+            from sio.utbetaling.run import PaymentError, status
+
+            with ctx.engine.connect() as conn:
+                months = [x.periode for x in ledger.list_runs(conn) if x.art == "maaned"]
+            years = sorted({int(x[:4]) for x in months})
+            year = aar if aar is not None else (max(years) if years else None)
+            rows, error = [], None
+            if year is not None:
+                try:
+                    rows = status(ctx.engine, ctx.params, year, mine)
+                except PaymentError as exc:
+                    error = str(exc)
+            return render(
+                request,
+                "payments_status.j2",
+                p,
+                422 if error else 200,
+                year=year,
+                years=years,
+                rows=rows,
+                error=error,
+                estimates=sorted({e for x in rows for e in x.estimerte_parametere}),
+            )
+
+        return Deferred(work)
+
+    return r
