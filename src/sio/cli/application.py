@@ -22,10 +22,12 @@ from sio.cli.click_words import install as install_click_words
 from sio.cli.common import EXIT_BAD_INPUT, err
 from sio.cli.compute import compute, demo
 from sio.cli.data import data_app, import_cmd
+from sio.cli.evaluation import evaluate_cmd
 from sio.cli.explain import explain
 from sio.cli.kommune import kommune_app
 from sio.cli.names import NorwegianGroup
 from sio.cli.params import params_app
+from sio.cli.scenario import scenario_app
 from sio.cli.synth import synth_app
 from sio.cli.utbetaling import etteroppgjoer, utbetaling_app
 from sio.i18n import _
@@ -57,6 +59,12 @@ app.command("etteroppgjoer", help=_("Make the final settlement of a year (once).
 app.command("serve", help=_("Start the casework JSON API (OpenAPI at /openapi.json)."))(serve)
 app.add_typer(
     konto_app, name="konto", help=_("Accounts of the casework service."), cls=NorwegianGroup
+)
+app.add_typer(
+    scenario_app,
+    name="scenario",
+    help=_("Scenarios: projections and national rollouts with uncertainty."),
+    cls=NorwegianGroup,
 )
 
 
@@ -93,6 +101,10 @@ app.command(
     "importer",
     help=_("Validate a file or folder and store it as a new, immutable data version."),
 )(import_cmd)
+app.command(
+    "evaluer",
+    help=_("Evaluate equal treatment given need, needs coverage and the trial against control."),
+)(evaluate_cmd)
 
 
 def main() -> None:
