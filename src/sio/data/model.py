@@ -26,6 +26,13 @@ class InputData:
       omfang Float64, omfang_tekst Utf8 (exact decimal text), enhet, fra Date, til Date?,
       line Int64 (the line in the input file), and the kernel's derived columns gid, _fra, _til,
       _q, _m (see `sio.rules.aktivitetstilskudd.with_derived`)
+    - kartlegging (None if the input has no assessment): person_id Utf8, kommunenummer Utf8,
+      dato Date, the 17 IPLOS scores (`sio.data.tables.IPLOS_COLUMNS`) Int8 (1–5 or 9; null
+      where the source gave only a level), behovsniva Utf8 (always filled: computed from the
+      scores where there are scores, else as given), skaarer Boolean (whether the row has
+      scores); sorted by person_id, dato (docs/evaluation-data.md)
+    - personer (None if the input has no persons): person_id Utf8, foedselsaar Int32,
+      kjoenn Utf8? ("K"/"M"), bor_alene Boolean?; sorted by person_id
     """
 
     kommuner: pl.DataFrame
@@ -36,4 +43,6 @@ class InputData:
     vedtak: pl.DataFrame
     prosjektkostnader: pl.DataFrame | None = None  # kommunenummer, aar, beloep (optional file)
     vedtak_groups: pl.DataFrame | None = None  # gid → kommunenummer, tjeneste, prisgruppe
+    kartlegging: pl.DataFrame | None = None  # IPLOS assessments (optional file)
+    personer: pl.DataFrame | None = None  # birth year, sex, living alone (optional file)
     source: str = ""

@@ -15,6 +15,9 @@ class TableSpec:
     columns: tuple[str, ...]
     optional: bool = False
     optional_columns: tuple[str, ...] = ()
+    # An imported row replaces the stored row of its key whole: an optional column the file
+    # lacks is empty in it, not the stored value (an assessment is one record, not a patch).
+    whole_rows: bool = False
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -22,6 +25,30 @@ class TableSpec:
         table."""
         return self.columns + self.optional_columns
 
+
+IPLOS_COLUMNS: tuple[str, ...] = (
+    "sosial_deltakelse",
+    "beslutninger_dagliglivet",
+    "styre_atferd",
+    "alminnelig_husarbeid",
+    "skaffe_varer",
+    "personlig_hygiene",
+    "av_og_paakledning",
+    "spise",
+    "lage_mat",
+    "ivareta_egen_helse",
+    "bevege_seg_innendoers",
+    "bevege_seg_utendoers",
+    "toalett",
+    "hukommelse",
+    "kommunikasjon",
+    "syn",
+    "hoersel",
+)
+"""The 17 IPLOS score columns of `kartlegging`: the field names of
+`sio.criteria.iplos.IplosScores`, in IPLOS order. Written out here because they are the file
+format (a public promise) and because importing the criteria package costs about 0.3 s at the
+start of every command; tests/test_evaluation_data.py checks that the two are the same."""
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
@@ -61,6 +88,22 @@ TABLES: tuple[TableSpec, ...] = (
             "til",
         ),
     ),
+    # Extensions of interfaces.md §1 for the evaluation (docs/evaluation-data.md): the persons'
+    # needs assessments and the persons themselves, both optional and pseudonymous.
+    TableSpec(
+        "kartlegging",
+        ("person_id", "kommunenummer", "dato"),
+        optional=True,
+        optional_columns=(*IPLOS_COLUMNS, "behovsniva"),
+        whole_rows=True,
+    ),
+    TableSpec(
+        "personer",
+        ("person_id", "foedselsaar"),
+        optional=True,
+        optional_columns=("kjoenn", "bor_alene"),
+        whole_rows=True,
+    ),
 )
 
 TABLE_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
@@ -83,3 +126,4 @@ DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 INT_RE = r"^-?\d+$"
 NUM_RE = r"^-?(\d+(\.\d*)?|\.\d+)$"  # a decimal number with a decimal point
 PSEUDONYM_RE = r"^\d{11}$"  # what a person_id must not look like: a national identity number
+KJOENN: tuple[str, ...] = ("K", "M")  # personer.kjoenn: kvinne, mann (empty = unknown)

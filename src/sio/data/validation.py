@@ -300,6 +300,7 @@ def validate_raw(
     prosjekt = _check_keyed_amounts(
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
+    personer, kartlegging = _check_evaluation_tables(c, t, frames, codes)
     vtable = t["vedtak"]
     typed = _typed_vedtak(frames["vedtak"], codes, params, vtable.native) if fast else None
     if typed is None:  # the full diagnosis, row by row
@@ -354,9 +355,30 @@ def validate_raw(
         prosjektkostnader=prosjekt,
         vedtak=derived,
         vedtak_groups=groups,
+        kartlegging=kartlegging,
+        personer=personer,
         source=str(raw.directory),
     )
     return data, c.problems
+
+
+def _check_evaluation_tables(
+    c: _Collector, t: dict[str, RawTable], frames: dict[str, pl.DataFrame], codes: pl.DataFrame
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """The optional `personer` and `kartlegging` (docs/evaluation-data.md), typed; None for a
+    table that is absent or has no rows (the criteria are loaded only when there are any)."""
+    present = [n for n in ("personer", "kartlegging") if n in frames and frames[n].height]
+    if not present:
+        return None, None
+    from sio.data.evaluation_tables import check_kartlegging, check_personer
+
+    personer = (
+        check_personer(c, t["personer"], frames["personer"]) if "personer" in present else None
+    )
+    kartlegging = None
+    if "kartlegging" in present:
+        kartlegging = check_kartlegging(c, t["kartlegging"], frames["kartlegging"], codes, personer)
+    return personer, kartlegging
 
 
 def _check_code(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> None:

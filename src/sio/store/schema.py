@@ -49,6 +49,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "toppfinansiering": ("kommunenummer", "aar"),
     "prosjektkostnader": ("kommunenummer", "aar"),
     "vedtak": ("vedtak_id",),
+    # migration 0005 (docs/evaluation-data.md): one assessment per person and day, one row a person
+    "kartlegging": ("person_id", "dato"),
+    "personer": ("person_id",),
 }
 
 INPUT_TABLES: dict[str, Table] = {}

@@ -328,6 +328,8 @@ def _merge(
     cols = list(spec.all_columns)
     keys = list(KEYS[name])
     absent = [c for c in spec.optional_columns if c not in new.columns]
+    if spec.whole_rows:  # an absent column is empty in every new row (`TableSpec.whole_rows`)
+        absent = []
     new = new.with_row_index("_line", offset=2).with_columns(
         pl.col("_line").cast(pl.Int64), pl.lit(src).alias("_src")
     )
@@ -513,7 +515,12 @@ def diff_versions(engine: Engine, v1: int, v2: int) -> list[dict[str, Any]]:
             .alias("_status")
         )
         removed = left.join(right.select(keys), on=keys, how="anti", nulls_equal=True)
-        j = pl.concat(  # every input table has kommunenummer
+        # every input table but personer has kommunenummer
+        if "kommunenummer" not in j.columns:
+            j, removed = (
+                f.with_columns(pl.lit(None, pl.Utf8).alias("kommunenummer")) for f in (j, removed)
+            )
+        j = pl.concat(
             [
                 j.select("kommunenummer", "_status"),
                 removed.select("kommunenummer", pl.lit("fjernet").alias("_status")),
