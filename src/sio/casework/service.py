@@ -718,3 +718,25 @@ def person_access_log(
         }
         for r in rows
     ]
+
+
+def person_history(
+    conn: Connection, p: Principal, sak_id: int, reason: str | None
+) -> list[dict[str, Any]]:
+    """Every case of the person of case `sak_id` that `p` may see (own municipality for the
+    municipal roles), oldest first, each as `get_case` gives it; one read per case in the log."""
+    row = _case_row(conn, p, sak_id)
+    rows = conn.execute(
+        scoped(
+            select(case.c.id, case.c.kommunenummer)
+            .where(case.c.person_id == row.person_id)
+            .order_by(case.c.mottatt, case.c.id),
+            case,
+            p,
+        )
+    ).fetchall()
+    out = [get_case(conn, p, int(r.id), reason, log=False) for r in rows]
+    audit.record(
+        conn, p, "les", "historikk", [(r.id, row.person_id, r.kommunenummer) for r in rows], reason
+    )
+    return out

@@ -11,7 +11,7 @@ assistance) or 9 (not relevant). Where scores are compared or summed, 9 counts a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from pydantic import (
@@ -97,6 +97,21 @@ IPLOS_VARIABLES: tuple[str, ...] = tuple(IplosScores.model_fields)
 VARIABLE_NAMES: dict[str, str] = {
     name: str(info.title) for name, info in IplosScores.model_fields.items()
 }
+
+
+def score_meaning(score: int, _: Callable[[str], str] = _) -> str:
+    """What a score level means, after Helsedirektoratet's IPLOS scoring guide (1–2: no need of
+    personal assistance, 3–5: a need of it, 9: not relevant), through the translation function
+    `_` (default: the current language)."""
+    meanings = {
+        1: _("No problems: manages the activity on their own, no need of assistance"),
+        2: _("Some problems or a need of adaptation, but no need of personal assistance"),
+        3: _("Needs personal assistance with parts of the activity"),
+        4: _("Needs personal assistance with most of the activity"),
+        5: _("Does not do the activity: needs assistance with all of it"),
+        9: _("Not relevant"),
+    }
+    return meanings[score]
 
 
 def effective_score(score: int) -> int:
