@@ -10,6 +10,8 @@ same month again (which posts nothing the second time). A ledger line is explain
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -75,12 +77,65 @@ def _write_outputs(outcome: RunOutcome, folder: Path) -> list[Path]:
     return files
 
 
-def _write_and_list(outcome: RunOutcome, folder: Path, excel_csv: bool = False) -> None:
+def _write_files(outcome: RunOutcome, folder: Path, excel_csv: bool) -> list[Path]:
     files = _write_outputs(outcome, folder)
     if excel_csv:
         from sio.cli.payment_dialect import write_excel_csv
 
         files.insert(1, write_excel_csv(outcome.kjoring, outcome.brever, folder))
+    return files
+
+
+def _move_into(src: Path, dst: Path) -> None:
+    """Move the folder `src` into `dst` by renames only (no space needed on the disk)."""
+    if not dst.is_dir():
+        os.replace(src, dst)
+        return
+    for child in src.iterdir():
+        target = dst / child.name
+        if child.is_dir() and target.is_dir():
+            _move_into(child, target)
+        else:
+            os.replace(child, target)
+    src.rmdir()
+
+
+class _Outputs:
+    """The payment file and letters of a new run, written inside the run's transaction into a
+    hidden folder beside `folder` and moved into place by renames once the run is committed: a
+    full disk (or any failed write) then leaves neither ledger lines nor half a payment file.
+    A run made before (nothing is posted) is written again the same way."""
+
+    def __init__(self, folder: Path, excel_csv: bool) -> None:
+        self.folder = folder
+        self.excel_csv = excel_csv
+        self.staging = folder.parent / f".{folder.name}.sio-{os.getpid()}"
+        self.files: list[Path] | None = None
+
+    def stage(self, outcome: RunOutcome) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        try:
+            self.files = _write_files(outcome, self.staging, self.excel_csv)
+        except OSError as exc:
+            self.discard()
+            if isinstance(exc.filename, str):  # name the user's folder, not the hidden one
+                exc.filename = exc.filename.replace(str(self.staging), str(self.folder))
+            raise
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.files = None
+
+    def finish(self, outcome: RunOutcome) -> None:
+        if self.files is None:  # the run was made before: its files are written again
+            self.stage(outcome)
+        assert self.files is not None
+        _move_into(self.staging, self.folder)
+        files = [self.folder / f.relative_to(self.staging) for f in self.files]
+        _list_files(outcome, self.folder, files)
+
+
+def _list_files(outcome: RunOutcome, folder: Path, files: list[Path]) -> None:
     out.print(_("Written:"))
     for f in files:
         if f.parent.name != "brev":
@@ -163,12 +218,19 @@ def kjor(
             months = [month_of(i) for i in range(month_index(first), month_index(last) + 1)]
         params, ov = payment_params(override)
     for month in months:
-        with payment_errors():
-            outcome = run_month(store(), params, month, overrides=ov)
-        _print_outcome(outcome, _("The payment run of {month}").format(month=month_text(month)))
-        folder = (out_dir / outcome.kjoring.periode) if out_dir and len(months) > 1 else out_dir
-        folder = folder or Path("sio-utbetaling") / outcome.kjoring.periode
-        _write_and_list(outcome, folder, excel_csv)
+        periode = month_text(month)
+        folder = (out_dir / periode) if out_dir and len(months) > 1 else out_dir
+        outputs = _Outputs(folder or Path("sio-utbetaling") / periode, excel_csv)
+        try:
+            with payment_errors():
+                outcome = run_month(
+                    store(), params, month, overrides=ov, before_commit=outputs.stage
+                )
+        except BaseException:
+            outputs.discard()
+            raise
+        _print_outcome(outcome, _("The payment run of {month}").format(month=periode))
+        outputs.finish(outcome)
 
 
 def etteroppgjoer(
@@ -180,12 +242,18 @@ def etteroppgjoer(
     """The final settlement of a year: every month brought to its actual figure."""
     from sio.utbetaling.run import run_final_settlement
 
-    with payment_errors():
-        params, ov = payment_params(override)
-        outcome = run_final_settlement(store(), params, aar, overrides=ov)
+    outputs = _Outputs(out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}", excel_csv)
+    try:
+        with payment_errors():
+            params, ov = payment_params(override)
+            outcome = run_final_settlement(
+                store(), params, aar, overrides=ov, before_commit=outputs.stage
+            )
+    except BaseException:
+        outputs.discard()
+        raise
     _print_outcome(outcome, _("The final settlement of {year}").format(year=aar))
-    folder = out_dir or Path("sio-utbetaling") / f"etteroppgjoer-{aar}"
-    _write_and_list(outcome, folder, excel_csv)
+    outputs.finish(outcome)
 
 
 def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ one after the other, each once; a year's final settlement needs its December run
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -322,8 +323,12 @@ def run_month(
     *,
     overrides: Any = None,
     user: str | None = None,
+    before_commit: Callable[[RunOutcome], None] | None = None,
 ) -> RunOutcome:
-    """The payment run of `month` (posted once; a second call returns the stored run)."""
+    """The payment run of `month` (posted once; a second call returns the stored run).
+
+    `before_commit` gets a new run with its lines and letters inside the run's transaction; if
+    it raises (the payment file cannot be written), nothing is posted."""
     user = user or current_user()
     periode = month_text(month)
     with engine.connect() as conn:
@@ -358,7 +363,9 @@ def run_month(
         _check_orgnr(computed, lines, on)
         return lines
 
-    return _post(engine, params, computed, "maaned", periode, user, overrides, plan, lag)
+    return _post(
+        engine, params, computed, "maaned", periode, user, overrides, plan, lag, before_commit
+    )
 
 
 def run_final_settlement(
@@ -368,8 +375,10 @@ def run_final_settlement(
     *,
     overrides: Any = None,
     user: str | None = None,
+    before_commit: Callable[[RunOutcome], None] | None = None,
 ) -> RunOutcome:
-    """The final settlement (etteroppgjør) of `year`, once (a second call returns it)."""
+    """The final settlement (etteroppgjør) of `year`, once (a second call returns it);
+    `before_commit` as for `run_month`."""
     user = user or current_user()
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
@@ -388,7 +397,17 @@ def run_final_settlement(
         _check_orgnr(computed, lines, on)
         return lines
 
-    return _post(engine, params, computed, "etteroppgjoer", str(year), user, overrides, plan)
+    return _post(
+        engine,
+        params,
+        computed,
+        "etteroppgjoer",
+        str(year),
+        user,
+        overrides,
+        plan,
+        before_commit=before_commit,
+    )
 
 
 def _post(
@@ -401,8 +420,32 @@ def _post(
     overrides: Any,
     plan: Callable[[Connection], list[Postering]],
     lag: int = 1,
+    before_commit: Callable[[RunOutcome], None] | None = None,
 ) -> RunOutcome:
-    """Post a planned run (or return the stored one if a concurrent run got there first)."""
+    """Post a planned run (or return the stored one if a concurrent run got there first).
+
+    With `before_commit`, the new run's letters are made from the run's own transaction and
+    handed to it before the commit, so that a payment file that cannot be written (a full
+    disk) leaves the ledger as it was."""
+    tx: list[Connection] = []
+    made: list[RunOutcome] = []
+
+    def planned(conn: Connection) -> list[Postering]:
+        tx.append(conn)
+        return plan(conn)
+
+    def posted() -> None:
+        _fault_injection_pause()
+        if before_commit is None:
+            return
+        conn = tx[-1]
+        run = ledger.find_run(conn, art, periode)
+        assert run is not None  # inserted in this transaction
+        lines = ledger.postings(conn, kjoring_id=run.id)
+        outcome = RunOutcome(run, True, lines, _statements(conn, computed, run, lines), lag)
+        before_commit(outcome)
+        made.append(outcome)
+
     try:
         run, lines = ledger.post_run(
             engine,
@@ -413,11 +456,13 @@ def _post(
             params.version,
             params.source,
             overrides,
-            plan,
-            _fault_injection_pause,
+            planned,
+            posted,
         )
     except ledger.AlreadyRun as exc:
         return _stored(engine, params, exc.run)
+    if made:
+        return made[0]
     outcome = RunOutcome(run, True, lines, lag=lag)
     outcome.brever = _statements(engine, computed, run, lines)
     return outcome
@@ -454,12 +499,6 @@ def _stored(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
     return RunOutcome(run, False, lines, _statements(engine, computed, run, lines), lag)
 
 
-def stored_run(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
-    """A stored run with its lines and statement letters, rebuilt with the run's own data and
-    parameter versions (what the pages show of a run made before)."""
-    return _stored(engine, params, run)
-
-
 def run_month_of(run: Kjoring) -> Month:
     """The month a run is for (a final settlement: December of its year)."""
     return parse_month(run.periode) if run.art == "maaned" else (int(run.periode), 12)
@@ -480,12 +519,14 @@ def _due_months(ent: YearEntitlement, til: int) -> int:
 
 
 def _statements(
-    engine: Engine, computed: Computed, run: Kjoring, lines: Sequence[Postering]
+    source: Engine | Connection, computed: Computed, run: Kjoring, lines: Sequence[Postering]
 ) -> list[Brev]:
-    """One statement per receiving municipality with lines in the run."""
+    """One statement per receiving municipality with lines in the run (read on `source`: a
+    connection inside the run's transaction sees the run before it commits)."""
     month = run_month_of(run)
     on = first_day(month)
-    with engine.connect() as conn:
+    reading = contextlib.nullcontext(source) if isinstance(source, Connection) else source.connect()
+    with reading as conn:
         runs = ledger.list_runs(conn)
         settled = _settled_years([r for r in runs if r.id <= run.id])
         paid_before = ledger.paid_per_year(conn, run.id)
