@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "show": "vis",
     "versions": "versjoner",
     "national": "nasjonal",
+    "evaluate": "evaluer",
 }
 
 # English option name → Norwegian
@@ -35,6 +36,9 @@ OPTIONS: dict[str, str] = {
     "--at": "--dato",
     "--override": "--overstyring",
     "--month": "--maaned",
+    "--from": "--fra",
+    "--to": "--til",
+    "--permutations": "--permutasjoner",
 }
 
 
