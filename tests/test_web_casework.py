@@ -346,3 +346,7 @@ def test_finance_reads_the_cases_but_has_no_forms(browser: Any, server: Server) 
     assert page.get_by_role("link", name="Ny henvendelse").count() == 0
     answer = page.goto(server.url + "/saker/ny")
     assert answer is not None and answer.status == 403
+    page.goto(server.url + "/saker")
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cases"
+    assert page.locator("html").get_attribute("lang") == "en"
