@@ -328,3 +328,36 @@ def test_frame_of_a_tiny_input(tmp_path: Path) -> None:
     assert p1["participating"] and p1["trial"] and not p3["trial"] and not p3["participating"]
     assert "aktivitetstilskudd.enhetspris.HJSPL.STANDARD" in frame.cost_estimates
     assert frame.coverage_estimates  # the criteria are estimates
+
+
+def test_units_follow_new_numbers_and_start_anew_at_mergers() -> None:
+    """0001 gets the new number 0003 (one predecessor: the same municipality); 0002 (a
+    participant) and 0004 merge into 0005 (a new unit). 0004 never participates, so its unit is
+    a control although it merged into a participant's successor."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from sio.evaluation.frame import _units_table
+
+    d = dt.date
+    kommuner = pl.DataFrame(
+        {
+            "kommunenummer": ["0001", "0002", "0003", "0004", "0005"],
+            "navn": ["A", "B", "A", "D", "E"],
+            "gyldig_fra": [d(2000, 1, 1)] * 2 + [d(2020, 1, 1), d(2000, 1, 1), d(2020, 1, 1)],
+            "gyldig_til": [d(2019, 12, 31)] * 2 + [None, d(2019, 12, 31), None],
+            "aga_sone": ["1"] * 5,
+            "reiseindeks": ["0"] * 5,
+            "etterfolger": ["0003", "0005", None, "0005", None],
+        }
+    )
+    deltakelse = pl.DataFrame({"kommunenummer": ["0002"]})
+    units = _units_table(SimpleNamespace(kommuner=kommuner, deltakelse=deltakelse))  # type: ignore[arg-type]
+    got = {r["kommunenummer"]: (r["unit"], r["trial"]) for r in units.to_dicts()}
+    assert got == {
+        "0001": ("0003", False),
+        "0003": ("0003", False),
+        "0002": ("0002", True),
+        "0004": ("0004", False),
+        "0005": ("0005", False),
+    }

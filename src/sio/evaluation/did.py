@@ -1,10 +1,10 @@
 """The trial against the control municipalities, before against after (scheme.md §5): difference
 in differences and an event study, with randomisation inference suited to few municipalities.
 
-Outcomes per unit (municipality on the last year's structure) and year, from the analysis frame:
-cost per user, hours per user (hours per week of hour-priced services), the share of users in an
-institution, and users per 1 000 inhabitants aged 80 and over (users aged 80+ when the ages are
-known, else all users).
+Outcomes per unit (a municipality with the same borders over time) and year, from the analysis
+frame: cost per user, hours per user (hours per week of hour-priced services), the share of users
+in an institution, and users per 1 000 inhabitants aged 80 and over (users aged 80+ when the ages
+are known, else all users).
 
 Estimator (staggered adoption, never-participating units as the comparison): a trial unit's first
 participating year g in the window starts its treatment and g − 1 is its base year; for every

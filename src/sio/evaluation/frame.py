@@ -4,8 +4,9 @@ A person-year is a person with at least one vedtak in force on the year's refere
 31 December (as SSB and KOSTRA count users "per 31.12"); everything about it describes that day:
 
 - `kommunenummer`: the municipality of the decisions (of the costliest one if several), `unit`:
-  that code on the municipal structure of the last year (`Registry.code_on`, as SSB harmonises
-  time series), `trial`: the unit has participation rows (the others are the comparison group),
+  the municipality with the same borders over time (a new number continues it, a merger starts
+  a new one: `_units_table`), `trial`: the unit has participation rows (the others are the
+  comparison group),
   `participating`: the municipality participates on the reference day (the `deltakelse` table);
 - the need profile: `need_level` (the latest assessment on or before the day; "ukjent" without),
   `age_band` (the population table's groups, from `personer.foedselsaar`), `living`
@@ -184,16 +185,30 @@ def _weekly_units() -> pl.Expr:
     )
 
 
-def _units_table(inp: InputData, last: int) -> pl.DataFrame:
-    """kommunenummer → unit (the code on 31 December of `last`) and whether the unit is in the
-    trial (any of its codes has a participation row)."""
+def _units_table(inp: InputData) -> pl.DataFrame:
+    """kommunenummer → unit and whether the unit is in the trial (any of its codes has a
+    participation row). A unit is a municipality with the same borders over time: a new number
+    for the same municipality (a successor with one predecessor) continues its unit, named by its
+    latest code; a merger of several starts a new unit. So no unit mixes a participant with a
+    municipality that never participated, and no unit changes its borders within the window."""
     from sio.data.registry import Registry
 
     registry = Registry(inp.kommuner)
-    day = reference_day(last)
     codes = registry.codes()
+
+    def unit_of(code: str) -> str:
+        seen = {code}
+        while True:
+            nxt = registry.successor(code)
+            if nxt is None or nxt in seen or nxt not in registry:
+                return code
+            if len(registry.predecessors(nxt)) != 1:
+                return code
+            seen.add(nxt)
+            code = nxt
+
     units = pl.DataFrame(
-        {"kommunenummer": codes, "unit": [registry.code_on(c, day) for c in codes]},
+        {"kommunenummer": codes, "unit": [unit_of(c) for c in codes]},
         schema={"kommunenummer": pl.Utf8, "unit": pl.Utf8},
     )
     participants = set(inp.deltakelse.get_column("kommunenummer").to_list())
@@ -336,7 +351,7 @@ def build_frame(
             pl.len().alias("vedtak"),
         )
     )
-    units = _units_table(inp, last)
+    units = _units_table(inp)
     persons = persons.join(units, on="kommunenummer", how="left").join(
         _participation(inp, first, last), on=["kommunenummer", "aar"], how="left"
     )

@@ -282,13 +282,10 @@ def notes(result: Mapping[str, Any]) -> list[str]:
     if meta["merger_years"]:
         out.append(
             _(
-                "{mark} Changes of the municipal structure (mergers, new numbers) in {years}; "
-                "units are the municipalities of {last}."
-            ).format(
-                mark=FLAG_MARK,
-                years=", ".join(meta["merger_years"]),
-                last=meta["last"],
-            )
+                "{mark} Changes of the municipal structure in {years}: a new number continues a "
+                "municipality, a merger starts a new one, and a trial municipality needs a year "
+                "before its start under the same borders."
+            ).format(mark=FLAG_MARK, years=", ".join(meta["merger_years"]))
         )
     if meta["assessed_share"] is not None and meta["assessed_share"] < 1:
         out.append(
