@@ -1,22 +1,38 @@
 -- wrk script of the casework load benchmark (benchmarks/casework_load.py writes its input and
 -- reads its output; see benchmarks/README.md).
 --
--- Arguments (after `--`): CASES_FILE RATE_PER_THREAD [CLOSE_SHARE [KIND]]
+-- Arguments (after `--`): CASES_FILE RATE_PER_THREAD THREADS CLOSE_SHARE LOG_PREFIX TAG
+--                         TIMEOUT_MS [KIND]
 --   CASES_FILE       lines "case_id<TAB>bearer token" (seeded cases and a caseworker of their
 --                    municipality)
 --   RATE_PER_THREAD  requests per second that each wrk thread sends
---   CLOSE_SHARE      share of requests sent with "Connection: close" (default 0)
+--   THREADS          wrk threads (thread i writes to every THREADS-th case only, so that two
+--                    threads never write to one case at once)
+--   CLOSE_SHARE      share of requests sent with "Connection: close"
+--   LOG_PREFIX       each thread appends its write log to LOG_PREFIX.<thread>.log
+--   TAG              part of every Idempotency-Key (unique per wrk run)
+--   TIMEOUT_MS       a write not answered with 2xx within this time is sent again, same key
 --   KIND             optional: send only this kind of request (to time one endpoint)
 --
 -- Pacing: every thread keeps one schedule of send times, RATE_PER_THREAD apart, and each of its
 -- connections takes the next free slot in `delay()` before it sends. As long as a connection is
--- free when a slot comes (there are far more connections than requests in flight), requests
--- go out at the fixed rate whatever the latency is: an open loop, not "send when the last one
--- returned". A request that leaves more than 5 ms after its slot is counted as late.
+-- free when a slot comes, requests go out at the fixed rate whatever the latency is: an open
+-- loop, not "send when the last one returned". A request that leaves more than 5 ms after its
+-- slot is counted as late.
 --
--- Mix: 80 % reads (a case, the case list, overdue deadlines, the criteria in force), 20 % writes
--- (an assessment, a recommendation, a decision on a seeded case). Any answer that is not 2xx is
--- an error; the status codes and the first few bodies are reported.
+-- Mix (issue 16): the case list 3, a case 3, an assessment 1, a recommendation 1, a decision 1.
+-- Every write carries an Idempotency-Key. A thread has at most one write in hand per case, so a
+-- 2xx answer is matched to its write by the case id in it (`sak_id`, or `SAK<id>-` in the
+-- vedtak_id) and by its shape. A write without a 2xx answer after TIMEOUT_MS — no answer yet,
+-- or an answer that is not 2xx and so names no case — is sent again with the same key and body,
+-- at most MAX_ATTEMPTS times (then the client gives up and leaves it to the driver). After a
+-- repeated write is acknowledged, its case takes no new write for QUARANTINE_MS, so that a late
+-- answer to an earlier attempt is never taken for the next write's. Every acknowledged write
+-- goes to the thread's log ("A" lines: kind, case, key, status, id, vedtak_id, replayed,
+-- attempts, ms since the last attempt); writes unacknowledged when the run ends go to
+-- LOG_PREFIX.pending.log ("U" lines: kind, case, key, token, path, body), so that the
+-- driver can retry them as a client would. Any answer that is not 2xx is an error; the status
+-- codes and the first few bodies are reported.
 
 local ffi = require("ffi")
 ffi.cdef([[
@@ -30,14 +46,14 @@ local function now_ms()
 end
 
 local MIX = {
-  { "get_case", 35 },
-  { "list_cases", 20 },
-  { "overdue", 10 },
-  { "criteria", 15 },
-  { "post_assessment", 7 },
-  { "post_recommendation", 6 },
-  { "post_decision", 7 },
+  { "list_cases", 3 },
+  { "get_case", 3 },
+  { "post_assessment", 1 },
+  { "post_recommendation", 1 },
+  { "post_decision", 1 },
 }
+local MAX_ATTEMPTS = 5
+local QUARANTINE_MS = 60000
 
 local ASSESSMENT = '{"skaarer": {"sosial_deltakelse": 1, "beslutninger_dagliglivet": 1, '
   .. '"styre_atferd": 1, "alminnelig_husarbeid": 3, "skaffe_varer": 3, "personlig_hygiene": 2, '
@@ -48,6 +64,11 @@ local ASSESSMENT = '{"skaarer": {"sosial_deltakelse": 1, "beslutninger_dagligliv
   .. '"hva_er_viktig": "Å bo hjemme og gå tur med hunden"}'
 local DECISION = '{"tjeneste": "PB_DAGL", "omfang": "1", "enhet": "timer_per_uke", '
   .. '"fra": "2020-04-01", "maal": "Klare seg hjemme", "vedtaksdato": "2020-03-10"}'
+local WRITE = {
+  post_assessment = { "/kartlegginger", ASSESSMENT },
+  post_recommendation = { "/anbefalinger", "" },
+  post_decision = { "/vedtak", DECISION },
+}
 
 -- main state: the threads, for done()
 local threads = {}
@@ -71,24 +92,48 @@ bodies = {}
 cumulative = {}
 total_weight = 0
 close_share = 0
+tag = "x"
+timeout_ms = 2000
+log = nil
+counter = 0
+inflight = {} -- case id -> the write in hand on it
+inflight_n = 0
+unacknowledged = {} -- case id -> its write in hand as a "U" line (flat, for done())
+retries = 0
+given_up = 0
+late_answers = 0
+acknowledged = 0
+busy_skips = 0
+quarantine = {} -- case id -> until when no new write is sent to it
+log_prefix = ""
 
 function init(args)
-  local path, rate = args[1], tonumber(args[2])
-  close_share = tonumber(args[3]) or 0
-  only = args[4]
+  local path, rate, nthreads = args[1], tonumber(args[2]), tonumber(args[3])
+  close_share = tonumber(args[4]) or 0
+  log_prefix = args[5]
+  tag = args[6]
+  timeout_ms = tonumber(args[7])
+  only = args[8]
+  local i = 0
   for line in io.lines(path) do
-    local id, token = line:match("^(%d+)\t(%S+)$")
-    if id then
-      table.insert(cases, { id = id, auth = "Bearer " .. token })
+    local cid, token = line:match("^(%d+)\t(%S+)$")
+    if cid then
+      if i % nthreads == (id - 1) then
+        table.insert(cases, { id = cid, token = token, auth = "Bearer " .. token })
+      end
+      i = i + 1
     end
   end
-  assert(#cases > 0, "no cases in " .. path)
+  assert(#cases > 0, "no cases for thread " .. id .. " in " .. path)
+  log = assert(io.open(log_prefix .. "." .. id .. ".log", "a"))
+  log:setvbuf("line")
   interval_ms = 1000 / rate
   for _, kw in ipairs(MIX) do
     total_weight = total_weight + kw[2]
     table.insert(cumulative, { kw[1], total_weight })
     sent[kw[1]] = 0
   end
+  sent["retry"] = 0
   math.randomseed(1000 + (id or 0))
 end
 
@@ -121,30 +166,102 @@ local function pick_kind()
   return cumulative[#cumulative][1]
 end
 
+local function send_write(w, c)
+  local h = { ["Authorization"] = c.auth, ["Idempotency-Key"] = w.key }
+  if w.body ~= "" then
+    h["Content-Type"] = "application/json"
+  end
+  if math.random() < close_share then
+    h["Connection"] = "close"
+  end
+  w.sent_at = now_ms()
+  w.attempts = w.attempts + 1
+  w.live = w.attempts -- the attempt whose answer counts
+  return wrk.format("POST", w.path, h, w.body)
+end
+
+-- the oldest write in hand past the client's timeout, if any (to be sent again)
+local function overdue_write()
+  if inflight_n == 0 then
+    return nil
+  end
+  local t = now_ms()
+  for _, w in pairs(inflight) do
+    if not w.given_up and t - w.sent_at > timeout_ms then
+      if w.attempts >= MAX_ATTEMPTS then
+        w.given_up = true
+        given_up = given_up + 1
+      else
+        return w
+      end
+    end
+  end
+  return nil
+end
+
 function request()
+  local w = overdue_write()
+  if w then
+    retries = retries + 1
+    sent["retry"] = sent["retry"] + 1
+    return send_write(w, w.case)
+  end
   local kind = pick_kind()
   local c = cases[math.random(#cases)]
+  if WRITE[kind] then
+    local tries = 0
+    local function busy(x)
+      local q = quarantine[x.id]
+      return inflight[x.id] ~= nil or (q ~= nil and q > now_ms())
+    end
+    while busy(c) and tries < 8 do -- one write in hand per case
+      c = cases[math.random(#cases)]
+      tries = tries + 1
+    end
+    if busy(c) then
+      busy_skips = busy_skips + 1
+      kind = "get_case"
+    end
+  end
+  sent[kind] = (sent[kind] or 0) + 1
   local h = { ["Authorization"] = c.auth }
+  if WRITE[kind] then
+    counter = counter + 1
+    local wr = WRITE[kind]
+    w = {
+      kind = kind,
+      case = c,
+      key = string.format("%s-%d-%d", tag, id, counter),
+      path = "/api/saker/" .. c.id .. wr[1],
+      body = wr[2],
+      attempts = 0,
+      answered = 0,
+    }
+    inflight[c.id] = w
+    inflight_n = inflight_n + 1
+    unacknowledged[c.id] = table.concat({ "U", kind, c.id, w.key, c.token, w.path, w.body }, "\t")
+    return send_write(w, c)
+  end
   if math.random() < close_share then
     h["Connection"] = "close" -- the connection is opened again (see the header)
   end
-  sent[kind] = (sent[kind] or 0) + 1
   if kind == "get_case" then
     return wrk.format("GET", "/api/saker/" .. c.id, h)
-  elseif kind == "list_cases" then
-    return wrk.format("GET", "/api/saker?side=" .. math.random(5) .. "&per_side=20", h)
-  elseif kind == "overdue" then
-    return wrk.format("GET", "/api/frister/forfalte?dato=2020-12-31", h)
-  elseif kind == "criteria" then
-    return wrk.format("GET", "/api/kriterier?dato=2020-06-01", h)
   end
-  h["Content-Type"] = "application/json"
-  if kind == "post_assessment" then
-    return wrk.format("POST", "/api/saker/" .. c.id .. "/kartlegginger", h, ASSESSMENT)
-  elseif kind == "post_recommendation" then
-    return wrk.format("POST", "/api/saker/" .. c.id .. "/anbefalinger", h, "")
+  return wrk.format("GET", "/api/saker?side=" .. math.random(5) .. "&per_side=20", h)
+end
+
+-- which case a 2xx answer to a write is about, and the kind of write it answers
+local function answered(body)
+  local vid = body:match('"vedtak_id":"([^"]+)"')
+  if vid then
+    return vid:match("^SAK(%d+)%-"), "post_decision", vid
   end
-  return wrk.format("POST", "/api/saker/" .. c.id .. "/vedtak", h, DECISION)
+  local sak = body:match('"sak_id":(%d+)')
+  if body:find('"kartlagt_dato"', 1, true) then
+    return sak, "post_assessment", nil
+  end
+  return sak, "post_recommendation", nil
 end
 
 function response(status, headers, body)
@@ -155,6 +272,42 @@ function response(status, headers, body)
     if #bodies < 5 then
       table.insert(bodies, status .. " " .. string.sub(body or "", 1, 200))
     end
+    return
+  end
+  if status ~= 201 then
+    return -- a read
+  end
+  local sak, kind, vid = answered(body or "")
+  local w = sak and inflight[sak]
+  if not w or w.kind ~= kind or w.given_up then
+    -- an answer to an attempt the client had given up on (sent again since, and acknowledged
+    -- by the answer to the repeat, or left to the driver at the end)
+    late_answers = late_answers + 1
+    return
+  end
+  local replayed = headers["Idempotent-Replayed"] or headers["idempotent-replayed"] or ""
+  log:write(
+    string.format(
+      "A\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%.1f\n",
+      w.kind,
+      sak,
+      w.key,
+      status,
+      body:match('^{"id":(%d+)') or "",
+      vid or "",
+      replayed,
+      w.attempts,
+      now_ms() - w.sent_at
+    )
+  )
+  acknowledged = acknowledged + 1
+  inflight[sak] = nil
+  unacknowledged[sak] = nil
+  inflight_n = inflight_n - 1
+  if w.attempts > 1 then
+    -- answers to the earlier attempts may still come: no new write on the case for a while,
+    -- so that such an answer is never taken for the next write's
+    quarantine[sak] = now_ms() + QUARANTINE_MS
   end
 end
 
@@ -167,8 +320,16 @@ end
 function done(summary, latency, requests)
   local by_kind, by_status = {}, {}
   local total_late, total_non2xx, total_responses = 0, 0, 0
+  local writes = { retries = 0, given_up = 0, late_answers = 0, acknowledged = 0, busy_skips = 0 }
   local sample_bodies = {}
+  local pending = nil
   for _, t in ipairs(threads) do
+    if pending == nil then
+      pending = assert(io.open(t:get("log_prefix") .. ".pending.log", "w"))
+    end
+    for _, u in pairs(t:get("unacknowledged")) do -- writes still without an acknowledgement
+      pending:write(u, "\n")
+    end
     for k, n in pairs(t:get("sent")) do
       by_kind[k] = (by_kind[k] or 0) + n
     end
@@ -178,6 +339,9 @@ function done(summary, latency, requests)
     total_late = total_late + t:get("late")
     total_non2xx = total_non2xx + t:get("non2xx")
     total_responses = total_responses + t:get("responses")
+    for k, _ in pairs(writes) do
+      writes[k] = writes[k] + t:get(k)
+    end
     for _, b in ipairs(t:get("bodies")) do
       table.insert(sample_bodies, json_string(b))
     end
@@ -189,9 +353,12 @@ function done(summary, latency, requests)
     end
     return "{" .. table.concat(parts, ", ") .. "}"
   end
+  if pending then
+    pending:close()
+  end
   local e = summary.errors
   local pct = {}
-  for _, p in ipairs({ 50, 75, 90, 99, 99.9 }) do
+  for _, p in ipairs({ 50, 75, 90, 95, 99, 99.9 }) do
     table.insert(pct, string.format('"%s": %d', tostring(p), latency:percentile(p)))
   end
   io.write(
@@ -212,6 +379,7 @@ function done(summary, latency, requests)
     '"percentiles": {', table.concat(pct, ", "), "}}, ",
     '"sent_by_kind": ', obj(by_kind), ", ",
     '"status_counts": ', obj(by_status), ", ",
+    '"writes": ', obj(writes), ", ",
     string.format('"responses": %d, "non_2xx": %d, "late_sends": %d, ', total_responses,
       total_non2xx, total_late),
     '"error_samples": [', table.concat(sample_bodies, ", "), "]",

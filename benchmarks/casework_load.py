@@ -1,23 +1,33 @@
-"""Load benchmark of the casework service: a mixed workload (80 % reads, 20 % writes) from wrk on
-loopback against `sio serve` on PostgreSQL, at a fixed rate. Not a test.
+"""Load benchmark of the casework service: the mix of issue 16 (the case list 3, a case 3, an
+assessment 1, a recommendation 1, a decision 1; every write with an Idempotency-Key and sent again
+with the same key when it is not acknowledged in time) from wrk on loopback against `sio serve`
+on PostgreSQL, at fixed rates. Not a test.
 
 Set-up: a fresh PostgreSQL database, the demo data of 2020 imported (the municipalities a case
 needs), caseworker accounts and bearer tokens for two municipalities, and seeded cases walked
 through the API (application, assessment, recommendation, most with a decision) so that the
-reads have data. Then `sio serve` runs as a subprocess, wrk sends the mix at the target rate
-(benchmarks/casework_load.lua), and the figures go to benchmarks/results-casework.json.
-The database is dropped and the server stopped at the end.
+reads have data. Then `sio serve` runs as a subprocess and wrk sends the mix
+(benchmarks/casework_load.lua) step by step as `--plan` says (or `--rate` × `--duration` ×
+`--repeat`; `--soak MINUTES` for a long run in one-minute slices, with the workers' memory
+sampled between slices). After the load, writes still unacknowledged are sent again with their
+key (as a client would), and every acknowledged write is checked against the database: each
+in the store exactly once, and nothing in the store that no client was told of. The figures go
+to benchmarks/results-casework.json; the database is dropped and the server stopped at the end.
 
 Run: .venv/bin/python benchmarks/casework_load.py [--rate 200] [--duration 60] [--repeat 2]
+     .venv/bin/python benchmarks/casework_load.py --plan 200x60,400x60,800x30,1600x30@300,200x30
+     .venv/bin/python benchmarks/casework_load.py --soak 30 --rate 100
 Needs wrk (Debian: apt-get install -y wrk) and PostgreSQL on 127.0.0.1:5432 (trust auth).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -26,7 +36,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,20 +236,49 @@ def cpu_snapshot(proc: subprocess.Popen[bytes]) -> tuple[float, float, float]:
 
 
 def run_wrk(
-    url: str, cases_file: Path, rate: int, seconds: int, threads: int, connections: int,
-    close_share: float, kind: str | None = None,
-) -> tuple[dict[str, Any], str]:  # fmt: skip
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
-    cmd += ["--timeout", "5s", "-s", str(HERE / "casework_load.lua"), url, "--"]
-    cmd += [str(cases_file), f"{rate / threads:g}", f"{close_share:g}"] + ([kind] if kind else [])
+    url: str, cases_file: Path, step: Step, threads: int, close_share: float, log_prefix: Path,
+    tag: str, timeout_ms: int, wrk_timeout: int, kind: str | None = None,
+) -> tuple[dict[str, Any], str, float]:  # fmt: skip
+    """One wrk run; (its result line, the command, wrk's own CPU seconds)."""
+    cmd = ["wrk", "-t", str(threads), "-c", str(step.connections), "-d", f"{step.seconds}s"]
+    cmd += ["--timeout", f"{wrk_timeout}s", "-s", str(HERE / "casework_load.lua"), url, "--"]
+    cmd += [str(cases_file), f"{step.rate / threads:g}", str(threads), f"{close_share:g}"]
+    cmd += [str(log_prefix), tag, str(timeout_ms)] + ([kind] if kind else [])
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if p.returncode != 0:
         raise SystemExit(f"wrk failed:\n{p.stdout}\n{p.stderr}")
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("CASEWORK_RESULT ")]
     if not lines:
         raise SystemExit(f"no result line from wrk:\n{p.stdout}\n{p.stderr}")
     out: dict[str, Any] = json.loads(lines[-1].removeprefix("CASEWORK_RESULT "))
-    return out, " ".join(cmd)
+    shown = [Path(c).name if c.startswith("/") else c for c in cmd]  # no machine paths
+    return out, " ".join(shown), cpu
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stretch of load: `rate` requests/s for `seconds` over `connections` connections."""
+
+    rate: int
+    seconds: int
+    connections: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.rate}/s × {self.seconds} s, {self.connections} connections"
+
+
+def parse_plan(text_: str, connections: int) -> list[Step]:
+    """Steps from "200x60,1600x30@300" (RATExSECONDS[@CONNECTIONS])."""
+    steps = []
+    for part in text_.split(","):
+        load, _, conns = part.strip().partition("@")
+        rate, _, seconds = load.partition("x")
+        steps.append(Step(int(rate), int(seconds), int(conns) if conns else connections))
+    return steps
 
 
 def summarise(raw: dict[str, Any], rate: int) -> dict[str, Any]:
@@ -246,20 +287,28 @@ def summarise(raw: dict[str, Any], rate: int) -> dict[str, Any]:
     sock = raw["socket_errors"]
     socket_errors = sock["connect"] + sock["read"] + sock["write"] + sock["timeout"]
     achieved = raw["requests"] / (raw["duration_us"] / 1e6)
+    statuses = {str(k): v for k, v in raw["status_counts"].items()}
     s = {
         "requests": raw["requests"],
         "seconds": round(raw["duration_us"] / 1e6, 2),
         "rate_per_s": round(achieved, 1),
         "p50_ms": pct["50"] / 1000,
         "p90_ms": pct["90"] / 1000,
+        "p95_ms": pct["95"] / 1000,
         "p99_ms": pct["99"] / 1000,
         "p99_9_ms": pct["99.9"] / 1000,
         "max_ms": lat["max"] / 1000,
         "mean_ms": round(lat["mean"] / 1000, 3),
         "non_2xx": raw["non_2xx"],
+        "shed_503": statuses.get("503", 0),
+        "server_errors_5xx_not_503": sum(
+            v for k, v in statuses.items() if k.startswith("5") and k != "503"
+        ),
         "socket_errors": socket_errors,
+        "timeouts": sock["timeout"],
         "errors": raw["non_2xx"] + socket_errors,
         "late_sends": raw["late_sends"],
+        "writes": raw["writes"],
     }
     s["target_met"] = s["p99_ms"] <= TARGET_P99_MS and s["errors"] == 0 and achieved >= 0.98 * rate
     return s
@@ -268,11 +317,170 @@ def summarise(raw: dict[str, Any], rate: int) -> dict[str, Any]:
 def line(label: str, s: dict[str, Any]) -> str:
     return (
         f"{label}: {s['requests']} requests in {s['seconds']} s = {s['rate_per_s']}/s; "
-        f"p50 {s['p50_ms']:.1f} ms, p90 {s['p90_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, "
-        f"max {s['max_ms']:.1f} ms; errors {s['errors']} (non-2xx {s['non_2xx']}, socket "
-        f"{s['socket_errors']}); late sends {s['late_sends']}; target "
-        f"{'met' if s['target_met'] else 'MISSED'}"
+        f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, "
+        f"max {s['max_ms']:.1f} ms; errors {s['errors']} (non-2xx {s['non_2xx']}, of them 503 "
+        f"{s['shed_503']}; socket {s['socket_errors']}, time-outs {s['timeouts']}); "
+        f"writes sent again {s['writes']['retries']}; late sends {s['late_sends']}"
     )
+
+
+def worker_rss(proc: subprocess.Popen[bytes]) -> list[float]:
+    """Resident memory of each `sio serve` worker process, MiB."""
+    try:
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for k in kids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            out.append(round(k.memory_info().rss / 2**20, 1))
+    return sorted(out)
+
+
+# -- every acknowledged write in the store exactly once ----------------------------------------
+
+KIND_TABLE = {
+    "post_assessment": "kartlegging",
+    "post_recommendation": "anbefaling",
+    "post_decision": "sak_vedtak",
+}
+
+
+def max_ids(url: str) -> dict[str, int]:
+    with create_engine(url).connect() as conn:
+        return {
+            t: int(conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar_one())
+            for t in KIND_TABLE.values()
+        }
+
+
+def resolve_pending(base: str, log_dir: Path) -> dict[str, Any]:
+    """Writes that no answer acknowledged by the end of a wrk run are sent again with their key
+    and body until a 2xx answer (as a client that keeps its key would); the answers are appended
+    to the log as acknowledged."""
+    resolved = failed = 0
+    statuses: Counter[int] = Counter()
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for pending in sorted(log_dir.glob("*.pending.log")):
+            out = []
+            for ln in pending.read_text(encoding="utf-8").splitlines():
+                _u, kind, sak, key, token, path, *rest = ln.split("\t")
+                body = rest[0] if rest else ""
+                h = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+                if body:
+                    h["Content-Type"] = "application/json"
+                for attempt in range(1, 11):
+                    r = client.post(path, headers=h, content=body.encode())
+                    statuses[r.status_code] += 1
+                    if r.status_code == 201:
+                        j = r.json()
+                        out.append(
+                            "\t".join(
+                                [
+                                    "A",
+                                    kind,
+                                    sak,
+                                    key,
+                                    "201",
+                                    str(j["id"]),
+                                    j.get("vedtak_id", ""),
+                                    r.headers.get("Idempotent-Replayed", ""),
+                                    f"d{attempt}",
+                                    "0",
+                                ]
+                            )
+                        )
+                        resolved += 1
+                        break
+                    time.sleep(float(r.headers.get("Retry-After", "0.2") or 0.2))
+                else:
+                    failed += 1
+            if out:
+                with (pending.parent / "driver.log").open("a", encoding="utf-8") as fh:
+                    fh.write("\n".join(out) + "\n")
+            pending.unlink()
+    return {"resolved": resolved, "failed": failed, "statuses": dict(statuses)}
+
+
+def check_writes(
+    url: str, log_dir: Path, before: dict[str, int], tag_prefix: str
+) -> dict[str, Any]:
+    """The driver's log of acknowledged writes against the database: per kind, the rows made
+    since `before` are exactly the acknowledged ones (no write lost, none stored twice, none
+    stored that no client was told of); every acknowledged decision is a vedtak row in the data
+    store once; every acknowledged key is one kept answer, and no other key of the run is."""
+    acked: dict[str, dict[str, int]] = {k: {} for k in KIND_TABLE}  # kind -> key -> id
+    conflicts: list[str] = []
+    vedtak_ids: set[str] = set()
+    replayed = retried = 0
+    for f in sorted(log_dir.glob("*.log")):
+        for ln in f.read_text(encoding="utf-8").splitlines():
+            parts = ln.split("\t")
+            if parts[0] != "A":
+                continue
+            kind, key, rid, vid = parts[1], parts[3], int(parts[5]), parts[6]
+            if key in acked[kind] and acked[kind][key] != rid:
+                conflicts.append(f"{key}: {acked[kind][key]} and {rid}")
+            acked[kind][key] = rid
+            replayed += parts[7] == "true"
+            retried += parts[8] != "1"
+            if vid:
+                vedtak_ids.add(vid)
+    out: dict[str, Any] = {"conflicting_answers_for_one_key": conflicts}
+    ok = not conflicts
+    with create_engine(url).connect() as conn:
+        for kind, table in KIND_TABLE.items():
+            ids = set(acked[kind].values())
+            stored = {
+                int(r[0])
+                for r in conn.execute(
+                    text(f"SELECT id FROM {table} WHERE id > :m"), {"m": before[table]}
+                )
+            }
+            row = {
+                "acknowledged_keys": len(acked[kind]),
+                "acknowledged_ids": len(ids),
+                "stored_since_start": len(stored),
+                "acknowledged_not_stored": len(ids - stored),
+                "stored_not_acknowledged": len(stored - ids),
+            }
+            row["exactly_once"] = (
+                len(ids) == len(acked[kind]) and ids == stored
+            )  # one id per key, one key per id, and the same set
+            ok = ok and row["exactly_once"]
+            out[kind] = row
+        n_vedtak = Counter(
+            r[0]
+            for r in conn.execute(
+                text("SELECT vedtak_id FROM inn_vedtak WHERE vedtak_id = ANY(:ids)"),
+                {"ids": sorted(vedtak_ids)},
+            )
+        )
+        out["decisions_in_data_store"] = {
+            "acknowledged": len(vedtak_ids),
+            "present_once": sum(1 for v in vedtak_ids if n_vedtak[v] == 1),
+            "missing": sum(1 for v in vedtak_ids if n_vedtak[v] == 0),
+            "more_than_once": sum(1 for v in vedtak_ids if n_vedtak[v] > 1),
+        }
+        ok = ok and out["decisions_in_data_store"]["present_once"] == len(vedtak_ids)
+        kept = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE status BETWEEN 200 AND 299), count(*) "
+                "FROM idempotens WHERE nokkel LIKE :p"
+            ),
+            {"p": tag_prefix + "%"},
+        ).one()
+        all_keys = sum(len(v) for v in acked.values())
+        out["idempotency_keys"] = {
+            "acknowledged": all_keys,
+            "kept_with_2xx_answer": int(kept[0]),
+            "kept_in_all": int(kept[1]),
+        }
+        ok = ok and int(kept[0]) == all_keys == int(kept[1])
+    out["answers_replayed"] = replayed
+    out["acknowledged_after_a_repeat"] = retried
+    out["every_acknowledged_write_stored_exactly_once"] = ok
+    return out
 
 
 def main() -> None:
@@ -280,6 +488,14 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=200, help="requests per second (default 200)")
     ap.add_argument("--duration", type=int, default=60, help="seconds per run (default 60)")
     ap.add_argument("--repeat", type=int, default=2, help="timed runs back to back (default 2)")
+    ap.add_argument(
+        "--plan",
+        help="steps instead of --rate/--duration/--repeat: RATExSECONDS[@CONNECTIONS],…\n"
+        "(e.g. 200x60,400x60,1600x30@300,200x30)",
+    )
+    ap.add_argument(
+        "--soak", type=int, help="minutes of --rate in one-minute slices (latency over time)"
+    )
     ap.add_argument("--warmup", type=int, default=5, help="seconds of load before (default 5)")
     ap.add_argument("--workers", type=int, default=2, help="sio serve workers (default 2)")
     ap.add_argument("--cases", type=int, default=400, help="seeded cases (default 400)")
@@ -287,13 +503,26 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     ap.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
     ap.add_argument(
+        "--client-timeout",
+        type=int,
+        default=2000,
+        help="ms after which a client sends an unacknowledged write again (default 2000)",
+    )
+    ap.add_argument(
+        "--wrk-timeout",
+        type=int,
+        default=10,
+        help="s after which wrk counts a request as timed out; latencies above it are not in\n"
+        "its percentiles (default 10)",
+    )
+    ap.add_argument(
         "--close-share",
         type=float,
         default=0.05,
         help="share of requests with 'Connection: close', so that connections are opened\n"
         "again during the run and spread over the workers (default 0.05)",
     )
-    ap.add_argument("--only", help="send one kind of request only (e.g. overdue; no JSON file)")
+    ap.add_argument("--only", help="send one kind of request only (e.g. get_case; no JSON file)")
     ap.add_argument("--database", default="sio_bench_casework")
     ap.add_argument(
         "--keep",
@@ -304,6 +533,12 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
+    if args.soak:
+        steps = [Step(args.rate, 60, args.connections)] * args.soak
+    elif args.plan:
+        steps = parse_plan(args.plan, args.connections)
+    else:
+        steps = [Step(args.rate, args.duration, args.connections)] * args.repeat
 
     url = f"{PG}/{args.database}"
     admin = create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
@@ -315,21 +550,27 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc: subprocess.Popen[bytes] | None = None
+    run_tag = f"L{secrets.token_hex(3)}"
     results: dict[str, Any] = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "rate": args.rate,
-        "duration_s": args.duration,
+        "plan": [s.label for s in steps],
+        "soak_minutes": args.soak,
         "workers": args.workers,
         "wrk_threads": args.threads,
-        "wrk_connections": args.connections,
         "close_share": args.close_share,
-        "mix": "80 % reads (get_case 35, list_cases 20, overdue 10, criteria 15), "
-        "20 % writes (post_assessment 7, post_recommendation 6, post_decision 7)",
-        "target": f"p99 <= {TARGET_P99_MS:g} ms, no errors, at {args.rate} requests/s",
+        "client_timeout_ms": args.client_timeout,
+        "wrk_timeout_s": args.wrk_timeout,
+        "mix": "list_cases 3, get_case 3, post_assessment 1, post_recommendation 1, "
+        "post_decision 1 (writes with Idempotency-Key, sent again with the same key when not "
+        "acknowledged within the client time-out)",
+        "target": f"p99 <= {TARGET_P99_MS:g} ms, no errors, at the rate asked",
+        "machine": {"cpus": os.cpu_count(), "shared": "other work ran on the machine"},
     }
     try:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
+            log_dir = tmp / "log"
+            log_dir.mkdir()
             t0 = time.perf_counter()
             store = set_up_store(url, env, tmp, args.caseworkers)
             proc = start_server(env, port, args.workers, tmp / "serve.log")
@@ -351,39 +592,57 @@ def main() -> None:
                 f"{store['import_seconds']:.1f} s, server up after {t1 - t0:.1f} s in all, "
                 f"{len(seeded)} cases seeded through the API in {t2 - t1:.1f} s"
             )
+            before = max_ids(url)
+            common = (args.threads, args.close_share)
             if args.warmup:
                 run_wrk(
-                    base, cases_file, args.rate, args.warmup, args.threads, args.connections,
-                    args.close_share,
+                    base, cases_file, Step(min(args.rate, 200), args.warmup, args.connections),
+                    *common, log_dir / "warmup", f"{run_tag}w", args.client_timeout,
+                    args.wrk_timeout,
                 )  # fmt: skip
+            results["worker_rss_mib_start"] = worker_rss(proc)
+            print(f"workers' RSS at the start: {results['worker_rss_mib_start']} MiB")
             runs = []
-            for i in range(args.repeat):
-                load0 = os.getloadavg()[0]
+            for i, step in enumerate(steps):
+                load0 = os.getloadavg()
                 c0 = cpu_snapshot(proc)
-                raw, cmd = run_wrk(
-                    base, cases_file, args.rate, args.duration, args.threads, args.connections,
-                    args.close_share, args.only,
+                raw, cmd, wrk_cpu = run_wrk(
+                    base, cases_file, step, *common, log_dir / f"run{i + 1}",
+                    f"{run_tag}r{i + 1}", args.client_timeout, args.wrk_timeout, args.only,
                 )  # fmt: skip
                 c1 = cpu_snapshot(proc)
-                s = summarise(raw, args.rate)
+                s = summarise(raw, step.rate)
                 wall = raw["duration_us"] / 1e6
+                s["step"] = step.label
+                s["rate_asked"] = step.rate
+                s["connections"] = step.connections
                 s["machine_cpu_busy_pct"] = round(100 * (c1[0] - c0[0]) / (c1[1] - c0[1]), 1)
                 s["server_cpu_cores"] = round((c1[2] - c0[2]) / wall, 2)
-                s["loadavg_before"] = round(load0, 2)
+                s["wrk_cpu_cores"] = round(wrk_cpu / wall, 2)
+                s["loadavg_before"] = [round(x, 2) for x in load0]
+                s["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+                s["worker_rss_mib"] = worker_rss(proc)
                 s["sent_by_kind"] = raw["sent_by_kind"]
                 s["status_counts"] = raw["status_counts"]
                 s["error_samples"] = raw["error_samples"]
-                s["wrk"] = raw
+                s["ended_at"] = time.strftime("%H:%M:%S")
                 runs.append(s)
-                print(line(f"run {i + 1}", s))
+                print(line(f"run {i + 1} ({step.label})", s), flush=True)
                 print(
-                    f"  server CPU {s['server_cpu_cores']} cores, machine busy "
-                    f"{s['machine_cpu_busy_pct']} %, load average before {s['loadavg_before']}"
+                    f"  server CPU {s['server_cpu_cores']} cores, wrk {s['wrk_cpu_cores']} "
+                    f"cores, machine busy {s['machine_cpu_busy_pct']} %, load average "
+                    f"{s['loadavg_before']} → {s['loadavg_after']}, workers' RSS "
+                    f"{s['worker_rss_mib']} MiB",
+                    flush=True,
                 )
-                for sample in raw["error_samples"]:
+                for sample in raw["error_samples"][:3]:
                     print(f"  error: {sample}")
             results["wrk_command"] = cmd
             results["runs"] = runs
+            results["worker_rss_mib_end"] = worker_rss(proc)
+            results["pending_writes_sent_again_after_the_load"] = resolve_pending(base, log_dir)
+            results["writes_checked"] = check_writes(url, log_dir, before, run_tag)
+            print("writes:", json.dumps(results["writes_checked"], ensure_ascii=False))
             with create_engine(url).connect() as conn:
                 results["rows_after"] = {
                     t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
