@@ -152,7 +152,7 @@ def interval_chart(
             out.append(
                 f'<circle class="point" data-series="{escape(name)}" data-x="{escape(p.x)}" '
                 f'data-value="{p.value:.6g}" data-n="{p.n}" cx="{_f(cx)}" '
-                f'cy="{_f(y_of(p.value))}" r="4" fill="{FLAG if p.flagged else colour}">'
+                f'cy="{_f(y_of(p.value))}" r="4" fill="{colour}">'
                 f"<title>{escape(tip)}</title></circle>"
             )
     for i, x in enumerate(xs):
