@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -232,30 +233,25 @@ def _cells(
     return group_list, out
 
 
-def _factor(
-    params: ParameterSet, registry: Registry, code: str, sg: tuple[str, str], y: int, m: int
-) -> Fraction:
-    """F = unit price × 100 × k_aga × k_reise of a municipality code, group and month (exact)."""
-    k = registry.get(code)
-    return (
-        unit_price(params, sg[0], sg[1], (y, m))
-        * 100
-        * k_aga(params, k.aga_sone, (y, m))
-        * k_reise(params, k.reiseindeks, sg[0], (y, m))
-    )
+def _ratio(x: Fraction) -> tuple[int, int]:
+    """A Fraction as a cheap dictionary key."""
+    return x.numerator, x.denominator
 
 
-def _w(pop: dict[str, int], weights: list[Fraction]) -> Fraction:
-    return sum(
-        (Fraction(pop[g]) * w for g, w in zip(AGE_GROUPS, weights, strict=True)), Fraction(0)
-    )
+def _w(pop: dict[str, int], weights: list[int]) -> int:
+    """W = Σ pop(group) × weight(group) (interfaces.md §2), over the weights' common
+    denominator (which cancels in every ratio W(t) / W(t − 1) of one year's weights)."""
+    return sum(pop[g] * w for g, w in zip(AGE_GROUPS, weights, strict=True))
 
 
-def _weights(params: ParameterSet, year: int) -> list[Fraction]:
-    return [
+def _weights(params: ParameterSet, year: int) -> list[int]:
+    """The cost weights of 1 January of `year` as integers over their common denominator."""
+    exact = [
         params.number(f"uttrekk.demografi.kostnadsvekt.{AGE_GROUP_PARAM[g]}", jan1(year))
         for g in AGE_GROUPS
     ]
+    den = math.lcm(*(w.denominator for w in exact))
+    return [int(w * den) for w in exact]
 
 
 def _population(
@@ -352,7 +348,7 @@ def build_anchor(
             now = population[(unit, year + i)]
             w = weights[year + i]
             w_base = _w(base, w)
-            demo[u, -1, i] = float(_w(now, w) / w_base) if w_base else 1.0
+            demo[u, -1, i] = _w(now, w) / w_base if w_base else 1.0
             for a_i, age in enumerate(AGE_GROUPS):
                 demo[u, a_i, i] = now[age] / base[age] if base[age] else demo[u, -1, i]
     days = np.array(
@@ -364,22 +360,36 @@ def build_anchor(
         volume[need_pos[cn], cu, cg] += (
             oere_row[:, None].astype(np.float64) * demo[cu, ca][None, :] * days
         )
+    # F at the anchor with the default parameters: the rule's price, k_aga and k_reise, each
+    # looked up once per distinct argument
     default_factor = np.ones((nu, ng, 12))
-    cache: dict[tuple[str, str, str, int], float] = {}
+    price_memo: dict[tuple[int, int], float] = {}
+    aga_memo: dict[tuple[str, int], float] = {}
+    reise_memo: dict[tuple[tuple[int, int], str, int], float] = {}
     for u, unit in enumerate(units):
         k = registry.get(unit)
+        index = _ratio(k.reiseindeks)
         for g, sg in enumerate(groups):
             if not anchor_oere[u, g].any():
                 continue
             for m in range(1, 13):
-                key = (k.aga_sone, str(k.reiseindeks), f"{sg[0]}.{sg[1]}", m)
-                f = cache.get(key)
-                if f is None:
+                if (g, m) not in price_memo:
                     try:
-                        f = cache[key] = float(_factor(params, registry, unit, sg, year, m))
+                        price_memo[(g, m)] = float(
+                            unit_price(params, sg[0], sg[1], (year, m)) * 100
+                        )
                     except ParameterLookupError:
-                        f = cache[key] = 0.0
-                default_factor[u, g, m - 1] = f
+                        price_memo[(g, m)] = 0.0
+                if (k.aga_sone, m) not in aga_memo:
+                    aga_memo[(k.aga_sone, m)] = float(k_aga(params, k.aga_sone, (year, m)))
+                rkey = (index, sg[0], m)
+                if rkey not in reise_memo:
+                    reise_memo[rkey] = float(k_reise(params, k.reiseindeks, sg[0], (year, m)))
+                # the same float product as a world's factor (`build_world`): their ratio is
+                # exactly 1 at the anchor with the default parameters
+                default_factor[u, g, m - 1] = (
+                    price_memo[(g, m)] * aga_memo[(k.aga_sone, m)] * reise_memo[rkey]
+                )
     warnings: list[str] = []
     return Anchor(
         year,
@@ -451,13 +461,14 @@ def _extraction(
         raise ScenarioDataError(problems[:20])
     ny = anchor.horizon + 1
     demography = np.ones((len(anchor.units), ny))
+    weights = {i: _weights(params, year + i) for i in range(1, ny)}
     for u, unit in enumerate(anchor.units):
         chain = Fraction(1)
         for i in range(1, ny):
-            w = _weights(params, year + i)
+            w = weights[i]
             before = _w(anchor.population[(unit, year + i - 1)], w)
             now = _w(anchor.population[(unit, year + i)], w)
-            chain = chain * now / before if before else chain
+            chain = chain * Fraction(now, before) if before else chain
             demography[u, i] = float(chain)
     return extraction, demography
 
@@ -473,6 +484,7 @@ def build_world(name: str, anchor: Anchor, params: ParameterSet, deltakelse: pl.
     price = np.zeros((ng, 12, ny))
     price_from = np.zeros((ng, 12, ny), np.int64)
     used: npt.NDArray[np.bool_] = np.asarray(anchor.anchor_oere.any(axis=2))  # [unit, group]
+    prices: dict[tuple[int, int], float] = {}
     for g, (s, grp) in enumerate(anchor.groups):
         if not used[:, g].any():
             continue
@@ -480,7 +492,10 @@ def build_world(name: str, anchor: Anchor, params: ParameterSet, deltakelse: pl.
             for m in range(1, 13):
                 try:
                     dv = params.at(f"{PRICE_ROOT}.{s}.{grp}", dt.date(year + i, m, 1))
-                    price[g, m - 1, i] = float(unit_price(params, s, grp, (year + i, m)) * 100)
+                    pkey = (id(dv), year + i)  # the same dated value indexed to the same year
+                    if pkey not in prices:
+                        prices[pkey] = float(unit_price(params, s, grp, (year + i, m)) * 100)
+                    price[g, m - 1, i] = prices[pkey]
                 except ParameterLookupError:
                     problems.append(
                         "parametere: "
@@ -496,20 +511,49 @@ def build_world(name: str, anchor: Anchor, params: ParameterSet, deltakelse: pl.
     # functions, looked up once per distinct value), then one product per cell
     zones = sorted({registry.get(c).aga_sone for row in anchor.codes for c in row})
     travel = sorted({registry.get(c).reiseindeks for row in anchor.codes for c in row})
+    zone_no = {z: n for n, z in enumerate(zones)}
+    travel_no = {(t.numerator, t.denominator): n for n, t in enumerate(travel)}
+    services = sorted({s for s, _grp in anchor.groups})
+    group_service = np.array([services.index(s) for s, _grp in anchor.groups], np.int64)
     aga_of = np.zeros((len(zones), 12, ny))
-    reise_of = np.zeros((len(travel), ng, 12, ny))
+    reise_by_service = np.zeros((len(travel), len(services), 12, ny))
+
+    def in_force(path: str, on: dt.date) -> int:
+        """Which dated value of `path` holds on `on` (an identity: equal ones give equal
+        factors, so the rule is asked once per distinct set of values)."""
+        return id(params.get(path).at(on)) if params.has(path) else 0
+
+    aga_memo: dict[tuple[object, ...], float] = {}
+    reise_memo: dict[tuple[object, ...], npt.NDArray[np.float64]] = {}
+    aga_paths = ["aktivitetstilskudd.aga.referansesats", "aktivitetstilskudd.aga.lonnsandel"]
     for i in range(ny):
         for m in range(1, 13):
+            on = dt.date(year + i, m, 1)
+            shared = tuple(in_force(p, on) for p in aga_paths)
             for z, zone in enumerate(zones):
-                aga_of[z, m - 1, i] = float(k_aga(params, zone, (year + i, m)))
-            for r, index in enumerate(travel):
-                for g, (s, _grp) in enumerate(anchor.groups):
-                    reise_of[r, g, m - 1, i] = float(k_reise(params, index, s, (year + i, m)))
+                key: tuple[object, ...] = (
+                    zone,
+                    in_force(f"aktivitetstilskudd.aga.sats.sone_{zone}", on),
+                    *shared,
+                )
+                if key not in aga_memo:
+                    aga_memo[key] = float(k_aga(params, zone, (year + i, m)))
+                aga_of[z, m - 1, i] = aga_memo[key]
+            tau = in_force("aktivitetstilskudd.reise.faktor", on)
+            for sn, s in enumerate(services):
+                home = in_force(f"aktivitetstilskudd.hjemmebasert.{s}", on)
+                rkey = (s, home, tau)
+                if rkey not in reise_memo:
+                    reise_memo[rkey] = np.array(
+                        [float(k_reise(params, index, s, (year + i, m))) for index in travel]
+                    )
+                reise_by_service[:, sn, m - 1, i] = reise_memo[rkey]
+    reise_of = reise_by_service[:, group_service]  # [travel index, group, month, i]
     zone_at = np.array(
-        [[zones.index(registry.get(c).aga_sone) for c in row] for row in anchor.codes], np.int64
+        [[zone_no[registry.get(c).aga_sone] for c in row] for row in anchor.codes], np.int64
     )  # [unit, i]
     travel_at = np.array(
-        [[travel.index(registry.get(c).reiseindeks) for c in row] for row in anchor.codes],
+        [[travel_no[_ratio(registry.get(c).reiseindeks)] for c in row] for row in anchor.codes],
         np.int64,
     )
     steps = np.arange(ny)
