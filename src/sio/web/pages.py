@@ -319,18 +319,27 @@ def router(ctx: PageContext) -> APIRouter:
         p: Who,
         q: Annotated[str, Query(max_length=100)] = "",
         dato: Annotated[dt.date | None, Query()] = None,
+        fra: Annotated[dt.date | None, Query()] = None,
+        til: Annotated[dt.date | None, Query()] = None,
     ) -> Response:
         day = dato or dt.date.today()
         needle = q.strip().lower()
         found = []
+        changed = []
         for path in ctx.params.paths():
             prm = ctx.params.get(path)
             text = f"{path} {prm.description} {prm.label_en}".lower()
             if needle and needle not in text:
                 continue
             found.append({"param": prm, "now": prm.at(day)})
+            if fra is not None and til is not None:
+                before, after = prm.at(fra), prm.at(til)
+                if before != after:  # another dated value is in force
+                    changed.append({"param": prm, "before": before, "after": after})
         template = "params_rows.j2" if request.headers.get("hx-request") else "params.j2"
-        return ctx.render(request, template, p, rows=found, q=q, day=day)
+        return ctx.render(
+            request, template, p, rows=found, q=q, day=day, fra=fra, til=til, changed=changed
+        )
 
     @r.get("/parametere/{path:path}")
     async def parameter(
@@ -340,9 +349,50 @@ def router(ctx: PageContext) -> APIRouter:
             raise NotFound(translations(page_language(request)).gettext("not found"))
         prm = ctx.params.get(path)
         day = dato or dt.date.today()
-        return ctx.render(request, "param.j2", p, prm=prm, day=day, now=prm.at(day))
+        return ctx.render(
+            request,
+            "param.j2",
+            p,
+            prm=prm,
+            day=day,
+            now=prm.at(day),
+            step_chart=_history_chart(prm, day, page_language(request)),
+        )
 
     return r
+
+
+def _history_chart(prm: Any, day: dt.date, lang: str) -> Any:
+    """A parameter's dated history as a step chart (numbers only; nothing for flags or text)."""
+    from sio.web.chart import step_chart
+
+    if prm.unit in ("flag", "enhet") or any(isinstance(v.value, bool | str) for v in prm.values):
+        return ""
+    steps = [
+        (v.start, None if v.value is None else Fraction(v.value), v.evidence == "estimate")
+        for v in prm.values
+    ]
+    tr = translations(lang)
+    millions = prm.unit == "NOK" and max(abs(Fraction(v or 0)) for _d, v, _e in steps) >= 1_000_000
+    unit = tr.gettext("kr") if prm.unit == "NOK" else ("" if prm.unit == "/1" else prm.unit)
+    if millions:
+        unit = tr.gettext("mill. kr")
+    return step_chart(
+        steps,
+        max(dt.date.today(), day),
+        tr.gettext("History of {path}").format(path=prm.path),
+        tr.gettext(
+            "Step chart of the parameter's value over time: each value holds from its date "
+            "until the next; estimated values are dashed; the red line marks {date}. The same "
+            "values are in the table below."
+        ).format(date=Formatter(lang).date(day)),
+        unit,
+        Formatter(lang),
+        "step-chart",
+        day,
+        1_000_000 if millions else 1,
+        tr.gettext("estimate"),
+    )
 
 
 def _estimates(rows: Iterable[AnnualResult]) -> list[str]:
