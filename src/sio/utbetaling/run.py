@@ -499,6 +499,12 @@ def _stored(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
     return RunOutcome(run, False, lines, _statements(engine, computed, run, lines), lag)
 
 
+def stored_run(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
+    """A stored run with its lines and statement letters, rebuilt with the run's own data and
+    parameter versions (what the pages show of a run made before)."""
+    return _stored(engine, params, run)
+
+
 def run_month_of(run: Kjoring) -> Month:
     """The month a run is for (a final settlement: December of its year)."""
     return parse_month(run.periode) if run.art == "maaned" else (int(run.periode), 12)
