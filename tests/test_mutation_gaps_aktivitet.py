@@ -1,0 +1,110 @@
+"""Activity-grant rules that the worked cases left untested (docs/mutation-testing.md,
+aktivitetstilskudd): lines computed exactly because they end in exactly half an øre, with k_aga and
+k_reise other than 1, worked out by hand from scheme.md §3.3 and interfaces.md §2 "Activity
+grant" with the default parameters (src/sio/params) and one override.
+
+Override: HJSPL STANDARD costs 163 kr an hour from 2016-01-01 (2016: no deflator applies).
+- 9001: zone 2, reiseindeks 0.5. k_aga = 1 + 0.80 × (0.106 − 0.141)/1.141 = 1.113/1.141 = 159/163;
+  k_reise = 1 + 0.10 × 0.5 = 21/20. Factor = 163 × 100 × 159/163 × 21/20 = 16 695 øre an hour.
+- 9002: zone 1 (k_aga = 1), reiseindeks 0.5 (k_reise = 21/20): 163 × 100 × 21/20 = 17 115 øre.
+Each vedtak is 0.5 hours a week, so a day in force is 0.5/7 h: 9001 1 192.5 øre a day (16 695/14),
+9002 1 222.5 øre (17 115/14). A month of 31 or 29 days ends in exactly ½ øre and rounds away from
+zero; such a line is computed exactly (decision 0002), and with it every month of its vedtak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conftest import write_input
+from sio.data.registry import Registry
+from sio.data.validation import load_input
+from sio.parameters import ParameterSet, apply_override_file
+from sio.rules.aktivitetstilskudd import compute_activity, count_lines, lines_for_month
+
+OVERRIDE = {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": {"2016-01-01": 163}}
+DAYS_2016 = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _vedtak(
+    vid: str, code: str, fra: str, til: str | None, service: str = "HJSPL"
+) -> dict[str, Any]:
+    unit = "timer_per_uke" if service == "HJSPL" else "per_maaned"
+    return {"vedtak_id": vid, "person_id": f"P{vid}", "kommunenummer": code} | {
+        "tjeneste": service,
+        "prisgruppe": None,
+        "omfang": "0.5" if service == "HJSPL" else "1",
+        "enhet": unit,
+        "fra": fra,
+        "til": til,
+    }
+
+
+def test_lines_at_half_an_oere_computed_exactly(tmp_path: Path, params: ParameterSet) -> None:
+    """V1 (9001) from 2016-02-15, open; V2 (9001) 2016-05-10..2016-08-31; V3 (9002) all of 2016.
+    9001 is activity-financed from March (`aktivitet_fra`), 9002 all year.
+    V1: 31-day months 31 × 1 192.5 = 36 967.5 → 36 968; 30-day months 35 775; January and
+      February not financed: no line (10 lines, March–December).
+    V2: May 22 days (10th–31st) → 26 235; June 35 775; July, August 36 968 (4 lines; none in
+      March, April or September, where it is not in force).
+    V3: 31 days 31 × 1 222.5 = 37 897.5 → 37 898; February 29 × 1 222.5 = 35 452.5 → 35 453;
+      30 days 36 675 (12 lines).
+    26 lines are computed exactly. V0 (9001, a safety alarm from 2016-01-01) is covered by the
+    lump sum and has no price: no line, and the traces leave it out."""
+    over = tmp_path / "override.yaml"
+    over.write_text(yaml.safe_dump(OVERRIDE), encoding="utf-8")
+    params = apply_override_file(params, over)
+    k = {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}
+    a = {"modell": "A", "til": None, "covid_saerordning": True}
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "aga_sone": "2", "reiseindeks": "0.5"} | k,
+            {"kommunenummer": "9002", "navn": "B", "aga_sone": "1", "reiseindeks": "0.5"} | k,
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "fra": "2016-01-01", "aktivitet_fra": "2016-03-01"} | a,
+            {"kommunenummer": "9002", "fra": "2016-01-01", "aktivitet_fra": None} | a,
+        ],
+        "vedtak": [
+            _vedtak("V0", "9001", "2016-01-01", None, "TRYGGHETSALARM"),  # lump sum: no price
+            _vedtak("V1", "9001", "2016-02-15", None),
+            _vedtak("V2", "9001", "2016-05-10", "2016-08-31"),
+            _vedtak("V3", "9002", "2016-01-01", None),
+        ],
+        "utgifter": [],
+        "befolkning": [],
+        "toppfinansiering": [],
+    }
+    data, _ = load_input(write_input(tmp_path / "data", world), params)
+    months = [(2016, mo) for mo in range(1, 13)]
+    financed = {("9001", m) for m in months if m[1] >= 3} | {("9002", m) for m in months}
+    grant = compute_activity(
+        data.vedtak, params, Registry(data.kommuner), months, financed, data.vedtak_groups
+    )
+
+    def line(per_day_half_oere: int, days: int) -> int:  # half-øre × days, rounded up at ½
+        return (per_day_half_oere * days + 1) // 2
+
+    v1 = {mo: line(2385, DAYS_2016[mo]) for mo in range(3, 13)}
+    v2 = {5: 26_235, 6: 35_775, 7: 36_968, 8: 36_968}
+    assert v1[3] == 36_968 and v1[4] == 35_775  # 36 967.5 → 36 968; 35 775
+    expected_9001 = {mo: v1.get(mo, 0) + v2.get(mo, 0) for mo in range(1, 13)}
+    expected_9002 = {mo: line(2445, DAYS_2016[mo]) for mo in range(1, 13)}
+    assert (expected_9002[1], expected_9002[2], expected_9002[4]) == (37_898, 35_453, 36_675)
+    assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 13)} == expected_9001
+    assert {mo: grant.get("9002", (2016, mo)) for mo in range(1, 13)} == expected_9002
+    assert grant.exact_rechecks == 26
+
+    # the trace of 9001's March: V0 has no price and is left out; V1's line exactly
+    [ln] = lines_for_month(data.vedtak, params, Registry(data.kommuner), "9001", (2016, 3))
+    assert (ln.vedtak_id, ln.fra, ln.til, ln.days) == ("V1", dt.date(2016, 2, 15), None, 31)
+    assert (ln.volume, ln.price) == (Fraction(31, 14), 163)
+    assert (ln.k_aga, ln.k_reise) == (Fraction(159, 163), Fraction(21, 20))
+    assert (ln.exact_oere, ln.oere) == (Fraction(73_935, 2), 36_968)
+    # priced vedtak of 9001 in force each month (financed or not): V1 from February, V2 May–August
+    assert count_lines(data.vedtak, params, "9001", 2016) == [0, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1]
