@@ -245,6 +245,14 @@ def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Ser
     assert "innenfor anbefalt omfang" in decision.inner_text()
     assert "15. november 2022" in decision.inner_text()  # re-evaluated after 365 days
     assert page.locator("#status").inner_text() == "vedtatt"
+    # decided after the preliminary reply was due (31 October): that step is closed, not
+    # overdue; the decision ended on 31 December 2021, so no re-evaluation is due either
+    reply = page.locator('#deadlines tr[data-step="preliminary_reply"]').inner_text()
+    assert "31. oktober 2021" in reply and "lukket av vedtaket" in reply
+    reevaluation = page.locator('#deadlines tr[data-step="reevaluation"]').inner_text()
+    assert "15. november 2022" in reevaluation and "vedtaket er avsluttet" in reevaluation
+    decided_step = page.locator('#deadlines tr[data-step="decision"]').inner_text()
+    assert "22. oktober 2021" in decided_step and "Gjort 24 dager for sent" in decided_step
     _accessible(page, "saksbehandling-sak-vedtatt")
     # the same form once more (a double click, a reload of the POST): no second decision
     again = page.evaluate(
@@ -256,8 +264,11 @@ def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Ser
     page.goto(f"{server.url}/saker/{sak}")
     assert page.locator("#decisions tbody tr").count() == 1
     assert _data_versions(server) == versions + 1
+    page.goto(server.url + "/saker")
+    assert page.locator(f'#cases tr[data-sak="{sak}"] .overdue').count() == 0
 
     # the person's history and access log
+    page.goto(f"{server.url}/saker/{sak}")
     page.get_by_role("link", name="Personens historikk").click()
     assert page.locator(f'#history li[data-sak="{sak}"]').count() == 1
     assert f"vedtak SAK{sak}-1" in page.locator("#history").inner_text()
@@ -298,6 +309,19 @@ def test_the_access_log_by_identity_number_in_the_form(browser: Any, server: Ser
     assert "fodselsnummer-feil" in (field.get_attribute("aria-describedby") or "")
     assert page.locator("#fodselsnummer-feil").inner_text() != ""
     _accessible(page, "saksbehandling-innsyn-feil")
+    # a new application with a wrong identity number: refused next to the field
+    page.goto(server.url + "/saker/ny")
+    _accessible(page, "saksbehandling-ny-henvendelse")
+    page.get_by_label("Fødselsnummer").fill("01014012345")
+    page.get_by_label("Hva det søkes om").fill("Hjelp til innkjøp")
+    page.get_by_role("button", name="Registrer henvendelsen").click()
+    assert page.url == server.url + "/saker/ny"
+    field = page.locator("#fodselsnummer")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "fodselsnummer-feil" in (field.get_attribute("aria-describedby") or "")
+    assert "fødselsnummer" in page.locator("#fodselsnummer-feil").inner_text()
+    assert page.get_by_label("Hva det søkes om").input_value() == "Hjelp til innkjøp"
+    _accessible(page, "saksbehandling-ny-henvendelse-feil")
     fnr = identity_number(secrets.randbelow(10_000) + 20_000)
     sak = _new_case(page, server, fnr, "2021-09-01")
     page.goto(server.url + "/innsyn")

@@ -144,11 +144,33 @@ def router(ctx: PageContext) -> APIRouter:
         except CriteriaLookupError:
             return None
 
-    def deadlines(case: dict[str, Any], today: dt.date) -> list[dict[str, Any]]:
-        """The steps of a case against their deadlines (`sio.criteria.case_deadlines`), and the
-        re-evaluation of its latest decision."""
+    def deadlines(
+        case: dict[str, Any], today: dt.date, overdue: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The steps of a case against their deadlines (`sio.criteria.case_deadlines`) and the
+        re-evaluation of each decision in force; a step is overdue when the service's
+        `overdue_cases` (`overdue`, the API's list) says so, and a step past its date that is
+        neither done nor overdue was closed (by the decision, or by a re-evaluation or the end
+        of the decision)."""
+        flagged = {(o["steg"], o.get("vedtak_id")): o for o in overdue if o["sak_id"] == case["id"]}
         version = version_on(case["mottatt"])
         out: list[dict[str, Any]] = []
+
+        def step(name: str, due: dt.date, done: dt.date | None, late: bool, **more: Any) -> None:
+            o = flagged.get((name, more.get("vedtak_id")))
+            out.append(
+                {
+                    "step": name,
+                    "due": due,
+                    "done_on": done,
+                    "late": late,
+                    "overdue": o is not None,
+                    "days_over": o["dager_over"] if o is not None else 0,
+                    "closed": done is None and o is None and due < today,
+                    **more,
+                }
+            )
+
         if version is not None:
             assessed = min((a["kartlagt_dato"] for a in case["kartlegginger"]), default=None)
             decided = min((d["vedtaksdato"] for d in case["vedtak"]), default=None)
@@ -160,36 +182,14 @@ def router(ctx: PageContext) -> APIRouter:
                 decided_on=decided,
                 preliminary_reply_on=case["foreloepig_svar"],
             ):
-                out.append(
-                    {
-                        "step": s.step,
-                        "due": s.due,
-                        "done_on": s.done_on,
-                        "overdue": s.overdue,
-                        "late": s.late,
-                        "days_over": s.days_over,
-                    }
-                )
-        if case["vedtak"]:
-            latest = case["vedtak"][-1]
-            done = [x["dato"] for x in case["revurderinger"] if x["dato"] >= latest["revurderes"]]
-            due = latest["revurderes"]
-            out.append(
-                {
-                    "step": "reevaluation",
-                    "due": due,
-                    "done_on": min(done, default=None),
-                    "overdue": not done and today > due,
-                    "late": bool(done) and min(done) > due,
-                    "days_over": max(0, ((min(done) if done else today) - due).days),
-                }
-            )
+                step(s.step, s.due, s.done_on, s.late, late_by=s.days_over if s.late else 0)
+        latest = {d["vedtak_id"]: d for d in case["vedtak"]}  # ordered by id: the newest wins
+        for vedtak_id, d in latest.items():
+            step("reevaluation", d["revurderes"], None, False, vedtak_id=vedtak_id)
         return out
 
     def next_deadline(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
-        open_steps = [s for s in steps if s["done_on"] is None]
-        if any(s["step"] == "reevaluation" for s in open_steps):  # decided: only that is open
-            return next(s for s in open_steps if s["step"] == "reevaluation")
+        open_steps = [s for s in steps if s["done_on"] is None and not s["closed"]]
         return min(open_steps, key=lambda s: s["due"], default=None)
 
     def latest_recommendation(case: dict[str, Any]) -> tuple[Recommendation | None, bool]:
@@ -246,7 +246,7 @@ def router(ctx: PageContext) -> APIRouter:
         rows = []
         for s in listing["saker"]:
             full = service.get_case(c, p, s["id"], None, log=False)  # the list read is logged
-            steps = deadlines(full, today)
+            steps = deadlines(full, today, overdue)
             rows.append({"case": full, "next": next_deadline(steps), "overdue": late[s["id"]]})
         pages = max(1, -(-listing["totalt"] // PER_PAGE))
         return page(
@@ -314,7 +314,7 @@ def router(ctx: PageContext) -> APIRouter:
             "casework_case.j2",
             p,
             case=case,
-            steps=deadlines(case, today),
+            steps=deadlines(case, today, service.overdue_cases(c, p, ctx.criteria, today)),
             rec=rec,
             rec_current=current,
             token=_new_token(),
