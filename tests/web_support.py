@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,14 @@ class Server:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("sio-serve")
+    with serve(tmp_path_factory.mktemp("sio-serve")) as srv:
+        yield srv
+
+
+@contextmanager
+def serve(home: Path) -> Iterator[Server]:
+    """`sio serve` on an empty SQLite store in `home` (a test module that changes the store's
+    data starts its own, so that the shared one keeps the demo data's figures)."""
     port = free_port()
     db = f"sqlite:///{home / 'sio.db'}"
     env = {

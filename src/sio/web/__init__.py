@@ -25,7 +25,15 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: CriteriaSet) -> None:
     """Add the pages, `/static` and the offline `/docs` to the casework `app`."""
-    from sio.web import auth, casework_pages, imports_pages, join_pages, pages, payments_pages
+    from sio.web import (
+        application_round_pages,
+        auth,
+        casework_pages,
+        imports_pages,
+        join_pages,
+        pages,
+        payments_pages,
+    )
     from sio.web.figures import FigureCache
 
     # the framework's /docs loads Swagger UI from a CDN: replaced by an offline page
@@ -38,5 +46,6 @@ def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: Criter
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(casework_pages.router(ctx))
-    for part in (imports_pages, payments_pages, join_pages):  # the directorate's and finance's
+    # the directorate's and finance's
+    for part in (imports_pages, payments_pages, join_pages, application_round_pages):
         app.include_router(part.router(ctx))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import sio.application_round.schema
 import sio.casework.schema
 import sio.store.ledger  # noqa: F401  (their tables join the metadata)
 from sio.store.schema import metadata
