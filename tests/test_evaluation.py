@@ -121,6 +121,25 @@ def test_gini_against_chance_tells_real_differences_from_noise() -> None:
     assert diff.observed > diff.chance_high
 
 
+def test_gini_null_by_the_permutations_moments_agrees_with_the_shuffle() -> None:
+    """Above `exact_up_to` rows the null comes from the shuffle's exact moments; on the same data
+    both give about the same chance distribution (a 0/1 outcome, unequal municipality sizes)."""
+    rng = np.random.default_rng(5)
+    sizes = [400, 200, 100, 50, 25, 25, 10, 10, 5, 5] * 2
+    rows = [
+        (f"{m:04d}", "AB"[i % 2], float(rng.random() < (0.2 if i % 2 else 0.5)))
+        for m, n in enumerate(sizes)
+        for i in range(n)
+    ]
+    df = _persons(rows)
+    shuffle = gini_against_chance(df, "y", replications=399, seed=2)
+    normal = gini_against_chance(df, "y", replications=399, seed=2, exact_up_to=0)
+    assert (shuffle.method, normal.method) == ("permutation", "normal")
+    assert normal.observed == shuffle.observed
+    assert normal.chance_mean == pytest.approx(shuffle.chance_mean, rel=0.15)
+    assert normal.chance_high == pytest.approx(shuffle.chance_high, rel=0.2)
+
+
 # -- coverage ------------------------------------------------------------------------------------
 
 
