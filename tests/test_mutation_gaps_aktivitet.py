@@ -24,7 +24,7 @@ import yaml
 from conftest import write_input
 from sio.data.registry import Registry
 from sio.data.validation import load_input
-from sio.parameters import ParameterSet, apply_override_file
+from sio.parameters import ParameterSet, UsageLog, apply_override_file
 from sio.rules.aktivitetstilskudd import compute_activity, count_lines, lines_for_month
 
 OVERRIDE = {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": {"2016-01-01": 163}}
@@ -101,10 +101,20 @@ def test_lines_at_half_an_oere_computed_exactly(tmp_path: Path, params: Paramete
     assert grant.exact_rechecks == 26
 
     # the trace of 9001's March: V0 has no price and is left out; V1's line exactly
-    [ln] = lines_for_month(data.vedtak, params, Registry(data.kommuner), "9001", (2016, 3))
+    log = UsageLog()
+    [ln] = lines_for_month(data.vedtak, params, Registry(data.kommuner), "9001", (2016, 3), log)
     assert (ln.vedtak_id, ln.fra, ln.til, ln.days) == ("V1", dt.date(2016, 2, 15), None, 31)
     assert (ln.volume, ln.price) == (Fraction(31, 14), 163)
     assert (ln.k_aga, ln.k_reise) == (Fraction(159, 163), Fraction(21, 20))
     assert (ln.exact_oere, ln.oere) == (Fraction(73_935, 2), 36_968)
+    # the parameters the line rests on (a 2016 price in 2016: no deflator)
+    assert {u.path for u in log.uses.values()} == {
+        "aktivitetstilskudd.enhetspris.HJSPL.STANDARD",
+        "aktivitetstilskudd.aga.sats.sone_2",
+        "aktivitetstilskudd.aga.referansesats",
+        "aktivitetstilskudd.aga.lonnsandel",
+        "aktivitetstilskudd.hjemmebasert.HJSPL",
+        "aktivitetstilskudd.reise.faktor",
+    }
     # priced vedtak of 9001 in force each month (financed or not): V1 from February, V2 May–August
     assert count_lines(data.vedtak, params, "9001", 2016) == [0, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1]
