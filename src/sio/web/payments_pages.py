@@ -4,9 +4,9 @@ per municipality (`sio utbetaling status`) — all through `sio.utbetaling.run`,
 the CLI calls, and the letters through `sio.report.statement`.
 
 Who sees what: `direktorat` makes runs and sees every municipality; `okonomi` sees the lines,
-letters and status of its own municipality only (its letter is the one addressed to its code,
-which carries the lines of the codes it continues); the lines and status are selected for that
-code before anything is shown, and another municipality's letter answers 404. Other roles: 403.
+letters and status of its own municipality only — its code and the codes it continues (the
+letters of a run are addressed to the code in force then); they are selected for those codes
+before anything is shown, and another municipality's letter answers 404. Other roles: 403.
 """
 
 import threading
@@ -23,7 +23,7 @@ from sio.casework.access import Forbidden, NotFound, Principal
 from sio.i18n import translations
 from sio.store import ledger
 from sio.utbetaling.model import Brev, Kjoring
-from sio.utbetaling.run import RunOutcome
+from sio.utbetaling.run import RunOutcome, StatusRow
 from sio.web.auth import PageContext, page_language
 from sio.web.deferred import Deferred, deferred_route
 from sio.web.fmt import Formatter
@@ -63,9 +63,10 @@ def oere_text(lang: str) -> Callable[[int], str]:
 
 
 def _letters_for(p: Principal, brever: list[Brev]) -> list[Brev]:
-    if p.rolle == "okonomi":
-        return [b for b in brever if b.mottaker.kommunenummer == p.kommunenummer]
-    return brever
+    """The letters `p` may read: a municipal user's own, and those to the codes it continues
+    (Stjørdal 5035 reads the letters of 1714 from before 2018)."""
+    codes = own_codes(p)
+    return brever if codes is None else [b for b in brever if b.mottaker.kommunenummer in codes]
 
 
 def router(ctx: PageContext) -> APIRouter:
@@ -226,7 +227,8 @@ def router(ctx: PageContext) -> APIRouter:
     ) -> Response:
         _who(p, request)
         tr = translations(page_language(request))
-        if p.rolle == "okonomi" and code != p.kommunenummer:
+        codes = own_codes(p)
+        if codes is not None and code not in codes:
             raise NotFound(tr.gettext("not found"))
         run = ledger.get_run(c, run_id)
         if run is None:
@@ -249,7 +251,7 @@ def router(ctx: PageContext) -> APIRouter:
         aar: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     ) -> Response:
         _who(p, request)
-        mine = p.kommunenummer if p.rolle == "okonomi" else None
+        codes = own_codes(p)
 
         def work() -> Response:
             from sio.utbetaling.run import PaymentError, status
@@ -258,10 +260,15 @@ def router(ctx: PageContext) -> APIRouter:
                 months = [x.periode for x in ledger.list_runs(conn) if x.art == "maaned"]
             years = sorted({int(x[:4]) for x in months})
             year = aar if aar is not None else (max(years) if years else None)
-            rows, error = [], None
+            rows: list[StatusRow] = []
+            error = None
             if year is not None:
                 try:
-                    rows = status(ctx.engine, ctx.params, year, mine)
+                    if codes is None:
+                        rows = status(ctx.engine, ctx.params, year)
+                    else:  # selected per code in the ledger's query
+                        for code in sorted(codes):
+                            rows += status(ctx.engine, ctx.params, year, code)
                 except PaymentError as exc:
                     error = str(exc)
             return render(
