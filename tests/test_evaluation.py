@@ -183,6 +183,18 @@ def test_did_of_two_by_two_by_hand() -> None:
     assert res.min_p_value == pytest.approx(1 / 3)
 
 
+def test_a_trial_unit_without_a_base_year_is_left_out_and_named() -> None:
+    """Unit 0003 starts in 2016 but has no users in 2015: it cannot be compared; the DiD is that
+    of 0000 alone, 10 → 15 against 8 → 10 and 6 → 8."""
+    y = np.array([[10.0, 15.0], [8.0, 10.0], [6.0, 8.0], [np.nan, 30.0]])
+    trial = np.array([True, False, False, True])
+    treated = np.array([[False, True], [False, False], [False, False], [False, True]])
+    res = estimate(_panel(y, trial, treated), "cost_per_user", permutations=19, seed=1)
+    assert res is not None
+    assert res.did.estimate == pytest.approx(3.0)
+    assert res.treated_units == ("0000",) and res.excluded_units == ("0003",)
+
+
 def test_did_recovers_an_exact_effect_with_staggered_starts() -> None:
     """Y = unit level + year level + 2 in participating years, no noise: the DiD is 2, the event
     study 0 before the start and 2 from it; the 2019/2020 break and merger years are flagged."""

@@ -328,10 +328,19 @@ def estimate(
     """The DiD and event study of `outcome`; None when there are no trial units with a base year
     or no control units."""
     design = _design(panel)
+    Y = panel.values[outcome]
+    # a trial unit without the outcome in its base year (no users then) cannot be compared
+    has_base = np.isfinite(Y[design.treated_units, design.bases])
+    design = _Design(
+        design.treated_units[has_base],
+        design.bases[has_base],
+        design.posts[has_base],
+        design.controls,
+        sorted(design.excluded + [panel.units[u] for u in design.treated_units[~has_base]]),
+    )
     K, M = design.treated_units.size, design.controls.size
     if K == 0 or M == 0:
         return None
-    Y = panel.values[outcome]
     T = len(panel.years)
     events = np.arange(
         -int(design.bases.max()) - 1, T - int(design.bases.min()) - 1, dtype=np.int64
