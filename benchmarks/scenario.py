@@ -16,6 +16,8 @@ peak memory is the run's own:
   started (its start is reported apart), the peak memory of the client and of each worker, the
   task count and the measured cost per task; the figures are checked to be identical to the
   in-process run's;
+- CPU time beside every wall time (this machine is shared: the load averages before and after
+  are recorded);
 - the projected time on N workers: anchor + worlds (in the client) + tasks × cost per task / N
   + the measured scheduling overhead per task.
 """
@@ -109,9 +111,10 @@ def child(mode: str, data: Path, scenario: Path, result_file: Path) -> None:
     sc = load_scenario(scenario)
     info: dict[str, Any] = {"mode": mode, "load_s": load_s}
     if mode == "inprocess":
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = run_scenario(sc, inp, params)
         info["wall_s"] = time.perf_counter() - t0
+        info["cpu_s"] = time.process_time() - c0
     else:
         from distributed import Client, LocalCluster
 
@@ -122,9 +125,10 @@ def child(mode: str, data: Path, scenario: Path, result_file: Path) -> None:
         client = Client(cluster)
         client.run(lambda: __import__("sio.scenario.project"))  # workers import the code once
         info["cluster_start_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = run_scenario(sc, inp, params, executor="dask", client=client)
         info["wall_s"] = time.perf_counter() - t0
+        info["client_cpu_s"] = time.process_time() - c0
         stream = client.get_task_stream()
         durations = [
             sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")

@@ -10,7 +10,7 @@ data (every one listed as ``file: key: rule``), 1 anything unexpected.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -97,26 +97,25 @@ def run(
     from sio.scenario.population import ProjectionInvalid
     from sio.scenario.run import run_scenario
 
-    with input_errors():
-        params = load_params(None)
-        inp, _version = load_source(source, params)
-        try:
-            result = run_scenario(
-                scenario, inp, params, executor=executor, scheduler=scheduler, workers=arbeidere
-            )
-        except (ScenarioDataError, ProjectionInvalid) as exc:
-            _problems(_("The scenario cannot be computed ({n} problem(s)):"), exc.problems)
-        except OSError as exc:
-            if executor == "dask":
-                err.print(
-                    _("Error: cannot reach the Dask scheduler {address}: {msg}").format(
-                        address=scheduler or "-", msg=exc
-                    ),
-                    style="bold red",
-                    markup=False,
+    client = _connect(scheduler) if scheduler is not None else None
+    try:
+        with input_errors():
+            params = load_params(None)
+            inp, _version = load_source(source, params)
+            try:
+                result = run_scenario(
+                    scenario,
+                    inp,
+                    params,
+                    executor=executor,
+                    workers=arbeidere,
+                    client=client,
                 )
-                raise typer.Exit(EXIT_BAD_INPUT) from None
-            raise
+            except (ScenarioDataError, ProjectionInvalid) as exc:
+                _problems(_("The scenario cannot be computed ({n} problem(s)):"), exc.problems)
+    finally:
+        if client is not None:
+            client.close()
     for w in result.anchor.warnings:
         err.print(w, style="yellow", markup=False, highlight=False, soft_wrap=True)
     _print_summary(result)
@@ -128,6 +127,24 @@ def run(
             out.print(_("Wrote {path}").format(path=p), markup=False, highlight=False)
 
 
+def _connect(address: str) -> Any:
+    """A client of the Dask scheduler at `address`, before anything is computed; exit 2 if it
+    cannot be reached."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout="20s")  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        err.print(
+            _("Error: cannot reach the Dask scheduler {address}: {msg}").format(
+                address=address, msg=exc
+            ),
+            style="bold red",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
 def _problems(title: str, problems: list[str]) -> None:
     err.print(title.format(n=len(problems)), style="bold red", markup=False)
     for line in problems:
@@ -135,11 +152,17 @@ def _problems(title: str, problems: list[str]) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def _mill(kroner: int) -> str:
+    """Whole kroner as million kroner with one decimal, in the current language."""
+    from sio.i18n import format_number
+
+    return format_number(kroner / 1_000_000, 1)
+
+
 def _print_summary(result: object) -> None:
     """The national figures per year: median and the 10th–90th percentile."""
     from rich.table import Table
 
-    from sio.i18n import format_kroner
     from sio.scenario.output import figure_labels
     from sio.scenario.run import ScenarioResult
     from sio.scenario.summary import NATIONAL, summarise
@@ -163,7 +186,7 @@ def _print_summary(result: object) -> None:
         markup=False,
         highlight=False,
     )
-    table = Table(title=_("National figures, kroner: median (p10 – p90)"))
+    table = Table(title=_("National figures, NOK million: median (p10 – p90)"))
     table.add_column(_("Year"))
     shown = (("uttrekk", "scenario"), ("tilskudd", "scenario"), ("netto", "scenario"))
     for name, _kind in shown:
@@ -174,9 +197,7 @@ def _print_summary(result: object) -> None:
         for name, kind in (*shown, ("statens_kostnad", "differanse")):
             p10, p50, p90 = (int(v) for v in s.national[kind][i, NATIONAL.index(name)])
             cells.append(
-                format_kroner(p50)
-                if p10 == p90
-                else f"{format_kroner(p50)}\n({format_kroner(p10)} – {format_kroner(p90)})"
+                _mill(p50) if p10 == p90 else f"{_mill(p50)}\n({_mill(p10)} – {_mill(p90)})"
             )
         table.add_row(*cells)
     table_console().print(table)

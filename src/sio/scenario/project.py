@@ -89,8 +89,11 @@ def _round(x: F64) -> I64:
     return np.floor(x + 0.5).astype(np.int64)
 
 
-def _world_year(w: WorldBin, volume_d: F64, deflator_d: F64 | None) -> I64:
-    """[unit, i, component] in whole kroner for one draw."""
+def _world_year(w: WorldBin, volume_d: F64, deflator_d: F64 | None, work: F64 | None = None) -> I64:
+    """[unit, i, component] in whole kroner for one draw (`work`: a scratch array of the shape
+    of `volume_d`, reused from draw to draw so that no large array is allocated per draw —
+    Dask's workers return freed memory to the system at once, which makes large temporaries
+    slow there)."""
     ny = w.deflator.shape[0]
     det = w.deflator[1:]
     defl = det if deflator_d is None else deflator_d
@@ -100,9 +103,13 @@ def _world_year(w: WorldBin, volume_d: F64, deflator_d: F64 | None) -> I64:
     chain_det[1:] = np.cumprod(1.0 + det)
     q = chain / chain_det
     price_adj = q[None, None, :] / q[w.price_from]  # [group, month, i]
-    lines = _round(volume_d * w.kfac * price_adj[None])  # [unit, group, month, i] øre
-    per_month = lines.sum(axis=1)  # [unit, month, i]: integers, any order gives the same sum
-    activity_oere = np.einsum("umi,uim->ui", per_month, w.act.astype(np.int64))
+    lines = np.empty_like(volume_d) if work is None else work
+    np.multiply(volume_d, w.kfac, out=lines)
+    np.multiply(lines, price_adj[None], out=lines)
+    np.add(lines, 0.5, out=lines)
+    np.floor(lines, out=lines)  # [unit, group, month, i]: each line rounded to whole øre
+    per_month = lines.sum(axis=1)  # [unit, month, i]: integers (< 2^53), in any order exact
+    activity_oere = np.rint((per_month.transpose(0, 2, 1) * w.act).sum(axis=2)).astype(np.int64)
     activity = (activity_oere + 50) // 100  # whole kroner, half away from zero (≥ 0)
 
     x = w.extraction[:, None] * chain[None, :] * w.demography
@@ -148,11 +155,14 @@ def project_bin(b: Bin, draws: DrawTable) -> I64:
     nw, nd = len(b.worlds), draws.count
     ny = b.volume.shape[-1]
     out = np.zeros((nw, nd, b.size, ny, len(COMPONENTS)), np.int64)
+    volume_d = np.empty(b.volume.shape[1:])
+    scratch = np.empty_like(volume_d)
     for d in range(nd):
-        volume_d = np.zeros(b.volume.shape[1:])
+        volume_d.fill(0.0)
         for j, n in enumerate(b.need_index):  # a fixed order
-            volume_d += draws.growth_factor[d, n][None, None, None, :] * b.volume[j]
+            np.multiply(b.volume[j], draws.growth_factor[d, n][None, None, None, :], out=scratch)
+            volume_d += scratch
         deflator_d = None if draws.deflator is None else draws.deflator[d]
         for w, world in enumerate(b.worlds):
-            out[w, d] = _world_year(world, volume_d, deflator_d)
+            out[w, d] = _world_year(world, volume_d, deflator_d, scratch)
     return out
