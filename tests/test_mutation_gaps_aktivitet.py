@@ -107,6 +107,16 @@ def test_lines_at_half_an_oere_computed_exactly(tmp_path: Path, params: Paramete
     assert (ln.volume, ln.price) == (Fraction(31, 14), 163)
     assert (ln.k_aga, ln.k_reise) == (Fraction(159, 163), Fraction(21, 20))
     assert (ln.exact_oere, ln.oere) == (Fraction(73_935, 2), 36_968)
+    aug_31 = dt.date(2016, 8, 31)
+    # May: V1 (line 3 of vedtak.csv, below the header and V0) and V2 (line 4), by vedtak_id
+    may = lines_for_month(data.vedtak, params, Registry(data.kommuner), "9001", (2016, 5))
+    assert [
+        (x.vedtak_id, x.line, x.tjeneste, x.prisgruppe, x.omfang, x.enhet, x.til, x.days, x.oere)
+        for x in may
+    ] == [
+        ("V1", 3, "HJSPL", "STANDARD", Fraction(1, 2), "timer_per_uke", None, 31, 36_968),
+        ("V2", 4, "HJSPL", "STANDARD", Fraction(1, 2), "timer_per_uke", aug_31, 22, 26_235),
+    ]
     # the parameters the line rests on (a 2016 price in 2016: no deflator)
     assert {u.path for u in log.uses.values()} == {
         "aktivitetstilskudd.enhetspris.HJSPL.STANDARD",
