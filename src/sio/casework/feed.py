@@ -5,6 +5,12 @@ A decision is written, in the same transaction, as a new data version holding it
 its `vedtak_id`, so its row supersedes the earlier one from the new version on (decision 0006):
 `sio compute --db` sees the change, and the earlier version still computes as it did.
 
+An assessment likewise becomes a `kartlegging` row (docs/evaluation-data.md): the case's
+municipality, the person's pseudonym, the assessment date and the 17 scores, in a new data version
+of its own, with a `personer` row (birth year and sex from the identity number) the first time
+the person is stored, so that an import on top (which checks that every assessed person is in
+`personer`) never finds the person missing.
+
 The row is checked with the same vedtak rules an import applies (`check_vedtak_rows`: the
 municipality valid on the decision's dates, a known service with a fitting unit and price
 group, …) against the municipality as stored, so that a decision can never put a row into the
@@ -17,10 +23,12 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
+from sio.data.tables import IPLOS_COLUMNS
 from sio.data.validation import ERROR, check_vedtak_rows
 from sio.i18n import _
 from sio.parameters import ParameterSet
@@ -28,6 +36,8 @@ from sio.store.schema import INPUT_TABLES, data_version
 
 VEDTAK = INPUT_TABLES["vedtak"]
 KOMMUNER = INPUT_TABLES["kommuner"]
+KARTLEGGING = INPUT_TABLES["kartlegging"]
+PERSONER = INPUT_TABLES["personer"]
 
 
 @dataclass(frozen=True)
@@ -107,4 +117,97 @@ def append_version(conn: Connection, row: VedtakRow, source: str, user: str) -> 
         .returning(data_version.c.id)
     ).scalar_one()
     conn.execute(insert(VEDTAK).values(versjon=version, rad=None, **cells))
+    return int(version)
+
+
+def _stored_kommune(conn: Connection, code: str) -> tuple[str, dt.date, dt.date | None] | None:
+    k = conn.execute(
+        select(KOMMUNER.c.gyldig_fra, KOMMUNER.c.gyldig_til)
+        .where(KOMMUNER.c.kommunenummer == code)
+        .order_by(KOMMUNER.c.versjon.desc())
+        .limit(1)
+    ).first()
+    if k is None:
+        return None
+    til = dt.date.fromisoformat(k.gyldig_til) if k.gyldig_til else None
+    return code, dt.date.fromisoformat(k.gyldig_fra), til
+
+
+@dataclass(frozen=True)
+class KartleggingRow:
+    """An assessment as the `kartlegging` table has it (pseudonymous)."""
+
+    person_id: str
+    kommunenummer: str
+    dato: dt.date
+    scores: Mapping[str, int]
+
+    def cells(self) -> dict[str, str | None]:
+        return {
+            "person_id": self.person_id,
+            "kommunenummer": self.kommunenummer,
+            "dato": self.dato.isoformat(),
+            **{v: str(self.scores[v]) for v in IPLOS_COLUMNS},
+            "behovsniva": None,  # computed from the scores when read
+        }
+
+
+def person_cells(pseudonym: str, fodselsnummer: str) -> dict[str, str | None]:
+    """The `personer` row of a person: birth year and sex from the (validated) identity number;
+    whether the person lives alone is not known to the casework service."""
+    from stdnum.no import fodselsnummer as fnr
+
+    sex = {"M": "M", "F": "K"}.get(fnr.get_gender(fodselsnummer))
+    return {
+        "person_id": pseudonym,
+        "foedselsaar": str(fnr.get_birth_date(fodselsnummer).year),
+        "kjoenn": sex,
+        "bor_alene": None,
+    }
+
+
+def check_assessment(conn: Connection, row: KartleggingRow) -> None:
+    """Refuse an assessment row an import would refuse (see the module docstring)."""
+    from sio.data.evaluation_tables import check_kartlegging_rows
+
+    kommune = _stored_kommune(conn, row.kommunenummer)
+    if kommune is None:
+        raise NotFinanceable(
+            "kommunenummer",
+            _(
+                "municipality {code} is not in the data store; import the municipalities first"
+            ).format(code=row.kommunenummer),
+        )
+    problems = check_kartlegging_rows([row.cells()], [kommune])
+    errors = [p for p in problems if p.severity == ERROR]
+    if errors:
+        field = "kartlagt_dato" if errors[0].field in ("dato", "kommunenummer") else "skaarer"
+        raise NotFinanceable(field, errors[0].message)
+
+
+def append_assessment_version(
+    conn: Connection, row: KartleggingRow, person: Mapping[str, str | None], source: str, user: str
+) -> int:
+    """Store `row` (and `person`, if the person has no stored `personer` row yet) as a new data
+    version (in the caller's transaction); returns the version."""
+    cells = row.cells()
+    known = conn.execute(
+        select(PERSONER.c.id).where(PERSONER.c.person_id == row.person_id).limit(1)
+    ).first()
+    counts = {"kartlegging": 1} | ({} if known else {"personer": 1})
+    content = json.dumps({"kilde": source, "rad": cells, "id": uuid.uuid4().hex}, sort_keys=True)
+    version = conn.execute(
+        insert(data_version)
+        .values(
+            opprettet=dt.datetime.now(dt.UTC),
+            bruker=user,
+            kilde=source,
+            sha256=hashlib.sha256(content.encode()).hexdigest(),
+            rader=counts,
+        )
+        .returning(data_version.c.id)
+    ).scalar_one()
+    conn.execute(insert(KARTLEGGING).values(versjon=version, rad=None, **cells))
+    if not known:
+        conn.execute(insert(PERSONER).values(versjon=version, rad=None, **person))
     return int(version)

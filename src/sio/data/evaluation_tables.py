@@ -17,14 +17,16 @@ tests/test_evaluation_data.py checks it against `sio.criteria.need_level.classif
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from sio.data.readers import RawTable
-from sio.data.tables import IPLOS_COLUMNS, KJOENN, PSEUDONYM_RE
+from sio.data.tables import IPLOS_COLUMNS, KJOENN, PSEUDONYM_RE, TABLE_BY_NAME
 from sio.data.validation import (
+    Problem,
     _check_code,
     _check_date,
     _check_known_code,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIRST_BIRTH_YEAR",
     "check_kartlegging",
+    "check_kartlegging_rows",
     "check_personer",
     "need_level_expr",
 ]
@@ -193,7 +196,6 @@ def check_kartlegging(
     df: pl.DataFrame,
     codes: pl.DataFrame,
     personer: pl.DataFrame | None,
-    today: dt.date | None = None,
 ) -> pl.DataFrame:
     """Check `kartlegging` against the municipalities (`codes`: kommunenummer with its first and
     last valid day) and, if there is a `personer` table, against the persons (typed); return it
@@ -217,14 +219,6 @@ def check_kartlegging(
         "kommunenummer",
         "validity",
         _("the municipality is not valid on the assessment's date"),
-    )
-    c.check(
-        table,
-        df,
-        dato > pl.lit(today or dt.date.today()),
-        "dato",
-        "future",
-        _("the assessment is dated in the future: {value}"),
     )
     c.check(
         table,
@@ -331,3 +325,28 @@ def check_kartlegging(
         ),
         complete.alias("skaarer"),
     ).sort("person_id", "dato")
+
+
+def check_kartlegging_rows(
+    rows: Sequence[Mapping[str, str | None]],
+    kommuner: Sequence[tuple[str, dt.date, dt.date | None]],
+    source: str = "kartlegging",
+) -> list[Problem]:
+    """The `kartlegging` rules an import applies, for rows that come from elsewhere than a file
+    (an assessment in the casework service): `rows` hold the text cells, `kommuner` the code,
+    first and last valid day of the municipalities they name."""
+    from sio.data.validation import _with_lines
+
+    cols = TABLE_BY_NAME["kartlegging"].all_columns
+    frame = pl.DataFrame(
+        {col: [r.get(col) for r in rows] for col in cols}, schema=dict.fromkeys(cols, pl.Utf8)
+    )
+    codes = pl.DataFrame(
+        kommuner,
+        schema={"kommunenummer": pl.Utf8, "gyldig_fra_d": pl.Date, "gyldig_til_d": pl.Date},
+        orient="row",
+    )
+    c = _Collector()
+    check_kartlegging(c, RawTable("kartlegging", source, frame), _with_lines(frame), codes, None)
+    c.flush()
+    return c.problems
