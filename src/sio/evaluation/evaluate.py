@@ -24,6 +24,7 @@ from sio.evaluation.did import (
     panel_from_frame,
     unit_year_outcomes,
 )
+from sio.evaluation.dispersion import dispersion_change
 from sio.evaluation.equal_treatment import (
     gini_against_chance,
     icc_anova,
@@ -117,6 +118,9 @@ def equal_treatment(frame: AnalysisFrame, settings: Settings) -> dict[str, Any]:
     out["icc_by_year"] = [_clean(r) for r in by_year]
     out["rates"] = [{**r, "navn": names.get(r["kommunenummer"], "")} for r in _records(rate_rows)]
     out["gini"] = [_clean(g) for g in ginis]
+    out["dispersion"] = _clean(
+        dispersion_change(p, settings.replications, settings.seed, settings.alpha)
+    )
     return out
 
 

@@ -11,7 +11,8 @@ A person-year is a person with at least one vedtak in force on the year's refere
 - the need profile: `need_level` (the latest assessment on or before the day; "ukjent" without),
   `age_band` (the population table's groups, from `personer.foedselsaar`), `living`
   ("alene", "ikke_alene" or "ukjent", from `personer.bor_alene`), and `profile`, the three joined;
-- the allocated services: `hours` (hours per week of hour-priced services), `hour_equivalents`
+- the allocated services: `hours` (hours per week of hour-priced services), `home_hours` (of
+  home nursing and practical assistance, `HOME_SERVICES`), `hour_equivalents`
   (hours per week plus day-priced services converted at their price relative to one hour of home
   nursing, HJSPL STANDARD: the hours the same money would buy), `institution` (a short- or
   long-term nursing-home stay in force) and `cost` (kroner per year at the national unit prices
@@ -49,6 +50,8 @@ __all__ = [
 
 INSTITUTION_SERVICES: tuple[str, ...] = ("INST_KORT", "INST_LANG")
 """Stays in a nursing home (korttids- and langtidsopphold): "in an institution"."""
+HOME_SERVICES: tuple[str, ...] = ("HJSPL", "PB_DAGL", "PB_OPPL")
+"""Home nursing and practical assistance: SSB's hours per week of home services."""
 REFERENCE_HOUR: tuple[str, str] = ("HJSPL", "STANDARD")
 """The hour whose price converts a day of stay to hours (one hour of home nursing)."""
 UNKNOWN = "ukjent"
@@ -297,6 +300,10 @@ def build_frame(
             ).alias("hour_equivalents"),
             (pl.col("omfang") * pl.col("_per_year") * pl.col("_price")).alias("cost"),
             pl.col("tjeneste").is_in(list(INSTITUTION_SERVICES)).alias("_inst"),
+            pl.when(pl.col("tjeneste").is_in(list(HOME_SERVICES)))
+            .then(pl.col("_weekly"))
+            .otherwise(0.0)
+            .alias("home_hours"),
         )
     )
     kart = getattr(inp, "kartlegging", None)
@@ -343,6 +350,7 @@ def build_frame(
         .agg(
             pl.col("kommunenummer").first(),
             pl.col("hours").sum(),
+            pl.col("home_hours").sum(),
             pl.col("hour_equivalents").sum(),
             pl.col("cost").sum(),
             pl.col("_inst").any().alias("institution"),

@@ -215,6 +215,23 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Column("years", _("Calendar years"), "text"),
         Column("flags_text", _("Flags"), "text"),
     )
+    disp = et.get("dispersion") or {}
+    disp_rows = [
+        {"group_label": group_label(g), **disp[g]} for g in ("trial", "control") if disp.get(g)
+    ]
+    if disp.get("trial_over_control"):
+        disp_rows.append({"group_label": _("trial / control"), **disp["trial_over_control"]})
+    disp_cols = (
+        Column("group_label", _("Municipalities"), "text"),
+        Column("sd_before", _("SD between, before")),
+        Column("sd_after", _("SD between, after")),
+        Column("ratio", _("After / before")),
+        Column("ci_low", _("95 % CI, low")),
+        Column("ci_high", _("95 % CI, high")),
+        Column("municipalities", _("Municipalities (n)"), "int"),
+        Column("n_before", _("Person-years before"), "int"),
+        Column("n_after", _("Person-years after"), "int"),
+    )
     unit_rows = [{**u, "navn": names.get(u["unit"], "")} for u in result["unit_years"]]
     unit_cols = (
         Column("unit", _("Unit"), "text"),
@@ -241,6 +258,12 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Table(_("DiD"), _("Trial against control: difference in differences"), did_cols, did_rows),
         Table(_("Event study"), _("Event study"), event_cols, events),
         Table(_("Units and years"), _("Outcomes per unit and year"), unit_cols, unit_rows),
+        Table(
+            _("Spread"),
+            _("Between-municipality spread of home-service hours given need, after / before"),
+            disp_cols,
+            disp_rows,
+        ),
     ]
 
 
@@ -525,6 +548,7 @@ def render_html(result: Mapping[str, Any]) -> str:
         "icc": tables[0],
         "gini": _filter(tables[3], lambda r: r["aar"] == last),
         "did": tables[5],
+        "spread": tables[8],
         "outside": _filter(
             tables[2], lambda r: r["aar"] == last and r["funnel"] not in ("inside", None)
         ),
