@@ -266,6 +266,7 @@ def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Ser
     assert _data_versions(server) == versions + 1
     page.goto(server.url + "/saker")
     assert page.locator(f'#cases tr[data-sak="{sak}"] .overdue').count() == 0
+    assert page.locator(f'#cases tr[data-sak="{sak}"] td').nth(2).inner_text() == "vedtatt"
 
     # the person's history and access log
     page.goto(f"{server.url}/saker/{sak}")

@@ -261,12 +261,6 @@ def add_assessment(
                 "the assessment ({day}) is dated before the application was received ({received})"
             ).format(day=a.assessed_on.isoformat(), received=row.mottatt.isoformat()),
         )
-    # the assessment becomes a kartlegging row of the data store (docs/evaluation-data.md)
-    krow = feed.KartleggingRow(row.pseudonym, row.kommunenummer, a.assessed_on, a.scores.as_dict())
-    try:
-        feed.check_assessment(conn, krow)
-    except feed.NotFinanceable as exc:
-        raise Invalid(exc.field, str(exc)) from None
     aid = conn.execute(
         insert(assessment)
         .values(
@@ -282,9 +276,6 @@ def add_assessment(
         )
         .returning(assessment.c.id)
     ).scalar_one()
-    source = f"saksbehandling: sak {sak_id}, kartlegging {aid}"
-    person = feed.person_cells(row.pseudonym, row.fodselsnummer)
-    feed.append_assessment_version(conn, krow, person, source, p.brukernavn)
     audit.record(
         conn, p, "skriv", "kartlegging", [(sak_id, row.person_id, row.kommunenummer)], reason
     )
@@ -748,4 +739,76 @@ def person_history(
     audit.record(
         conn, p, "les", "historikk", [(r.id, row.person_id, r.kommunenummer) for r in rows], reason
     )
+    return out
+
+
+def case_summaries(conn: Connection, p: Principal, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What a case list shows of each case in `ids` (a page of `list_cases`, which logged the
+    read): its status and the dates its deadlines are computed from — the first assessment, the
+    first decision, the preliminary reply and the re-evaluation date of each vedtak's latest
+    row — in four queries, scoped as every casework query."""
+    if not ids:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    counts: dict[int, list[int]] = {}
+    for r in conn.execute(
+        scoped(
+            select(case.c.id, case.c.mottatt, case.c.foreloepig_svar).where(case.c.id.in_(ids)),
+            case,
+            p,
+        )
+    ):
+        out[r.id] = {
+            "id": r.id,
+            "mottatt": r.mottatt,
+            "foreloepig_svar": r.foreloepig_svar,
+            "first_assessed": None,
+            "first_decided": None,
+            "revurderes": {},
+        }
+        counts[r.id] = [0, 0, 0]
+    for a in conn.execute(
+        scoped(
+            select(assessment.c.sak_id, func.min(assessment.c.kartlagt_dato), func.count())
+            .where(assessment.c.sak_id.in_(ids))
+            .group_by(assessment.c.sak_id),
+            assessment,
+            p,
+        )
+    ):
+        if a[0] in out:
+            out[a[0]]["first_assessed"], counts[a[0]][0] = a[1], int(a[2])
+    for n in conn.execute(
+        scoped(
+            select(recommendation.c.sak_id, func.count())
+            .where(recommendation.c.sak_id.in_(ids))
+            .group_by(recommendation.c.sak_id),
+            recommendation,
+            p,
+        )
+    ):
+        if n[0] in out:
+            counts[n[0]][1] = int(n[1])
+    for d in conn.execute(
+        scoped(
+            select(
+                decision.c.sak_id,
+                decision.c.vedtak_id,
+                decision.c.vedtaksdato,
+                decision.c.revurderes,
+            )
+            .where(decision.c.sak_id.in_(ids))
+            .order_by(decision.c.id),
+            decision,
+            p,
+        )
+    ):
+        if d.sak_id in out:
+            one = out[d.sak_id]
+            first = one["first_decided"]
+            one["first_decided"] = d.vedtaksdato if first is None else min(first, d.vedtaksdato)
+            one["revurderes"][d.vedtak_id] = d.revurderes  # ordered by id: the latest row wins
+            counts[d.sak_id][2] += 1
+    for sak_id, (n_assess, n_rec, n_dec) in counts.items():
+        out[sak_id]["status"] = _status(n_assess, n_rec, n_dec)
     return out

@@ -147,11 +147,11 @@ def router(ctx: PageContext) -> APIRouter:
     def deadlines(
         case: dict[str, Any], today: dt.date, overdue: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        """The steps of a case against their deadlines (`sio.criteria.case_deadlines`) and the
-        re-evaluation of each decision in force; a step is overdue when the service's
-        `overdue_cases` (`overdue`, the API's list) says so, and a step past its date that is
-        neither done nor overdue was closed (by the decision, or by a re-evaluation or the end
-        of the decision)."""
+        """The steps of a case (a `service.case_summaries` entry) against their deadlines
+        (`sio.criteria.case_deadlines`) and the re-evaluation of each vedtak's latest row; a step
+        is overdue when the service's `overdue_cases` (`overdue`, the API's list) says so, and a
+        step past its date that is neither done nor overdue was closed (by the decision, or by a
+        re-evaluation or the end of the decision)."""
         flagged = {(o["steg"], o.get("vedtak_id")): o for o in overdue if o["sak_id"] == case["id"]}
         version = version_on(case["mottatt"])
         out: list[dict[str, Any]] = []
@@ -172,21 +172,32 @@ def router(ctx: PageContext) -> APIRouter:
             )
 
         if version is not None:
-            assessed = min((a["kartlagt_dato"] for a in case["kartlegginger"]), default=None)
-            decided = min((d["vedtaksdato"] for d in case["vedtak"]), default=None)
             for s in case_deadlines(
                 version.deadlines,
                 case["mottatt"],
                 today,
-                assessed_on=assessed,
-                decided_on=decided,
+                assessed_on=case["first_assessed"],
+                decided_on=case["first_decided"],
                 preliminary_reply_on=case["foreloepig_svar"],
             ):
                 step(s.step, s.due, s.done_on, s.late, late_by=s.days_over if s.late else 0)
-        latest = {d["vedtak_id"]: d for d in case["vedtak"]}  # ordered by id: the newest wins
-        for vedtak_id, d in latest.items():
-            step("reevaluation", d["revurderes"], None, False, vedtak_id=vedtak_id)
+        for vedtak_id, due in case["revurderes"].items():
+            step("reevaluation", due, None, False, vedtak_id=vedtak_id)
         return out
+
+    def summary_of(case: dict[str, Any]) -> dict[str, Any]:
+        """A whole case (`service.get_case`) as `service.case_summaries` gives its summary."""
+        return {
+            "id": case["id"],
+            "mottatt": case["mottatt"],
+            "foreloepig_svar": case["foreloepig_svar"],
+            "first_assessed": min(
+                (a["kartlagt_dato"] for a in case["kartlegginger"]), default=None
+            ),
+            "first_decided": min((d["vedtaksdato"] for d in case["vedtak"]), default=None),
+            "revurderes": {d["vedtak_id"]: d["revurderes"] for d in case["vedtak"]},
+            "status": case["status"],
+        }
 
     def next_deadline(steps: list[dict[str, Any]]) -> dict[str, Any] | None:
         open_steps = [s for s in steps if s["done_on"] is None and not s["closed"]]
@@ -243,11 +254,19 @@ def router(ctx: PageContext) -> APIRouter:
         overdue = service.overdue_cases(c, p, ctx.criteria, today)
         for o in overdue:
             late[o["sak_id"]].append(o)
+        summaries = service.case_summaries(c, p, [x["id"] for x in listing["saker"]])
         rows = []
-        for s in listing["saker"]:
-            full = service.get_case(c, p, s["id"], None, log=False)  # the list read is logged
-            steps = deadlines(full, today, overdue)
-            rows.append({"case": full, "next": next_deadline(steps), "overdue": late[s["id"]]})
+        for x in listing["saker"]:
+            summary = summaries[x["id"]]
+            steps = deadlines(summary, today, overdue)
+            rows.append(
+                {
+                    "case": x,
+                    "status": summary["status"],
+                    "next": next_deadline(steps),
+                    "overdue": late[x["id"]],
+                }
+            )
         pages = max(1, -(-listing["totalt"] // PER_PAGE))
         return page(
             request,
@@ -314,7 +333,9 @@ def router(ctx: PageContext) -> APIRouter:
             "casework_case.j2",
             p,
             case=case,
-            steps=deadlines(case, today, service.overdue_cases(c, p, ctx.criteria, today)),
+            steps=deadlines(
+                summary_of(case), today, service.overdue_cases(c, p, ctx.criteria, today)
+            ),
             rec=rec,
             rec_current=current,
             token=_new_token(),
