@@ -25,20 +25,30 @@ def national_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_files_are_valid_input_without_problems(national_dir: Path, params: ParameterSet) -> None:
     names = sorted(p.name for p in national_dir.iterdir())
+    # the evaluation's persons and assessments, and the truth file, came with issue 10
     assert names == sorted(
-        f"{n}.parquet"
-        for n in (
-            "kommuner",
-            "deltakelse",
-            "utgifter",
-            "befolkning",
-            "toppfinansiering",
-            "vedtak",
-        )
+        [
+            *(
+                f"{n}.parquet"
+                for n in (
+                    "kommuner",
+                    "deltakelse",
+                    "utgifter",
+                    "befolkning",
+                    "toppfinansiering",
+                    "vedtak",
+                    "personer",
+                    "kartlegging",
+                )
+            ),
+            "synth.json",
+        ]
     )
     data, problems = load_input(national_dir, params)
     assert problems == []
-    assert data.kommuner.height == N_MUNICIPALITIES
+    # 356 synthetic participants and the 14 codes of the six control municipalities' history
+    # (0528 3442, 1634 5021, 1018 4204, 1246 4626, 0122 3014 3118, 0137 3018 3114)
+    assert data.kommuner.height == N_MUNICIPALITIES + 14
     assert data.vedtak.height == pytest.approx(2.5 * PERSONS, rel=0.1)
 
 
@@ -48,6 +58,8 @@ def test_same_seed_same_files_other_seed_other_files(national_dir: Path, tmp_pat
         again = (tmp_path / "again" / f"{name}.parquet").read_bytes()
         assert again == (national_dir / f"{name}.parquet").read_bytes(), name
         assert pl.read_parquet(national_dir / f"{name}.parquet").height == rows
+    truth = tmp_path / "again" / "synth.json"
+    assert truth.read_bytes() == (national_dir / "synth.json").read_bytes()
     other = national_frames(seed=8, persons=PERSONS, year=YEAR)["vedtak"]
     assert not other.equals(pl.read_parquet(national_dir / "vedtak.parquet"))
 
@@ -66,8 +78,8 @@ def test_csv_gives_the_same_input_as_parquet(
 def test_shape_of_the_country() -> None:
     frames = national_frames(seed=7, persons=PERSONS, year=YEAR)
     pop = (
-        frames["befolkning"]
-        .filter(pl.col("aar") == YEAR - 1)
+        frames["befolkning"]  # the synthetic country, without the six control municipalities
+        .filter(pl.col("aar") == YEAR - 1, pl.col("kommunenummer").str.starts_with("9"))
         .group_by("kommunenummer")
         .agg(pl.col("antall").sum())
         .get_column("antall")
@@ -111,7 +123,7 @@ def test_every_municipality_has_a_fictional_organisation_number(
     data, _problems = load_input(national_dir, params)
     numbers = data.kommuner.get_column("organisasjonsnummer").to_list()
     assert all(n is not None and orgnr.is_valid(n) and n.startswith("10") for n in numbers)
-    assert len(set(numbers)) == N_MUNICIPALITIES
-    first = data.kommuner.row(0, named=True)
+    assert len(set(numbers)) == N_MUNICIPALITIES + 14  # with the control municipalities' codes
+    first = data.kommuner.filter(pl.col("kommunenummer") == "9001").row(0, named=True)
     # 9001: 1·3 + 9·7 + 1·4 = 70 = 6·11 + 4, check digit 11 − 4 = 7
     assert (first["kommunenummer"], first["organisasjonsnummer"]) == ("9001", "109001007")

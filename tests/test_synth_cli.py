@@ -38,14 +38,17 @@ def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="module")
 def vedtak(national: tuple[Path, str]) -> pl.DataFrame:
-    return pl.read_parquet(national[0] / "vedtak.parquet")
+    """The synthetic participants' vedtak (9xxx; the control municipalities have real codes)."""
+    frame = pl.read_parquet(national[0] / "vedtak.parquet")
+    return frame.filter(pl.col("kommunenummer").str.starts_with("9"))
 
 
 def test_the_command_writes_every_file_and_a_summary_in_norwegian(
     national: tuple[Path, str],
 ) -> None:
     out, stdout = national
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.parquet" for n in TABLE_NAMES)
+    files = sorted(p.name for p in out.iterdir())
+    assert files == sorted([*(f"{n}.parquet" for n in TABLE_NAMES), "synth.json"])
     vedtak_rows = pl.read_parquet(out / "vedtak.parquet").height
     assert "Syntetisk nasjonalt datasett skrevet til" in stdout
     assert "syntetiske" in stdout
@@ -75,12 +78,14 @@ def test_same_seed_same_files_other_seed_other_files(
 
 def test_csv_format_and_year(tmp_path: Path) -> None:
     stdout = run(tmp_path, "--format", "csv", "--aar", "2019")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.csv" for n in TABLE_NAMES)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == sorted([*(f"{n}.csv" for n in TABLE_NAMES), "synth.json"])
     assert "vedtak.csv" in stdout
     deltakelse = pl.read_csv(tmp_path / "deltakelse.csv", infer_schema=False)
     assert set(deltakelse.get_column("fra")) == {"2019-01-01"}
     years = set(pl.read_csv(tmp_path / "befolkning.csv").get_column("aar"))
-    assert years == {2018, 2019}
+    # the year before the base year came with the evaluation (its before-period; issue 10)
+    assert years == {2017, 2018, 2019}
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,27 @@ def national(
         ),
     ] = 2021,
     fmt: Annotated[str, typer.Option("--format", help=_("parquet (default) or csv."))] = "parquet",
+    effekt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--effekt",
+            help=_(
+                "Plant a known effect after joining: likebehandling=X (narrows the spread "
+                "between municipalities in hours for the same need by X) or institusjon=Y "
+                "(moves Y of new long-term institution users to home nursing); may be repeated."
+            ),
+        ),
+    ] = None,
+    kommunevariasjon: Annotated[
+        float | None,
+        typer.Option(
+            "--kommunevariasjon",
+            help=_(
+                "Spread between municipalities in home hours for the same need (standard "
+                "deviation of the log factor; default 0, or 0.25 with likebehandling)."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic national data set (interfaces.md §1).
 
@@ -68,7 +89,8 @@ def national(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from sio.data.synth import N_MUNICIPALITIES, TABLE_NAMES, write_national
+    from sio.data.synth import N_MUNICIPALITIES, TABLE_NAMES, TRUTH_FILE, write_national
+    from sio.data.synth_evaluation import CONTROL_CODES, parse_effects
 
     err = Console(stderr=True)
     problem = None
@@ -78,6 +100,10 @@ def national(
         problem = _("--personer must be at least 1")
     elif aar < 2017:
         problem = _("--aar must be 2017 or later")
+    try:
+        effects = parse_effects(list(effekt or []), kommunevariasjon)
+    except ValueError as exc:
+        problem = problem or _("--effekt: {error}").format(error=exc)
     if problem is not None:
         err.print(_("Error: {msg}").format(msg=problem), style="bold red", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -101,7 +127,9 @@ def national(
                 description=_("Writing {file} …").format(file=f"{name}.{fmt}"),
             )
 
-        counts = write_national(out, seed=seed, persons=personer, year=aar, fmt=fmt, progress=step)
+        counts = write_national(
+            out, seed=seed, persons=personer, year=aar, fmt=fmt, progress=step, effects=effects
+        )
         progress.update(task, advance=1, description=_("Done"))
 
     console = Console()
@@ -121,6 +149,19 @@ def national(
     console.print(table)
     console.print(
         _("Municipalities: {n}").format(n=format_number(N_MUNICIPALITIES)), highlight=False
+    )
+    console.print(
+        _("Control municipalities (never participating): {codes}").format(
+            codes=", ".join(CONTROL_CODES)
+        ),
+        highlight=False,
+    )
+    planted = ", ".join(f"{k}={v:g}" for k, v in effects.describe().items() if v) or _("none")
+    console.print(
+        _("Planted effects: {effects} (the truth is in {file})").format(
+            effects=planted, file=TRUTH_FILE
+        ),
+        highlight=False,
     )
     console.print(_("Persons (care users): {n}").format(n=format_number(personer)), highlight=False)
     console.print(

@@ -49,15 +49,27 @@ the municipalities do not change when only `persons` changes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from sio.data.demo import fictional_organisasjonsnummer
+from sio.data.synth_evaluation import (
+    CONTROL_AGE_SHARES,
+    CONTROL_CODES,
+    CONTROL_GROWTH,
+    CONTROL_POPULATION_2016,
+    Effects,
+    assessment_scores,
+    control_codes,
+    persons_frame,
+)
 
 __all__ = [
     "AGE_GROUPS",
@@ -92,8 +104,11 @@ TABLE_NAMES: tuple[str, ...] = (
     "befolkning",
     "toppfinansiering",
     "vedtak",
+    "personer",
+    "kartlegging",
 )
-"""The files `write_national` writes, in order."""
+"""The files `write_national` writes, in order (and `synth.json`, the truth behind them)."""
+TRUTH_FILE = "synth.json"
 
 AGE_GROUPS: tuple[str, ...] = ("0-66", "67-79", "80-89", "90+")
 NEED_LEVELS: tuple[str, ...] = ("noe_avgrenset", "middels_til_stort", "omfattende")
@@ -437,6 +452,8 @@ class _Vedtak:
     til: IntArray
     open_: BoolArray
     blank_group: BoolArray
+    home_raw: FloatArray  # home hours before rounding, in the row's unit (0 for other rows)
+    user_hours: FloatArray  # per user: weekly home hours (`HOME_HOURS_BY_NEED` × noise)
 
 
 @dataclass
@@ -499,6 +516,7 @@ def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: in
     group = np.zeros(v, dtype=np.int64)
     option = np.zeros(v, dtype=np.int64)
     omfang = np.zeros(v)
+    home_raw = np.zeros(v)
     open_ = np.zeros(v, dtype=np.bool_)
     length = np.ones(v, dtype=np.int64)
     need_volume = np.array(_NEED_VOLUME)[need]
@@ -522,6 +540,7 @@ def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: in
             mo = m[opt == oi]
             if s.home_weight > 0:
                 raw = weekly[mo] if o.enhet == "timer_per_uke" else weekly[mo] * 365.25 / 12 / 7
+                home_raw[mo] = raw
             else:
                 raw = o.median * need_volume[mo] * rng.lognormal(0, o.sigma, len(mo))
             omfang[mo] = np.clip(np.rint(raw / o.step) * o.step, o.lo, o.hi)
@@ -559,7 +578,27 @@ def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: in
         til,
         open_,
         blank,
+        home_raw,
+        user_hours,
     )
+
+
+def _rounding(v: _Vedtak) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Each row's volume step and bounds (its service's way of deciding it)."""
+    width = max(len(s.options) for s in SERVICES)
+    lut = np.zeros((3, len(SERVICES), width))
+    for si, s in enumerate(SERVICES):
+        for oi, o in enumerate(s.options):
+            lut[:, si, oi] = (o.step, o.lo, o.hi)
+    step, lo, hi = (lut[i, v.service, v.option] for i in range(3))
+    return step, lo, hi
+
+
+def _scale_home(v: _Vedtak, rows: IntArray, factor: FloatArray) -> None:
+    """The home hours of `rows` rounded again after scaling their raw hours by `factor` (one per
+    row), as `_vedtak` rounds them."""
+    step, lo, hi = (a[rows] for a in _rounding(v))
+    v.omfang[rows] = np.clip(np.rint(v.home_raw[rows] * factor / step) * step, lo, hi)
 
 
 def _value_in_year(v: _Vedtak, n: int, year: int) -> FloatArray:
@@ -586,18 +625,38 @@ def _value_in_year(v: _Vedtak, n: int, year: int) -> FloatArray:
 
 
 def national_frames(
-    *, seed: int = 1, persons: int = 400_000, year: int = 2021
+    *, seed: int = 1, persons: int = 400_000, year: int = 2021, effects: Effects | None = None
 ) -> dict[str, pl.DataFrame]:
     """The tables of a synthetic national input directory, as frames (see the module doc)."""
+    return national_data(seed=seed, persons=persons, year=year, effects=effects)[0]
+
+
+def national_data(
+    *, seed: int = 1, persons: int = 400_000, year: int = 2021, effects: Effects | None = None
+) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
+    """The tables of a synthetic national input directory and the truth behind them (what
+    `synth.json` holds: the planted effects, the control municipalities, the municipal factors).
+
+    Each table draws from its own child seed of `seed`; the evaluation's additions (persons,
+    assessments, control municipalities, effects) from further children, so that the
+    participating municipalities' vedtak, population and expenditure are those of a data set
+    without them unless an effect or a municipal spread is asked for."""
     if year < 2017:
         raise ValueError("year must be 2017 or later (prices are dated 2016, base year = year − 1)")
     if persons < 1:
         raise ValueError("persons must be at least 1")
-    seeds = np.random.SeedSequence(seed).spawn(4)
-    rng_k, rng_v, rng_e, rng_t = (np.random.default_rng(s) for s in seeds)
+    effects = effects or Effects()
+    seeds = np.random.SeedSequence(seed).spawn(9)
+    rng_k, rng_v, rng_e, rng_t = (np.random.default_rng(s) for s in seeds[:4])
+    rng_u, rng_c, rng_p, rng_s, rng_x = (np.random.default_rng(s) for s in seeds[4:])
     k = _municipalities(rng_k, N_MUNICIPALITIES)
     n = len(k.codes)
     v = _vedtak(rng_v, k, persons, year)
+    draws = rng_u.standard_normal(n + len(CONTROL_CODES))  # the municipal factors' draws
+    tau = effects.spread
+    home = np.flatnonzero(v.home_raw > 0)
+    if tau > 0:  # every municipality's own level of home hours for the same need
+        _scale_home(v, home, np.exp(tau * draws[v.kommune[home]] - tau**2 / 2))
 
     kommuner = pl.DataFrame(
         {
@@ -622,6 +681,8 @@ def national_frames(
             "covid_saerordning": [True] * n,
         }
     )
+    # the year before the base year too (for the evaluation's before-period), grown backwards
+    population_before = np.rint(k.population**2 / np.maximum(k.population_next, 1)).astype(np.int64)
     befolkning = pl.concat(
         [
             pl.DataFrame(
@@ -632,7 +693,11 @@ def national_frames(
                     "antall": pop.reshape(-1),
                 }
             )
-            for y, pop in ((year - 1, k.population), (year, k.population_next))
+            for y, pop in (
+                (year - 2, population_before),
+                (year - 1, k.population),
+                (year, k.population_next),
+            )
         ]
     )
 
@@ -655,14 +720,275 @@ def national_frames(
     toppfinansiering = pl.DataFrame(
         {"kommunenummer": k.codes, "aar": np.full(n, year, dtype=np.int32), "beloep": topp}
     )
-    return {
-        "kommuner": kommuner,
+    # the planted effects: after joining (1 January of `year`), on the participants only
+    joined = _days(dt.date(year, 1, 1))
+    truth = _plant(v, effects, draws, joined, rng_x)
+    control = _control_world(rng_c, persons, year, tau, draws[n:], len(v.person))
+    frames = {
+        "kommuner": pl.concat([kommuner, control.kommuner]),
         "deltakelse": deltakelse,
         "utgifter": utgifter,
-        "befolkning": befolkning,
+        "befolkning": pl.concat([befolkning, control.befolkning]),
         "toppfinansiering": toppfinansiering,
-        "vedtak": _vedtak_frame(v, k.codes),
+        "vedtak": pl.concat([_vedtak_frame(v, k.codes), control.vedtak]),
     }
+    personer, kartlegging = _persons_and_assessments(
+        pl.concat([_first_decisions(v, k.codes), control.first]),
+        year,
+        rng_p,
+        rng_s,
+        frames["kommuner"],
+    )
+    frames["personer"] = personer
+    frames["kartlegging"] = kartlegging
+    truth = {
+        "seed": seed,
+        "personer": persons,
+        "aar": year,
+        "deltakere": {"kommuner": k.codes, "fra": dt.date(year, 1, 1).isoformat()},
+        "kontrollkommuner": control.truth,
+        "effekter": effects.describe(),
+        **truth,
+        "kommunefaktor": {
+            "sd": tau,
+            "u": dict(
+                zip(
+                    [*k.codes, *CONTROL_CODES],
+                    [round(float(tau * x), 6) for x in draws],
+                    strict=True,
+                )
+            ),
+        },
+        "rader": {name: frame.height for name, frame in frames.items()},
+    }
+    return frames, truth
+
+
+def _plant(
+    v: _Vedtak, effects: Effects, z: FloatArray, joined: int, rng: np.random.Generator
+) -> dict[str, Any]:
+    """Plant the effects in the participants' vedtak `v` (in place): see docs/synthetic-data.md,
+    "Planted effects". Returns what was planted."""
+    out: dict[str, Any] = {}
+    tau, theta = effects.spread, effects.likebehandling
+    after_tau = (1 - theta) * tau
+    home = np.flatnonzero((v.home_raw > 0) & (v.fra >= joined))
+    if theta > 0 and tau > 0:
+        _scale_home(v, home, np.exp(after_tau * z[v.kommune[home]] - after_tau**2 / 2))
+    out["likebehandling"] = {
+        "theta": theta,
+        "sd_foer": tau,
+        "sd_etter": after_tau,
+        "vedtak_etter": len(home),
+    }
+    first = np.ones(len(v.person), dtype=np.bool_)
+    first[1:] = v.person[1:] != v.person[:-1]
+    inst = _SERVICE_INDEX["INST_LANG"]
+    eligible = np.flatnonzero(first & (v.service == inst) & (v.fra >= joined))
+    draw = rng.random(len(eligible))
+    moved = eligible[draw < effects.institusjon]
+    if len(moved):
+        hours = v.user_hours[v.person[moved]]
+        if tau > 0:
+            hours = hours * np.exp(after_tau * z[v.kommune[moved]] - after_tau**2 / 2)
+        v.service[moved] = _SERVICE_INDEX["HJSPL"]
+        v.option[moved] = 0  # timer_per_uke
+        v.group[moved] = 0
+        v.home_raw[moved] = hours
+        v.omfang[moved] = np.clip(np.rint(hours / 0.25) * 0.25, 0.25, 84.0)
+    out["institusjon"] = {
+        "psi": effects.institusjon,
+        "aktuelle": len(eligible),
+        "flyttet": len(moved),
+    }
+    return out
+
+
+_SERVICE_INDEX: dict[str, int] = {s.code: i for i, s in enumerate(SERVICES)}
+
+
+def _first_decisions(v: _Vedtak, codes: list[str], offset: int = 0) -> pl.DataFrame:
+    """One row per user of `v` (rows sorted by user): person_id, the first day of the user's
+    first decision and its municipality, the user's age group and need level (indices)."""
+    starts = np.flatnonzero(np.r_[True, v.person[1:] != v.person[:-1]])
+    return pl.DataFrame(
+        {
+            "person_id": pl.Series(v.person[starts] + offset + 1).cast(pl.Utf8).str.zfill(7),
+            "fra": _dates(np.minimum.reduceat(v.fra, starts)),
+            "kommunenummer": pl.Series(v.kommune[starts]).cast(pl.UInt32),
+            "_age": v.age[starts],
+            "_need": v.need[starts],
+        }
+    ).with_columns(("P" + pl.col("person_id")).alias("person_id"), _lookup("kommunenummer", codes))
+
+
+@dataclass
+class _Control:
+    kommuner: pl.DataFrame
+    befolkning: pl.DataFrame
+    vedtak: pl.DataFrame
+    first: pl.DataFrame  # `_first_decisions` of the users who kept a vedtak
+    truth: list[dict[str, Any]]
+
+
+def _control_world(
+    rng: np.random.Generator,
+    persons: int,
+    year: int,
+    tau: float,
+    draws: FloatArray,
+    id_offset: int,
+) -> _Control:
+    """The six control municipalities (`sio.data.synth_evaluation`), drawn by the same process
+    as the participants (users, services, volumes, the municipal factor on home hours) but never
+    participating; their vedtak split at every code change and cut where the control ends."""
+    history = control_codes()
+    areas = list(CONTROL_CODES)
+    shares = np.array(CONTROL_AGE_SHARES)
+
+    def population(area: str, y: int) -> IntArray:
+        total = CONTROL_POPULATION_2016[area] * (1 + CONTROL_GROWTH) ** (y - 2016)
+        return np.asarray(np.rint(total * shares), dtype=np.int64)
+
+    pop = np.array([population(a, year - 1) for a in areas])
+    world = _Municipalities(
+        areas,
+        pop,
+        np.array([population(a, year) for a in areas]),
+        np.zeros(len(areas), dtype=np.int64),
+        np.full(len(areas), 50, dtype=np.int64),
+    )
+    users = max(len(areas), round(persons * pop.sum() / TOTAL_POPULATION))
+    v = _vedtak(rng, world, users, year)
+    home = np.flatnonzero(v.home_raw > 0)
+    if tau > 0:
+        _scale_home(v, home, np.exp(tau * draws[v.kommune[home]] - tau**2 / 2))
+    segments = pl.DataFrame(
+        [(c.area, c.code, c.fra, c.til) for c in history.codes if c.area is not None],
+        schema={"_area": pl.Utf8, "_code": pl.Utf8, "_s_fra": pl.Date, "_s_til": pl.Date},
+        orient="row",
+    )
+    frame = _vedtak_frame(v, areas, person_offset=persons).rename({"kommunenummer": "_area"})
+    til = pl.col("til")
+    split = (
+        frame.with_row_index("_n")
+        .join(segments, on="_area")
+        .with_columns(
+            pl.max_horizontal("fra", "_s_fra").alias("fra"),
+            pl.when(til.is_null())
+            .then(pl.col("_s_til"))
+            .when(pl.col("_s_til").is_null())
+            .then(til)
+            .otherwise(pl.min_horizontal(til, pl.col("_s_til")))
+            .alias("til"),
+        )
+        .filter(pl.col("til").is_null() | (pl.col("fra") <= pl.col("til")))
+        .sort("_n", "fra")
+    )
+    ids = pl.Series("_id", np.arange(id_offset + 1, id_offset + split.height + 1))
+    vedtak = split.with_columns(
+        ("V" + ids.cast(pl.Utf8).str.zfill(8)).alias("vedtak_id"),
+        pl.col("_code").alias("kommunenummer"),
+    ).select("kommunenummer" if c == "_area" else c for c in frame.columns)
+    kommuner = pl.DataFrame(
+        {
+            "kommunenummer": [c.code for c in history.codes],
+            "navn": [c.name for c in history.codes],
+            "gyldig_fra": [c.fra for c in history.codes],
+            "gyldig_til": pl.Series([c.til for c in history.codes], dtype=pl.Date),
+            "aga_sone": ["1"] * len(history.codes),
+            "reiseindeks": ["0.50"] * len(history.codes),
+            "etterfolger": pl.Series([c.etterfolger for c in history.codes], dtype=pl.Utf8),
+            "organisasjonsnummer": [fictional_organisasjonsnummer(c.code) for c in history.codes],
+        }
+    )
+    rows = []
+    for y in (year - 2, year - 1, year):
+        jan1 = dt.date(y, 1, 1)
+        for area in areas:
+            code = next(
+                (
+                    c.code
+                    for c in history.segments(area)
+                    if c.fra <= jan1 and (c.til is None or jan1 <= c.til)
+                ),
+                None,
+            )
+            if code is None:
+                continue  # merged into a larger municipality: no longer a control
+            for group, count in zip(AGE_GROUPS, population(area, y).tolist(), strict=True):
+                rows.append((code, y, group, count))
+    befolkning = pl.DataFrame(
+        rows,
+        schema={
+            "kommunenummer": pl.Utf8,
+            "aar": pl.Int32,
+            "aldersgruppe": pl.Utf8,
+            "antall": pl.Int64,
+        },
+        orient="row",
+    )
+    truth = [
+        {
+            "kode_2016": area,
+            "navn": history.segments(area)[0].name,
+            "koder": [
+                {
+                    "kode": c.code,
+                    "fra": c.fra.isoformat(),
+                    "til": c.til.isoformat() if c.til else None,
+                }
+                for c in history.segments(area)
+            ],
+            "slutt": (end.isoformat() if (end := history.end(area)) else None),
+        }
+        for area in areas
+    ]
+    users = _first_decisions(v, areas, persons).drop("fra", "kommunenummer")
+    first = (
+        vedtak.group_by("person_id")
+        .agg(pl.col("fra", "kommunenummer").sort_by("fra").first())
+        .join(users, on="person_id")
+        .select("person_id", "fra", "kommunenummer", "_age", "_need")
+    )
+    return _Control(kommuner, befolkning, vedtak, first, truth)
+
+
+def _persons_and_assessments(
+    first: pl.DataFrame,
+    year: int,
+    rng_p: np.random.Generator,
+    rng_s: np.random.Generator,
+    kommuner: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`personer` and `kartlegging` of the users in `first` (`_first_decisions`): one assessment
+    0–60 days before the user's first decision (not before the code of that decision was
+    valid)."""
+    from sio.criteria import NEED_LEVELS
+
+    first = first.join(
+        kommuner.select("kommunenummer", pl.col("gyldig_fra").alias("_k_fra")),
+        on="kommunenummer",
+        maintain_order="left",
+    ).sort("person_id")
+    n = first.height
+    first = first.with_columns(pl.Series("_back", rng_s.integers(0, 61, n)))
+    first = first.with_columns(
+        pl.max_horizontal(pl.col("fra") - pl.duration(days=pl.col("_back")), "_k_fra").alias("dato")
+    )
+    need = first.get_column("_need").to_numpy().astype(np.int64)
+    scores = assessment_scores(rng_s, need, first.get_column("dato"))
+    kartlegging = pl.concat(
+        [
+            first.select("person_id", "kommunenummer", "dato"),
+            scores,
+            pl.DataFrame({"behovsniva": np.array(NEED_LEVELS)[need]}),
+        ],
+        how="horizontal",
+    )
+    age = first.get_column("_age").to_numpy().astype(np.int64)
+    personer = persons_frame(rng_p, first.get_column("person_id"), age, year)
+    return personer, kartlegging
 
 
 def _amounts(codes: list[str], year: int, function: str, amount: IntArray) -> pl.DataFrame:
@@ -682,7 +1008,9 @@ def _lookup(name: str, values: list[str] | tuple[str, ...]) -> pl.Expr:
     return pl.col(name).replace_strict(list(range(len(values))), list(values), return_dtype=pl.Utf8)
 
 
-def _vedtak_frame(v: _Vedtak, codes: list[str]) -> pl.DataFrame:
+def _vedtak_frame(
+    v: _Vedtak, codes: list[str], person_offset: int = 0, id_offset: int = 0
+) -> pl.DataFrame:
     names = [s.code for s in SERVICES]
     group_names = sorted({g[0] for s in SERVICES for g in s.groups})
     units = sorted({o.enhet for s in SERVICES for o in s.options})
@@ -700,11 +1028,11 @@ def _vedtak_frame(v: _Vedtak, codes: list[str]) -> pl.DataFrame:
     priced = np.array([s.groups[0][2] > 0 for s in SERVICES])[v.service]
     blank = (v.blank_group & (grp == group_names.index("STANDARD"))) | ~priced
     n = len(v.service)
-    idx = pl.Series("i", np.arange(1, n + 1, dtype=np.int64))
+    idx = pl.Series("i", np.arange(id_offset + 1, id_offset + n + 1, dtype=np.int64))
     frame = pl.DataFrame(
         {
             "vedtak_id": idx,
-            "person_id": pl.Series(v.person + 1),
+            "person_id": pl.Series(v.person + person_offset + 1),
             "kommunenummer": pl.Series(v.kommune).cast(pl.UInt32),
             "tjeneste": pl.Series(v.service).cast(pl.UInt32),
             "prisgruppe": pl.Series(grp).cast(pl.UInt32),
@@ -743,6 +1071,7 @@ def write_national(
     year: int = 2021,
     fmt: str = "parquet",
     progress: Callable[[str], None] | None = None,
+    effects: Effects | None = None,
 ) -> dict[str, int]:
     """Write a synthetic national input directory (Parquet, or CSV with `fmt="csv"`).
 
@@ -754,7 +1083,7 @@ def write_national(
         raise ValueError("fmt must be 'parquet' or 'csv'")
     if progress is not None:
         progress("generate")
-    frames = national_frames(seed=seed, persons=persons, year=year)
+    frames, truth = national_data(seed=seed, persons=persons, year=year, effects=effects)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for name in TABLE_NAMES:
@@ -767,4 +1096,7 @@ def write_national(
         else:
             frame.write_csv(path, null_value="")
         counts[name] = frame.height
+    truth["format"] = fmt
+    text = json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    (out_dir / TRUTH_FILE).write_text(text, encoding="utf-8")
     return counts
