@@ -361,3 +361,32 @@ def test_the_retention_run_removes_only_old_entries_and_logs_itself(
     assert run.brukernavn == "drift.person" and "5 rader" in run.begrunnelse
     with pytest.raises(DBAPIError), svc.engine.begin() as c:
         c.execute(text("DELETE FROM logg WHERE id = (SELECT MIN(id) FROM logg)"))
+
+
+# -- found by the long schemathesis run (benchmarks/casework_schemathesis.py) ---------------------
+
+
+@pytest.mark.parametrize("day", ["0", "1700000000", "2016-12-31T00:00", "20161231", "2016-1-1"])
+def test_a_date_in_another_form_than_the_documents_is_refused(svc: Service, day: str) -> None:
+    """`format: date` is YYYY-MM-DD: the other forms pydantic would read as a date (seconds
+    since 1970 such as `0`, a time of day) are refused with 422 naming the field, in a query
+    parameter and in a body alike; the documented form is still taken."""
+    h = svc.as_("sb1")
+    wrong = [
+        {"loc": ["query", "dato"], "msg": "må være en dato ÅÅÅÅ-MM-DD", "type": "date_parsing"}
+    ]
+    r = svc.client.get("/api/frister/forfalte", params={"dato": day}, headers=h)
+    assert (r.status_code, r.json()["detail"]) == (422, wrong)
+    r = svc.client.get("/api/kriterier", params={"dato": day}, headers=h)
+    assert (r.status_code, r.json()["detail"]) == (422, wrong)
+    body: dict[str, Any] = {
+        "fodselsnummer": "01014012345",
+        "mottatt": day,
+        "henvendelse": "Hjelp",
+    }
+    for mottatt in (day, 0):
+        r = svc.client.post("/api/saker", headers=h, json={**body, "mottatt": mottatt})
+        assert r.status_code == 422
+        assert [e["loc"] for e in r.json()["detail"]] == [["body", "mottatt"]]
+    assert svc.client.get("/api/frister/forfalte?dato=2016-12-31", headers=h).status_code == 200
+    assert svc.client.get("/api/kriterier?dato=2016-12-31", headers=h).status_code == 200

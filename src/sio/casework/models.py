@@ -4,10 +4,18 @@ the glossary has them, so that the coming pages and integrations use the case-wo
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 Rolle = Literal["saksbehandler", "okonomi", "direktorat", "evaluator", "admin"]
@@ -18,7 +26,21 @@ KOMMUNENUMMER = r"^[0-9]{4}$"
 # and re-evaluation dates computed from them stay dates.
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
-Dato = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """A date as the document writes it (`format: date`, YYYY-MM-DD), or a date object; not the
+    other forms pydantic would take as a date (a number of seconds since 1970 such as `0`, a
+    time of day with it), which the document does not promise."""
+    if (isinstance(value, dt.date) and not isinstance(value, dt.datetime)) or (
+        isinstance(value, str) and ISO_DAY.fullmatch(value)
+    ):
+        return value
+    raise PydanticCustomError("date_parsing", "must be a date YYYY-MM-DD")
+
+
+Dato = Annotated[dt.date, BeforeValidator(_iso_day), Field(ge=FIRST_DAY, le=LAST_DAY)]
 # The examples walk one case (docs/casework.md): a person with some needs in daily chores
 IPLOS_EXAMPLE: dict[str, Any] = {
     "sosial_deltakelse": 1,
