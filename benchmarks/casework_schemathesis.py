@@ -1,7 +1,8 @@
 """A schemathesis run over the casework service with all checks and all phases (examples,
 coverage, fuzzing, stateful — the stateful phase follows the document's links case →
 assessment → recommendation → decision), with a bearer token for each role, against a running
-`sio serve --workers 2` on SQLite or PostgreSQL. Not a test: the test suite runs the same with
+`sio serve --workers 2` on SQLite or PostgreSQL; token revocation in a pass of its own at the
+end (it may revoke the caller's token). Not a test: the test suite runs the same with
 a small example count (tests/test_casework_schemathesis.py).
 
 Run: .venv/bin/python benchmarks/casework_schemathesis.py [--db sqlite|postgresql|both]
@@ -23,12 +24,23 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from casework_server import running_server  # noqa: E402
 from casework_support import ACCOUNTS, prepare_store, walk_case  # noqa: E402
+from sio.casework.api import issue_token  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
 
-def run_schemathesis(base: str, token: str, max_examples: int, seed: int = 1) -> int:
-    """`st run` with every check and phase as one role; its exit code."""
+# Revoking a token (`DELETE /api/tokens/{token_id}`) may revoke the caller's own: every request
+# after it would answer 401, and the run would test nothing but the sign-in. The long run fuzzes
+# it in a pass of its own, with a token of its own, after the rest.
+REVOKE = ["--include-method", "DELETE"]
+NOT_REVOKE = ["--exclude-method", "DELETE"]
+
+
+def run_schemathesis(
+    base: str, token: str, max_examples: int, seed: int = 1, select: list[str] | None = None
+) -> int:
+    """`st run` with every check and phase as one role (on the operations `select` picks);
+    its exit code."""
     return subprocess.run(
         [
             str(BIN / "st"),
@@ -49,6 +61,7 @@ def run_schemathesis(base: str, token: str, max_examples: int, seed: int = 1) ->
             "--suppress-health-check",
             "all",
             "--no-color",
+            *(select or []),
         ],
         check=False,
     ).returncode
@@ -83,10 +96,19 @@ def main() -> None:
                     walk_case(svc, who="sb2", n=3)
                     for role in args.roles.split(","):
                         t0 = time.monotonic()
-                        rc = run_schemathesis(base, svc.tokens[role], args.max_examples)
+                        rc = run_schemathesis(
+                            base, svc.tokens[role], args.max_examples, select=NOT_REVOKE
+                        )
                         print(f"{db} {role}: exit {rc} in {time.monotonic() - t0:.0f} s")
                         if rc:
                             failed.append(f"{db}/{role}")
+                    for role in args.roles.split(","):  # revocation last, a token of its own
+                        t0 = time.monotonic()
+                        own = issue_token(svc.engine, svc.accounts[role], "revoke")
+                        rc = run_schemathesis(base, own, args.max_examples, select=REVOKE)
+                        print(f"{db} {role} (revoke): exit {rc} in {time.monotonic() - t0:.0f} s")
+                        if rc:
+                            failed.append(f"{db}/{role}/revoke")
                 svc.engine.dispose()
             finally:
                 if url_cm is not None:
