@@ -208,7 +208,7 @@ def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Ser
     page.get_by_role("link", name="Fatt vedtak").first.click()
     assert page.locator("#tjeneste").input_value() == "PB_DAGL"
     page.get_by_label("Omfang", exact=True).fill("3")
-    page.locator("#placement-text").filter(has_text="Over anbefalt omfang").wait_for()
+    page.locator("#placement-text").filter(has_text="Over anbefalingen").wait_for()
     page.get_by_label("Fra", exact=True).fill("2021-12-01")
     page.get_by_label("Til (tom: inntil videre)").fill("2021-12-31")
     page.get_by_label("Vedtaksdato").fill("2021-11-15")
@@ -325,6 +325,11 @@ def test_the_access_log_by_identity_number_in_the_form(browser: Any, server: Ser
     _accessible(page, "saksbehandling-ny-henvendelse-feil")
     fnr = identity_number(secrets.randbelow(10_000) + 20_000)
     sak = _new_case(page, server, fnr, "2021-09-01")
+    # a preliminary reply on 10 September: in time (due 30 days after 1 September)
+    page.get_by_label("Foreløpig svar sendt").fill("2021-09-10")
+    page.get_by_role("button", name="Registrer foreløpig svar").click()
+    reply = page.locator('#deadlines tr[data-step="preliminary_reply"]').inner_text()
+    assert "1. oktober 2021" in reply and "10. september 2021" in reply and "Gjort i tide" in reply
     page.goto(server.url + "/innsyn")
     page.get_by_label("Fødselsnummer").fill(fnr)
     page.get_by_role("button", name="Vis innsynsloggen").click()
