@@ -476,3 +476,23 @@ def test_participation_from_a_date_cuts_the_datas_rows(
     pa = COMPONENTS.index("inntektspaaslag")
     half_year = r.figures[0, 0, u, 0, pa]
     assert abs(int(r.figures[0, 0, u, 1, pa]) - round(half_year * 2 * 0.75)) <= 1
+
+
+def test_the_command_runs_on_the_store_as_on_the_files(
+    tmp_path: Path, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--db` reads the newest data version of the store (here a SQLite file): the same
+    figures as from the folder it was imported from."""
+    from sio.cli import app
+
+    monkeypatch.setenv("SIO_DATABASE_URL", f"sqlite:///{tmp_path / 'sio.db'}")
+    runner = CliRunner()
+    assert runner.invoke(app, ["importer", str(demo_dir)]).exit_code == 0
+    file = _example(tmp_path, 4)
+    for source, out in ((["--db"], "db"), (["--data", str(demo_dir)], "files")):
+        result = runner.invoke(
+            app, ["scenario", "kjor", str(file), *source, "--ut", str(tmp_path / out)]
+        )
+        assert result.exit_code == 0, result.output
+    for name in ("nasjonalt.csv", "kommuner.csv", "trekk.csv"):
+        assert (tmp_path / "db" / name).read_bytes() == (tmp_path / "files" / name).read_bytes()
