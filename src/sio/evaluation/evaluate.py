@@ -155,7 +155,8 @@ def evaluate(
     coverage = [{**r, "navn": names.get(r["kommunenummer"], "")} for r in _records(cov)]
     units = outcomes.select("unit", "trial").unique("unit").sort("unit")
     unit_rows = [
-        {"unit": u, "navn": names.get(u, ""), "trial": bool(t)} for u, t in units.iter_rows()
+        {"unit": u, "navn": frame.unit_names.get(u) or names.get(u, ""), "trial": bool(t)}
+        for u, t in units.iter_rows()
     ]
     meta = {
         "first": frame.first,

@@ -72,7 +72,8 @@ class AnalysisFrame:
     last: int
     price_year: int
     population: pl.DataFrame  # unit, aar, pop80 (inhabitants 80+ on 1 January)
-    names: dict[str, str]  # kommunenummer → name (units included)
+    names: dict[str, str]  # kommunenummer → name
+    unit_names: dict[str, str] = field(default_factory=dict)  # unit → its first code's name
     cost_estimates: tuple[str, ...] = ()  # estimated parameters the costs rest on
     coverage_estimates: tuple[str, ...] = ()  # estimated criteria items coverage rests on
     need_estimates: tuple[str, ...] = ()  # need levels computed with an estimated rule
@@ -393,6 +394,12 @@ def build_frame(
         .sort("aar", "kommunenummer", "person_id")
     )
     names = dict(inp.kommuner.select("kommunenummer", "navn").iter_rows())
+    first_names = (
+        units.join(inp.kommuner.select("kommunenummer", "navn", "gyldig_fra"), on="kommunenummer")
+        .sort("gyldig_fra", "kommunenummer")
+        .group_by("unit", maintain_order=True)
+        .agg(pl.col("navn").first())
+    )
     return AnalysisFrame(
         persons=persons,
         first=first,
@@ -400,6 +407,7 @@ def build_frame(
         price_year=last,
         population=_population(inp, units),
         names={str(k): str(v) for k, v in names.items()},
+        unit_names={str(u): str(n) for u, n in first_names.iter_rows()},
         cost_estimates=cost_estimates,
         coverage_estimates=coverage_estimates,
         need_estimates=need_estimates,
