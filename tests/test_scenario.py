@@ -496,3 +496,52 @@ def test_the_command_runs_on_the_store_as_on_the_files(
         assert result.exit_code == 0, result.output
     for name in ("nasjonalt.csv", "kommuner.csv", "trekk.csv"):
         assert (tmp_path / "db" / name).read_bytes() == (tmp_path / "files" / name).read_bytes()
+
+
+NEEDS_SCENARIO = """
+navn: Prøveby fra 2022, etter behov og alder
+basisaar: 2021
+horisont: 1
+parametere:
+  uttrekk.deflator: {2016-01-01: 0.03}
+  aktivitetstilskudd.enhetspris.HJSPL.STANDARD: {2016-01-01: 700, 2022-01-01: 800}
+  aktivitetstilskudd.enhetspris.INST_LANG.STANDARD: {2016-01-01: 3100, 2022-01-01: 3500}
+deltakelse:
+  - {kommuner: ["9001"], modell: A, fra: 2022-01-01}
+tjenestebruk: {omfattende: 0.05, noe_avgrenset: 0.0, alle: 0.5}
+"""
+
+
+def test_volumes_follow_their_users_age_group_and_need_level(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """9001's home-nursing user (born 1936: 80–89 in 2021) has need level omfattende, its
+    nursing-home resident (born 1951: 67–79) noe/avgrenset. In 2022 the 80–89 group grows by
+    10 % (400 → 440), the others stay; service use grows 5 % a year for omfattende, 0 for
+    noe/avgrenset (`alle` would give 50 %: it is not used).
+
+    Activity 2022 (365 days): HJSPL 1 h a day × 800 kr × 1.10 × 1.05 = 337 260; INST_LANG
+    1 døgn × 3 500 kr × 1 × 1 = 1 277 500; in all 1 614 760. uttrekk(2022) = grunnlag(2021)
+    10 000 000 × 1.03 × W(2022) / W(2021), W = Σ pop × weight (3 000, 20 000, 110 000,
+    300 000): 122 000 000 → 126 400 000, so 10 671 475.41 → 10 671 475."""
+    data_dir = _tiny(tmp_path)
+    with (data_dir / "befolkning.csv").open("a", encoding="utf-8") as fh:
+        for k in ("9001", "9002"):
+            for g, n in (("0-66", 8000), ("67-79", 1200), ("80-89", 440), ("90+", 100)):
+                fh.write(f"{k},2022,{g},{n}\n")
+    (data_dir / "personer.csv").write_text(
+        "person_id,foedselsaar\nP9001HJSPL,1936\nP9001INST_LANG,1951\n", encoding="utf-8"
+    )
+    (data_dir / "kartlegging.csv").write_text(
+        "person_id,kommunenummer,dato,behovsniva\n"
+        "P9001HJSPL,9001,2021-03-01,omfattende\n"
+        "P9001INST_LANG,9001,2021-03-01,noe_avgrenset\n",
+        encoding="utf-8",
+    )
+    data, _problems = load_input(data_dir, params)
+    r = run_scenario(load_scenario(_scenario(tmp_path, NEEDS_SCENARIO)), data, params)
+    assert r.anchor.needs == ["noe_avgrenset", "omfattende", "ukjent"]
+    u = r.anchor.units.index("9001")
+    got = dict(zip(COMPONENTS, r.figures[0, 0, u, 1].tolist(), strict=True))
+    assert got["aktivitetstilskudd"] == 1_614_760
+    assert got["uttrekk"] == 10_671_475
