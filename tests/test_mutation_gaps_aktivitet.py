@@ -19,13 +19,20 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import yaml
 
 from conftest import write_input
 from sio.data.registry import Registry
 from sio.data.validation import load_input
 from sio.parameters import ParameterSet, UsageLog, apply_override_file
-from sio.rules.aktivitetstilskudd import compute_activity, count_lines, lines_for_month
+from sio.rules.aktivitetstilskudd import (
+    KEYS,
+    compute_activity,
+    count_lines,
+    lines_for_month,
+    with_derived,
+)
 
 OVERRIDE = {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": {"2016-01-01": 163}}
 DAYS_2016 = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
@@ -99,6 +106,20 @@ def test_lines_at_half_an_oere_computed_exactly(tmp_path: Path, params: Paramete
     assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 13)} == expected_9001
     assert {mo: grant.get("9002", (2016, mo)) for mo in range(1, 13)} == expected_9002
     assert grant.exact_rechecks == 26
+    # The loaded vedtak carry the kernel's derived columns and their group table: with_derived
+    # hands them back as they are, and the kernel without `groups` finds the same figures.
+    derived, groups = with_derived(data.vedtak)
+    assert derived is data.vedtak
+    assert groups.columns == ["gid", *KEYS] and groups["gid"].is_unique().all()
+    assert groups["gid"].to_list() == sorted(groups["gid"].to_list())
+    assert sorted(groups.select(KEYS).rows()) == [
+        ("9001", "HJSPL", "STANDARD"),
+        ("9001", "TRYGGHETSALARM", "STANDARD"),
+        ("9002", "HJSPL", "STANDARD"),
+    ]
+    again = compute_activity(data.vedtak, params, Registry(data.kommuner), months, financed)
+    assert {mo: again.get("9001", (2016, mo)) for mo in range(1, 13)} == expected_9001
+    assert {mo: again.get("9002", (2016, mo)) for mo in range(1, 13)} == expected_9002
 
     # the trace of 9001's March: V0 has no price and is left out; V1's line exactly
     log = UsageLog()
@@ -128,3 +149,18 @@ def test_lines_at_half_an_oere_computed_exactly(tmp_path: Path, params: Paramete
     }
     # priced vedtak of 9001 in force each month (financed or not): V1 from February, V2 May–August
     assert count_lines(data.vedtak, params, "9001", 2016) == [0, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1]
+
+
+def test_count_lines_counts_the_first_and_the_last_day(params: ParameterSet) -> None:
+    """A vedtak in force from 31 March to 1 April 2016 is in force in March (its first day is
+    March's last) and in April (its last day is April's first); one that is not priced (a
+    safety alarm, covered by the lump sum) is not counted."""
+    vedtak = pl.DataFrame(
+        {
+            "kommunenummer": ["9001", "9001", "9002"],
+            "tjeneste": ["HJSPL", "TRYGGHETSALARM", "HJSPL"],
+            "fra": [dt.date(2016, 3, 31), dt.date(2016, 1, 1), dt.date(2016, 1, 1)],
+            "til": [dt.date(2016, 4, 1), None, None],
+        }
+    )
+    assert count_lines(vedtak, params, "9001", 2016) == [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
