@@ -284,7 +284,7 @@ def test_a_bad_scenario_file_gets_every_mistake_with_file_key_and_rule(tmp_path:
     assert exc.value.problems == [
         f"{f}: horisont: må være minst 1",
         f"{f}: deltakelse[0].kommuner: «12a4» er ikke et kommunenummer (fire sifre)",
-        f"{f}: deltakelse[0].modell: må være en av 'A', 'B' or 'ingen'",
+        f"{f}: deltakelse[0].modell: må være en av 'A', 'B' eller 'ingen'",
         f"{f}: deltakelse[0].fra: må være den første dagen i en måned",
         f"{f}: deltakelse[1]: til er før fra",
         f"{f}: deltakelse[2].kommuner: må være «alle» eller en liste av kommunenumre",

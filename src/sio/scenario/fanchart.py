@@ -92,6 +92,22 @@ def fan_chart(
     out.append(
         f'<polyline class="median" points="{pts}" fill="none" stroke="{LINE}" stroke-width="2"/>'
     )
+    # the legend, top right: band, median, baseline
+    lx = W - RIGHT - 300
+    out.append(
+        f'<g class="legend" font-size="11" fill="#333">'
+        f'<rect x="{_n(lx)}" y="2" width="16" height="10" fill="{BAND}"/>'
+        f'<text x="{_n(lx + 20)}" y="11">p10–p90</text>'
+        f'<line x1="{_n(lx + 80)}" x2="{_n(lx + 98)}" y1="7" y2="7" stroke="{LINE}" '
+        f'stroke-width="2"/><text x="{_n(lx + 102)}" y="11">{escape(_("median"))}</text>'
+    )
+    if baseline is not None:
+        out.append(
+            f'<line x1="{_n(lx + 170)}" x2="{_n(lx + 188)}" y1="7" y2="7" stroke="{BASE}" '
+            f'stroke-width="2" stroke-dasharray="6 4"/>'
+            f'<text x="{_n(lx + 192)}" y="11">{escape(_("baseline (median)"))}</text>'
+        )
+    out.append("</g>")
     every = max(1, math.ceil(len(years) / 12))
     for i, (year, b) in enumerate(zip(years, bands, strict=True)):
         tip = _("{year}: median {p50} kr (p10 {p10}, p90 {p90})").format(

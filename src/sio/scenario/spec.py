@@ -278,7 +278,8 @@ def _rule(error: Any) -> str:
     if kind == "extra_forbidden":
         return _("unknown key")
     if kind == "literal_error":
-        return _("must be one of {allowed}").format(allowed=ctx.get("expected", ""))
+        allowed = str(ctx.get("expected", "")).replace(" or ", " " + _("or") + " ")
+        return _("must be one of {allowed}").format(allowed=allowed)
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return _("must be a whole number")
     if kind in ("float_parsing", "float_type"):
