@@ -164,3 +164,45 @@ def test_count_lines_counts_the_first_and_the_last_day(params: ParameterSet) -> 
         }
     )
     assert count_lines(vedtak, params, "9001", 2016) == [0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+
+
+def test_with_derived_adds_the_kernel_columns() -> None:
+    """Vedtak without the kernel's columns get them (interfaces.md §2 volumes): `_fra`, `_til`
+    as days since 1970-01-01 (an open `til`: 2 000 000 000), `_q` the volume per day in force
+    (hours a week / 7; days and monthly amounts as they are), `_m` 1 for the units prorated by
+    days / days in the month. 2016-01-01 is day 46 × 365 + 11 leap days = 16 801."""
+    d = dt.date
+    raw = pl.DataFrame(
+        {
+            "kommunenummer": ["9002", "9001", "9001", "9001"],
+            "tjeneste": ["HJSPL", "HJSPL", "INST_LANG", "BPA"],
+            "prisgruppe": ["STANDARD", "STANDARD", "STANDARD", "STANDARD"],
+            "omfang": [7.0, 3.5, 1.0, 20.0],
+            "enhet": ["timer_per_uke", "timer_per_uke", "doegn", "timer_per_maaned"],
+            "fra": [d(2016, 1, 1), d(2016, 2, 15), d(2016, 5, 10), d(2016, 1, 1)],
+            "til": [None, d(2016, 8, 31), None, d(2016, 1, 1)],
+        }
+    ).with_columns(pl.col("til").cast(pl.Date))
+    raw = raw.vstack(raw.head(1).with_columns(enhet=pl.lit("per_maaned"), omfang=pl.lit(2.0)))
+    out, groups = with_derived(raw)
+    assert out.select("_fra", "_til", "_q", "_m").rows() == [
+        (16_801, 2_000_000_000, 1.0, 0.0),
+        (16_846, 17_044, 0.5, 0.0),  # 3.5 h a week = 0.5 h a day
+        (16_931, 2_000_000_000, 1.0, 0.0),  # 2016-05-10: 16 801 + 130 days
+        (16_801, 16_801, 20.0, 1.0),
+        (16_801, 2_000_000_000, 2.0, 1.0),
+    ]
+    assert sorted(groups.select(KEYS).rows()) == [
+        ("9001", "BPA", "STANDARD"),
+        ("9001", "HJSPL", "STANDARD"),
+        ("9001", "INST_LANG", "STANDARD"),
+        ("9002", "HJSPL", "STANDARD"),
+    ]
+    by_gid = dict(zip(groups["gid"].to_list(), groups.select(KEYS).rows(), strict=True))
+    assert [by_gid[g] for g in out["gid"].to_list()] == [
+        ("9002", "HJSPL", "STANDARD"),
+        ("9001", "HJSPL", "STANDARD"),
+        ("9001", "INST_LANG", "STANDARD"),
+        ("9001", "BPA", "STANDARD"),
+        ("9002", "HJSPL", "STANDARD"),
+    ]
