@@ -30,6 +30,7 @@ from sio.rules.aktivitetstilskudd import (
     KEYS,
     compute_activity,
     count_lines,
+    k_reise,
     lines_for_month,
     with_derived,
 )
@@ -206,3 +207,19 @@ def test_with_derived_adds_the_kernel_columns() -> None:
         ("9001", "BPA", "STANDARD"),
         ("9002", "HJSPL", "STANDARD"),
     ]
+
+
+def test_k_reise_and_the_parameters_it_rests_on(params: ParameterSet) -> None:
+    """k_reise = 1 + 0.10 × reiseindeks for a home-based service (HJSPL), else 1; a travel index
+    of 0 gives 1 without the factor. The log records what was looked up."""
+    march = (2016, 3)
+    flag, factor = "aktivitetstilskudd.hjemmebasert", "aktivitetstilskudd.reise.faktor"
+    cases = [
+        (Fraction(1, 2), "HJSPL", Fraction(21, 20), {f"{flag}.HJSPL", factor}),
+        (Fraction(0), "HJSPL", Fraction(1), {f"{flag}.HJSPL"}),
+        (Fraction(1, 2), "INST_LANG", Fraction(1), {f"{flag}.INST_LANG"}),
+    ]
+    for index, service, expected, paths in cases:
+        log = UsageLog()
+        assert k_reise(params, index, service, march, log) == expected
+        assert {u.path for u in log.uses.values()} == paths
