@@ -32,6 +32,7 @@ from sio.rules.aktivitetstilskudd import (
     count_lines,
     k_reise,
     lines_for_month,
+    unit_price,
     with_derived,
 )
 
@@ -223,3 +224,17 @@ def test_k_reise_and_the_parameters_it_rests_on(params: ParameterSet) -> None:
         log = UsageLog()
         assert k_reise(params, index, service, march, log) == expected
         assert {u.path for u in log.uses.values()} == paths
+
+
+def test_an_indexed_unit_price_records_each_deflator(params: ParameterSet) -> None:
+    """HJSPL STANDARD is 720 kr dated 2016-01-01; in March 2018 it is indexed by the deflators
+    of 2017 (0.025) and 2018 (0.030): 720 × 1.025 × 1.030 = 738 × 1.030 = 760.14 kr. The log
+    names the price and both deflator values."""
+    log = UsageLog()
+    assert unit_price(params, "HJSPL", "STANDARD", (2018, 3), log) == Fraction(76_014, 100)
+    assert {u.path for u in log.uses.values()} == {
+        "aktivitetstilskudd.enhetspris.HJSPL.STANDARD",
+        "uttrekk.deflator",
+    }
+    deflators = sorted(k[1] for k in log.uses if k[0] == "uttrekk.deflator")
+    assert deflators == [dt.date(2017, 1, 1), dt.date(2018, 1, 1)]
