@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 import string
 from collections.abc import Iterator
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
@@ -227,3 +227,31 @@ def test_part_catalogs_beside_sio_po_are_merged(
     assert compiled.gettext("Needs coverage") == "Behovsdekning"
     assert compiled.gettext("Grant") == "Tilskudd"  # the first catalog's translation is kept
     assert compiled.charset() == "UTF-8"  # sio.po's header, not the later one's
+
+
+def test_a_language_block_holds_only_for_its_own_context() -> None:
+    """Two requests in two threads, one in English and one in Norwegian, at the same time:
+    each sees its own language; the process's language is unchanged after."""
+    import threading
+
+    seen: dict[str, str] = {}
+    both_inside = threading.Barrier(2)
+
+    def request(lang: str) -> None:
+        with language(lang):
+            both_inside.wait(10)
+            seen[lang] = _("Extraction")
+            both_inside.wait(10)
+
+    threads = [threading.Thread(target=request, args=(lang,)) for lang in ("en", "nb")]
+    set_language("nb")
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen == {"en": "Extraction", "nb": "Uttrekk"}
+    assert _("Extraction") == "Uttrekk"
+    with language("en"):
+        assert get_language() == "en"
+        assert _("Extraction") == "Extraction"
+    assert get_language() == "nb"

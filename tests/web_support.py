@@ -99,7 +99,7 @@ def serve(home: Path) -> Iterator[Server]:
     srv = Server(f"http://127.0.0.1:{port}", db)
     try:
         assert proc.stdout is not None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine: the demo import takes a while
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:

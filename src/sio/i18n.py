@@ -2,9 +2,9 @@
 
 Users speak Norwegian bokmål (``nb``, the default); English (``en``) is available. Messages are
 written in English in the code and wrapped in :func:`_`; their translations live in
-``sio/locale/<lang>/LC_MESSAGES/sio.po`` and, for the larger parts of the package, in catalogs beside
-it named after the part (``evaluation.po``, ``web_casework.po`` …), merged in file-name order after
-``sio.po`` into one catalog. The ``.po`` files are read at run time (compiled in
+``sio/locale/<lang>/LC_MESSAGES/sio.po`` and, for the larger parts of the package, in catalogs
+beside it named after the part (``evaluation.po``, ``web_casework.po`` …), merged in file-name
+order after ``sio.po`` into one catalog. The ``.po`` files are read at run time (compiled in
 memory to ``.mo``, the way Babel's ``read_po`` and ``write_mo`` would, and read by the standard
 library's :class:`gettext.GNUTranslations`), so there is no compile step and no binary file in the
 repository.
@@ -14,8 +14,11 @@ reader below, not by ``babel.messages``): the help texts of `sio` are translated
 line is built, and ``sio --help`` must start fast. Babel's number formatting is imported inside the
 functions that format numbers.
 
-The current language is process-wide: it starts from the environment variable ``SIO_LANG``
-(``nb`` if unset) and is changed with :func:`set_language`, or temporarily with :func:`language`.
+The current language starts from the environment variable ``SIO_LANG`` (``nb`` if unset) and is
+changed process-wide with :func:`set_language`. :func:`language` changes it temporarily for the
+current context only (a ``contextvars`` variable): a web request renders in its own language
+while another request, in another thread, renders in another; threads and tasks started inside
+the block with a copied context (``asyncio``, ``anyio``'s thread pool) see it too.
 
 Placeholders in messages use ``str.format`` with names: ``_("Grants {year}").format(year=y)``.
 """
@@ -28,6 +31,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from gettext import GNUTranslations
 from io import BytesIO
@@ -251,7 +255,8 @@ def _load(lang: str) -> GNUTranslations:
 
 
 def catalog_files(lang: str) -> list[Path]:
-    """The ``.po`` files of ``lang``: ``sio.po`` (with the header) first, then the others by name."""
+    """The ``.po`` files of ``lang``: ``sio.po`` (with the header) first, then the others by
+    name."""
     folder = _LOCALE_DIR / lang / "LC_MESSAGES"
     main = folder / f"{DOMAIN}.po"
     return [main, *sorted(p for p in folder.glob("*.po") if p != main)]
@@ -264,7 +269,7 @@ def _compile(po_text: str) -> GNUTranslations:
 
 def translations(lang: str | None = None) -> GNUTranslations:
     """The (cached) Babel translations of ``lang``, or of the current language."""
-    code = _current if lang is None else _normalise(lang)
+    code = _active() if lang is None else _normalise(lang)
     with _lock:
         found = _cache.get(code)
         if found is None:
@@ -284,6 +289,12 @@ def _initial_language() -> str:
 
 
 _current: str = _initial_language()
+# the language of the current context inside `language()`; None: the process-wide `_current`
+_override: ContextVar[str | None] = ContextVar("sio_language", default=None)
+
+
+def _active() -> str:
+    return _override.get() or _current
 
 
 def set_language(lang: str) -> None:
@@ -296,23 +307,25 @@ def set_language(lang: str) -> None:
 
 def get_language() -> str:
     """The current language code: "nb" or "en"."""
-    return _current
+    return _active()
 
 
 @contextmanager
 def language(lang: str) -> Iterator[str]:
-    """Use ``lang`` inside the ``with`` block, then restore the previous language."""
-    previous = _current
-    set_language(lang)
+    """Use ``lang`` inside the ``with`` block (in the current context only), then restore the
+    previous language."""
+    code = _normalise(lang)
+    translations(code)  # fail now, not at the first message, if the catalog is broken
+    token = _override.set(code)
     try:
-        yield _current
+        yield code
     finally:
-        set_language(previous)
+        _override.reset(token)
 
 
 def babel_locale(lang: str | None = None) -> str:
     """The Babel locale used to format numbers in ``lang`` (default: the current language)."""
-    return _BABEL_LOCALES[_current if lang is None else _normalise(lang)]
+    return _BABEL_LOCALES[_active() if lang is None else _normalise(lang)]
 
 
 def _(message: str) -> str:

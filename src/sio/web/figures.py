@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from sio.engine import Engine as Calculator
 from sio.engine import YearResult
+from sio.i18n import get_language, language
 from sio.parameters import ParameterSet
 from sio.results import AnnualResult
 from sio.store.versions import latest_version, load_version
@@ -31,9 +32,22 @@ class Figures:
     years: dict[int, YearResult] = field(default_factory=dict)
     services: dict[tuple[int, str], dict[str, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # a year computed in another language than the process's, for its traces (explain pages)
+    translated: dict[tuple[int, str], YearResult] = field(default_factory=dict)
 
-    def year(self, year: int) -> YearResult:
-        """The computed year (computed once)."""
+    def year(self, year: int, lang: str | None = None) -> YearResult:
+        """The computed year (computed once). With `lang` other than the process's language:
+        the year computed in that language, so that its traces speak it (the figures are the
+        same)."""
+        if lang is not None and lang != get_language():
+            with self.lock:
+                found = self.translated.get((year, lang))
+                if found is None:
+                    with language(lang):  # a calculator of its own: its memos hold labels
+                        calc = Calculator(self.calculator.data, self.calculator.params)
+                        found = calc.compute_year(year)
+                    self.translated[(year, lang)] = found
+                return found
         with self.lock:
             found = self.years.get(year)
             if found is None:

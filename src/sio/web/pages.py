@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from sio.casework import models as m
 from sio.casework.access import MUNICIPAL, Forbidden, NotFound, Principal
 from sio.casework.api import AuthError
-from sio.i18n import SUPPORTED_LANGUAGES, translations
+from sio.i18n import SUPPORTED_LANGUAGES, language, translations
 from sio.money import round_half_away
 from sio.results import AMOUNT_COLUMNS, AnnualResult
 from sio.web.auth import (
@@ -288,12 +288,17 @@ def router(ctx: PageContext) -> APIRouter:
     ) -> Response:
         _visible(p, code)
         fig = figures(request, c)
-        my = (await run_in_threadpool(fig.year, aar)).get(code)
+        # the trace in the page's language (its labels are made when the year is computed)
+        my = (await run_in_threadpool(fig.year, aar, page_language(request))).get(code)
         if my is None:
             raise NotFound(translations(page_language(request)).gettext("not found"))
-        tree = await run_in_threadpool(
-            lambda: trace_html(my.trace, Formatter(page_language(request)))
-        )
+        lang = page_language(request)
+
+        def build_tree() -> str:
+            with language(lang):  # the lazily built parts of the trace too
+                return trace_html(my.trace, Formatter(lang))
+
+        tree = await run_in_threadpool(build_tree)
         lines = None
         if maaned is not None:
             lines = await run_in_threadpool(month_lines, fig, aar, code, maaned)
