@@ -13,10 +13,12 @@ import json
 import secrets
 import shutil
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
@@ -35,6 +37,7 @@ KEEP_SECONDS = 24 * 3600  # staged uploads nobody confirmed are removed after a 
 TOKEN_RE = r"^[A-Za-z0-9_-]{16,64}$"
 SHOWN_PROBLEMS = 500  # problems listed on the page (the count is always of all)
 OWNER = ".eier.json"
+KEEP_DIFFS = 8  # differences between two versions kept in memory
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,22 @@ def router(ctx: PageContext) -> APIRouter:
     r = APIRouter(route_class=deferred_route(ctx), include_in_schema=False)
     Who = Annotated[Principal, Depends(ctx.principal)]
     Version = Annotated[int | None, Query(ge=1)]
+    diffs: OrderedDict[tuple[int, int], list[dict[str, Any]]] = OrderedDict()
+    lock = threading.Lock()
+
+    def diff_of(a: int, b: int) -> list[dict[str, Any]]:
+        """`diff_versions` of two stored versions (kept: stored versions never change)."""
+        from sio.store.versions import diff_versions
+
+        with lock:
+            found = diffs.get((a, b))
+        if found is None:
+            found = diff_versions(ctx.engine, a, b)
+            with lock:
+                diffs[(a, b)] = found
+                while len(diffs) > KEEP_DIFFS:
+                    diffs.popitem(last=False)
+        return found
 
     def page(request: Request, p: Principal, status: int = 200, **values: object) -> Response:
         from sio.store.versions import list_versions
@@ -237,12 +256,10 @@ def router(ctx: PageContext) -> APIRouter:
         _directorate(p, request)
 
         def work() -> Response:
-            from sio.store.versions import diff_versions
-
             if fra is None or til is None:
                 return page(request, p)
             try:
-                changes = diff_versions(ctx.engine, fra, til)
+                changes = diff_of(fra, til)
             except InputInvalid as exc:
                 return page(request, p, 422, diff_error=exc.problems[0].message, fra=fra, til=til)
             return page(request, p, changes=changes, fra=fra, til=til)

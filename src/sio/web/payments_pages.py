@@ -74,6 +74,7 @@ def router(ctx: PageContext) -> APIRouter:
     Who = Annotated[Principal, Depends(ctx.principal)]
     C = Annotated[Connection, Depends(ctx.conn)]
     cache: OrderedDict[int, RunOutcome] = OrderedDict()
+    statuses: OrderedDict[tuple[object, ...], list[StatusRow]] = OrderedDict()
 
     def render(
         request: Request, template: str, p: Principal, status: int = 200, **values: object
@@ -254,23 +255,37 @@ def router(ctx: PageContext) -> APIRouter:
         codes = own_codes(p)
 
         def work() -> Response:
+            from sio.store.versions import latest_version
             from sio.utbetaling.run import PaymentError, status
 
             with ctx.engine.connect() as conn:
-                months = [x.periode for x in ledger.list_runs(conn) if x.art == "maaned"]
+                runs = ledger.list_runs(conn)
+                newest = latest_version(conn)
+            months = [x.periode for x in runs if x.art == "maaned"]
             years = sorted({int(x[:4]) for x in months})
             year = aar if aar is not None else (max(years) if years else None)
             rows: list[StatusRow] = []
             error = None
             if year is not None:
+                # the status of a year follows from the newest data version and the runs made
+                key = (year, codes, newest, runs[-1].id if runs else 0)
+                with lock:
+                    kept = statuses.get(key)
                 try:
-                    if codes is None:
+                    if kept is not None:
+                        rows = kept
+                    elif codes is None:
                         rows = status(ctx.engine, ctx.params, year)
                     else:  # selected per code in the ledger's query
                         for code in sorted(codes):
                             rows += status(ctx.engine, ctx.params, year, code)
                 except PaymentError as exc:
                     error = str(exc)
+                if kept is None and error is None:
+                    with lock:
+                        statuses[key] = rows
+                        while len(statuses) > KEEP_RUNS:
+                            statuses.popitem(last=False)
             return render(
                 request,
                 "payments_status.j2",
