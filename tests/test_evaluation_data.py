@@ -495,3 +495,36 @@ def test_a_planted_move_from_institution_to_home_is_in_the_decisions(
     before = pl.read_parquet(plain / "vedtak.parquet").filter(pl.col("fra") < JOINED)
     again = pl.read_parquet(planted / "vedtak.parquet").filter(pl.col("fra") < JOINED)
     assert before.equals(again)  # nothing before joining changes
+
+
+# -- the demo data set -----------------------------------------------------------------------------
+
+
+def test_the_demo_data_have_persons_assessments_and_the_control_municipalities(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    from sio.data.demo import write_demo_data
+
+    counts = write_demo_data(tmp_path)
+    data, problems = load_input(tmp_path, params)
+    assert problems == []
+    assert data.kartlegging is not None and data.personer is not None
+    users = set(data.vedtak.get_column("person_id"))
+    assert (
+        set(data.kartlegging.get_column("person_id"))
+        == users
+        == set(data.personer.get_column("person_id"))
+    )
+    assert counts["kartlegging"] == counts["personer"] == len(users)
+    # the controls never participate; Søgne, Fjell and Trøgstad end with 2019 (mergers)
+    participating = set(data.deltakelse.get_column("kommunenummer"))
+    controls = {"0528", "3442", "1634", "5021", "1018", "1246", "0122", "0137", "3018", "3114"}
+    assert not participating & controls
+    with_vedtak = set(data.vedtak.get_column("kommunenummer"))
+    assert controls - {"3114"} <= with_vedtak  # 3114 (Våler from 2024): after the demo's end
+    merged = data.vedtak.filter(pl.col("kommunenummer").is_in(["1018", "1246", "0122"]))
+    assert merged.get_column("til").max() == dt.date(2019, 12, 31)
+    # long-term residents mostly have extensive needs (SSB: about 83 %)
+    inst = data.vedtak.filter(pl.col("tjeneste") == "INST_LANG").select("person_id").unique()
+    levels = inst.join(data.kartlegging, on="person_id").get_column("behovsniva")
+    assert (levels == "omfattende").mean() == pytest.approx(0.8, abs=0.08)

@@ -1,5 +1,10 @@
 """The built-in demo data set: a complete input directory (interfaces.md §1) for `sio demo`.
 
+It also holds the evaluation's tables (docs/evaluation-data.md): `personer` and `kartlegging` of
+every person with a vedtak (`_person_tables`), and the trial's six control municipalities
+(`CONTROL_AREAS`), which never participate. Both are added without changing a row of the other
+tables: their draws are their own.
+
 What is real and what is synthetic:
 
 - Real (scheme.md §1): the municipality codes and names, the mergers and renumberings with their
@@ -54,9 +59,7 @@ __all__ = [
 # The files the demo writes, with the columns of interfaces.md §1 (`sio.data.tables`), optional
 # ones (kommuner.organisasjonsnummer) included.
 FILE_COLUMNS: dict[str, tuple[str, ...]] = {
-    spec.name: spec.all_columns
-    for spec in TABLES
-    if spec.name not in ("prosjektkostnader", "kartlegging", "personer")
+    spec.name: spec.all_columns for spec in TABLES if spec.name != "prosjektkostnader"
 }
 
 CALIBRATION_RATIO = 0.88
@@ -138,6 +141,19 @@ _KOMMUNER: tuple[_Kommune, ...] = (
     _Kommune("4627", "Askøy", _NEW_2020, None, None, "1", 0.40),
     _Kommune("0906", "Arendal", _E, _END_2019, "4203", "1", 0.30),
     _Kommune("4203", "Arendal", _NEW_2020, None, None, "1", 0.30),
+    # The trial's control municipalities (never participating), with their history
+    # (src/sio/data/kommunehistorikk.yaml). Trøgstad (0122) is above, with Indre Østfold.
+    _Kommune("0528", "Østre Toten", _E, _END_2019, "3442", "1", 0.60),
+    _Kommune("3442", "Østre Toten", _NEW_2020, None, None, "1", 0.60),
+    _Kommune("1634", "Oppdal", _E, _END_2017, "5021", "1a", 1.10),
+    _Kommune("5021", "Oppdal", _NEW_2018, None, None, "1a", 1.10),
+    _Kommune("1018", "Søgne", _E, _END_2019, "4204", "1", 0.40),
+    _Kommune("4204", "Kristiansand", _NEW_2020, None, None, "1", 0.20),
+    _Kommune("1246", "Fjell", _E, _END_2019, "4626", "1", 0.50),
+    _Kommune("4626", "Øygarden", _NEW_2020, None, None, "1", 0.70),
+    _Kommune("0137", "Våler (Østfold)", _E, _END_2019, "3018", "1", 0.80),
+    _Kommune("3018", "Våler (Østfold)", _NEW_2020, _END_2023, "3114", "1", 0.80),
+    _Kommune("3114", "Våler (Østfold)", _NEW_2024, None, None, "1", 0.80),
 )
 _KOMMUNE_BY_CODE: dict[str, _Kommune] = {k.code: k for k in _KOMMUNER}
 
@@ -224,6 +240,15 @@ class _Area:
     growth: float  # yearly population growth
     share_67: float  # share aged 67 and over in 2014
     first_year: int  # first year with simulated decisions
+    # A control municipality that merged ends with its last day as a municipality of its own:
+    # no decision, population or expenditure after it.
+    end: date | None = None
+    key: str = ""  # the area's name in seeds and tables when it is not its code
+    population: bool = True  # False: its own decisions only (the code's population is another's)
+
+    @property
+    def id(self) -> str:
+        return self.key or self.code
 
 
 _AREAS: tuple[_Area, ...] = (
@@ -244,7 +269,18 @@ _AREAS: tuple[_Area, ...] = (
     _Area("1664", 4_100, 0.002, 0.19, 2015),  # Selbu
     _Area("1714", 24_000, 0.011, 0.14, 2015),  # Stjørdal
     _Area("1851", 2_100, -0.005, 0.20, 2021),  # Lødingen
+    # The control municipalities, from 2015 like the first-call participants. Søgne, Fjell and
+    # Trøgstad end as municipalities of their own on 2019-12-31 (mergers); Trøgstad's area above
+    # is simulated from 2020 as part of Indre Østfold and keeps the code's population.
+    _Area("0528", 14_700, 0.002, 0.20, 2015),  # Østre Toten
+    _Area("1634", 6_800, 0.004, 0.19, 2015),  # Oppdal
+    _Area("1018", 11_000, 0.011, 0.15, 2015, _END_2019),  # Søgne
+    _Area("1246", 25_000, 0.013, 0.12, 2015, _END_2019),  # Fjell
+    _Area("0137", 5_300, 0.008, 0.18, 2015),  # Våler (Østfold)
+    _Area("0122", 5_300, 0.003, 0.18, 2015, _END_2019, "0122-kontroll", False),  # Trøgstad
 )
+CONTROL_AREAS: tuple[str, ...] = ("0528", "1634", "1018", "1246", "0122-kontroll", "0137")
+"""The areas of the trial's six control municipalities (scheme.md §1)."""
 
 # ---------------------------------------------------------------------------------------------
 # Services (scheme.md §6). Prices copied for calibrating the synthetic expenditure only.
@@ -739,6 +775,8 @@ def _areas_of(code: str, year: int) -> list[_Area]:
     jan1 = date(year, 1, 1)
     out = []
     for area in _AREAS:
+        if not area.population or (area.end is not None and jan1 > area.end):
+            continue
         for k in _code_chain(area.code):
             if k.fra <= jan1 and (k.til is None or jan1 <= k.til):
                 if k.code == code:
@@ -774,12 +812,10 @@ def write_demo_data(out_dir: Path, seed: int = 2016) -> dict[str, int]:
     def rng_for(label: str) -> random.Random:
         return random.Random(f"sio-demo:{seed}:{label}")
 
-    area_pop = {a.code: _area_population(a, rng_for(f"pop:{a.code}")) for a in _AREAS}
+    area_pop = {a.id: _area_population(a, rng_for(f"pop:{a.id}")) for a in _AREAS}
     rows, area_value = _simulate_vedtak(area_pop, rng_for)
     area_care = {
-        a.code: _calibrated_care(
-            area_value[a.code], area_pop[a.code], rng_for(f"utgifter:{a.code}")
-        )
+        a.id: _calibrated_care(area_value[a.id], area_pop[a.id], rng_for(f"utgifter:{a.id}"))
         for a in _AREAS
     }
     tables: dict[str, list[list[str]]] = {
@@ -787,6 +823,7 @@ def write_demo_data(out_dir: Path, seed: int = 2016) -> dict[str, int]:
         "deltakelse": _deltakelse_table(),
         **_code_tables(area_pop, area_care, rng_for),
         "vedtak": _vedtak_table(rows),
+        **_person_tables(rows, seed),
     }
     counts = {
         name: _write_csv(out_dir / f"{name}.csv", FILE_COLUMNS[name], tables[name])
@@ -806,21 +843,26 @@ def _simulate_vedtak(
     rows: list[_Row] = []
     area_value: dict[str, dict[int, float]] = {}
     for area in _AREAS:
-        rng = rng_for(f"vedtak:{area.code}")
+        rng = rng_for(f"vedtak:{area.id}")
         chain = _code_chain(area.code)
         window_start = date(area.first_year, 1, 1).toordinal()
         values: dict[int, float] = {}
-        for spell in _simulate_area(area, area_pop[area.code], rng, ids):
+        for spell in _simulate_area(area, area_pop[area.id], rng, ids):
             profile = profiles[spell.service]
             for fra, til, enhet, omfang in _decisions(rng, spell, profile, window_start):
                 for code, lo, hi in _split_by_code(chain, fra, til):
                     if hi is not None and hi < window_start:
                         continue  # a part before the simulated years
+                    if area.end is not None:  # a control that merged: cut at its end
+                        end = area.end.toordinal()
+                        if lo > end:
+                            continue
+                        hi = end if hi is None else min(hi, end)
                     person, service, group = spell.person, spell.service, spell.prisgruppe
                     row = _Row(code, person, service, group, enhet, omfang, lo, hi)
                     rows.append(row)
                     _add_value(values, row, area.first_year)
-        area_value[area.code] = values
+        area_value[area.id] = values
     return rows, area_value
 
 
@@ -863,11 +905,13 @@ def _code_tables(
         rng = rng_for(f"kode:{k.code}")
         for year in _valid_years(k):
             areas = _areas_of(k.code, year)
-            pop = [sum(area_pop[a.code][year][i] for a in areas) for i in range(4)]
+            if not areas:
+                continue  # a successor of a merged control, in the data for its links only
+            pop = [sum(area_pop[a.id][year][i] for a in areas) for i in range(4)]
             for group, n in zip(AGE_GROUPS, pop, strict=True):
                 befolkning.append([k.code, str(year), group, str(n)])
             inhabitants = sum(pop)
-            care_total = round(sum(area_care[a.code][year] for a in areas))
+            care_total = round(sum(area_care[a.id][year] for a in areas))
             weights = [w * rng.uniform(0.9, 1.1) for w in _CARE_FUNCTION_SHARES]
             by_function = dict(
                 zip(CARE_FUNCTIONS, _split_integer(care_total, weights), strict=True)
@@ -913,6 +957,99 @@ def _vedtak_table(rows: list[_Row]) -> list[list[str]]:
     return out
 
 
+# Need level by what a person receives (noe/avgrenset, middels til stort, omfattende): SSB's
+# users by need level and service (tables 11642/12003, approximate; docs/synthetic-data.md).
+_NEED_BY_SERVICE: tuple[tuple[frozenset[str], tuple[float, float, float]], ...] = (
+    (frozenset({"INST_LANG"}), (0.02, 0.15, 0.83)),
+    (
+        frozenset({"BOLIG_HELDOEGN", "BPA", "AVLASTNING_INST", "AVLASTNING_UTENFOR"}),
+        (0.1, 0.35, 0.55),
+    ),
+    (frozenset({"INST_KORT"}), (0.12, 0.40, 0.48)),
+)
+_NEED_BY_HOURS: tuple[tuple[float, tuple[float, float, float]], ...] = (
+    (3.0, (0.70, 0.25, 0.05)),
+    (8.0, (0.30, 0.55, 0.15)),
+    (float("inf"), (0.10, 0.40, 0.50)),
+)
+_NEED_OTHERWISE = (0.60, 0.30, 0.10)
+# Age group by the service a person starts with: the services' start rates by age (_PROFILES)
+# times the share of the age group in the population (about 80 / 13 / 5 / 1.5 %).
+_AGE_SHARES = (0.80, 0.135, 0.05, 0.015)
+_AGE_RANGES = ((5, 66), (67, 79), (80, 89), (90, 103))
+_WOMEN = (0.48, 0.55, 0.63, 0.73)
+_ALONE = (0.40, 0.48, 0.62, 0.72)
+
+
+def _pick(rng: random.Random, weights: Sequence[float]) -> int:
+    r = rng.random() * sum(weights)
+    for i, w in enumerate(weights):
+        r -= w
+        if r < 0:
+            return i
+    return len(weights) - 1
+
+
+def _person_tables(rows: list[_Row], seed: int) -> dict[str, list[list[str]]]:
+    """`personer` and `kartlegging` (docs/evaluation-data.md) of every person with a vedtak: an
+    age group drawn from the service the person starts with, a need level from the services and
+    home hours the person receives, a year of birth within the age group, and one assessment 0–60
+    days before the person's first decision whose 17 scores give exactly that need level. Drawn
+    after, and apart from, everything else: the other files do not depend on them."""
+    import numpy as np
+    import polars as pl
+
+    from sio.data.synth_evaluation import assessment_scores
+
+    rng = random.Random(f"sio-demo:{seed}:personer")
+    profiles = {p.service: p for p in _PROFILES}
+    by_person: dict[str, list[_Row]] = {}
+    for r in sorted(rows, key=lambda r: (r.person, r.fra, r.kommunenummer, r.service)):
+        by_person.setdefault(r.person, []).append(r)
+    personer: list[list[str]] = []
+    dates: list[date] = []
+    codes: list[str] = []
+    needs: list[int] = []
+    for person, own in sorted(by_person.items()):
+        first = own[0]
+        starts = profiles[first.service].starts
+        age = _pick(rng, [a * b for a, b in zip(_AGE_SHARES, starts, strict=True)])
+        services = {r.service for r in own}
+        hours = sum(
+            r.omfang if r.enhet == "timer_per_uke" else r.omfang / _WEEKS_PER_MONTH
+            for r in own
+            if r.service in _HOME_BASED and r.fra == first.fra
+        )
+        weights = next((w for group, w in _NEED_BY_SERVICE if services & group), None)
+        if weights is None and services & _HOME_BASED:
+            weights = next(w for limit, w in _NEED_BY_HOURS if hours < limit)
+        needs.append(_pick(rng, weights or _NEED_OTHERWISE))
+        lo, hi = _AGE_RANGES[age]
+        first_day = date.fromordinal(first.fra)
+        born = first_day.year - rng.randint(lo, hi)
+        kommune = _KOMMUNE_BY_CODE[first.kommunenummer]
+        day = max(date.fromordinal(first.fra - rng.randint(0, 60)), kommune.fra)
+        dates.append(day)
+        codes.append(kommune.code)
+        personer.append(
+            [
+                person,
+                str(born),
+                "K" if rng.random() < _WOMEN[age] else "M",
+                "true" if rng.random() < _ALONE[age] else "false",
+            ]
+        )
+    generator = np.random.default_rng(random.Random(f"sio-demo:{seed}:kartlegging").getrandbits(64))
+    need = np.array(needs, dtype=np.int64)
+    scores = assessment_scores(generator, need, pl.Series(dates, dtype=pl.Date)).rows()
+    levels = ("noe_avgrenset", "middels_til_stort", "omfattende")
+    kartlegging = [
+        [row[0], code, day.isoformat(), *(str(x) for x in score), levels[n]]
+        for row, code, day, score, n in zip(personer, codes, dates, scores, needs, strict=True)
+    ]
+    return {"personer": personer, "kartlegging": kartlegging}
+
+
 def _readme(seed: int, counts: dict[str, int]) -> str:
     lines = [
         "Demodata for SIO – statlig finansiering av omsorgstjenester",
@@ -949,6 +1086,13 @@ def _readme(seed: int, counts: dict[str, int]) -> str:
         "  (uten til-dato) løper videre. Et vedtak som krysser en sammenslåing eller et nytt",
         "  kommunenummer, er delt i to rader med hver sin vedtak-ID. Alle syntetiske brukere",
         "  er med (ingen utvalg, utvalgsfaktor 1).",
+        "- Kontrollkommunene i evalueringen av forsøket (Østre Toten, Oppdal, Søgne, Fjell,",
+        "  Trøgstad og Våler) med ekte kommunenumre og historikk, men syntetiske vedtak,",
+        "  befolkning og utgifter fra 2015. De deltar aldri. Søgne, Fjell og Trøgstad ble slått",
+        "  sammen med andre kommuner 1.1.2020; vedtakene deres slutter 31.12.2019.",
+        "- personer.csv (fødselsår, kjønn, om personen bor alene) og kartlegging.csv (én",
+        "  IPLOS-kartlegging med 17 skårer og bistandsbehov per person, før personens første",
+        "  vedtak) for alle som har vedtak. Se docs/evaluation-data.md.",
         "- Netto driftsutgifter for KOSTRA-funksjonene 234, 253, 254 og 261, og for 232, som",
         "  ikke inngår i grunnlaget. Utgiftene til omsorg er kalibrert mot vedtakene: verdien av",
         "  vedtakene, priset med enhetsprisene i prosjektets standardparametere, er i snitt",
