@@ -195,6 +195,23 @@ def test_a_trial_unit_without_a_base_year_is_left_out_and_named() -> None:
     assert res.treated_units == ("0000",) and res.excluded_units == ("0003",)
 
 
+def test_a_trial_unit_whose_base_year_is_not_covered_is_left_out() -> None:
+    """0003 has 10 users in its base year and 100 in its first year (the input covers only its
+    long-running cases before the start): it is left out; at half or more it would count."""
+    y = np.array([[10.0, 15.0], [8.0, 10.0], [6.0, 8.0], [1.0, 30.0]])
+    trial = np.array([True, False, False, True])
+    treated = np.array([[False, True], [False, False], [False, False], [False, True]])
+    panel = _panel(y, trial, treated)
+    users = np.array([[50.0, 50.0], [40.0, 40.0], [40.0, 40.0], [10.0, 100.0]])
+    thin = Panel(panel.units, panel.years, trial, treated, panel.values, users)
+    res = estimate(thin, "cost_per_user", permutations=19, seed=1)
+    assert res is not None and res.excluded_units == ("0003",)
+    assert res.did.estimate == pytest.approx(3.0)
+    users[3, 0] = 50.0
+    res = estimate(thin, "cost_per_user", permutations=19, seed=1)
+    assert res is not None and res.treated_units == ("0000", "0003")
+
+
 def test_did_recovers_an_exact_effect_with_staggered_starts() -> None:
     """Y = unit level + year level + 2 in participating years, no noise: the DiD is 2, the event
     study 0 before the start and 2 from it; the 2019/2020 break and merger years are flagged."""

@@ -14,7 +14,9 @@ years; the event study's coefficient at event time e = t − g is the mean of d(
 units observed then (e = −1 is 0 by construction; e < −1 are placebo checks of parallel trends).
 Each trial unit is compared with its own base year, so early and late starters never serve as each
 other's controls (the bias of two-way fixed effects with staggered timing). A trial unit without a
-year before its start in the window cannot be compared and is left out (it is listed).
+year before its start in the window, or whose base year has fewer than `MIN_BASE_SHARE` of the
+users of its first year (the input does not cover it before the start), cannot be compared and is
+left out (it is listed).
 
 Inference: the estimates are linear in the outcomes, so a randomisation test is exact under the
 sharp null of no effect when units are exchangeable: the trial units' treatment schedules are
@@ -59,6 +61,9 @@ OUTCOMES: tuple[str, ...] = (
     "institution_share",
     "users_per_1000_80",
 )
+MIN_BASE_SHARE = 0.5
+"""A trial unit is compared only if its base year has at least this share of the users of its
+first participating year; below it, the input does not cover the unit's users before the start."""
 REGISTER_BREAK_YEARS: tuple[int, ...] = (2019, 2020)
 """The national care statistics changed register in these years (IPLOS into the municipal patient
 and user register, KPR): levels before and after are not strictly comparable."""
@@ -329,8 +334,14 @@ def estimate(
     or no control units."""
     design = _design(panel)
     Y = panel.values[outcome]
-    # a trial unit without the outcome in its base year (no users then) cannot be compared
-    has_base = np.isfinite(Y[design.treated_units, design.bases])
+    # a trial unit without the outcome in its base year (no users then) cannot be compared, nor
+    # one whose base year has far fewer users than its first participating year (the data do
+    # not cover its users before the start: the base year would hold only long-running cases)
+    base_users = panel.users[design.treated_units, design.bases]
+    start_users = panel.users[design.treated_units, design.bases + 1]
+    has_base = np.isfinite(Y[design.treated_units, design.bases]) & (
+        base_users >= MIN_BASE_SHARE * start_users
+    )
     design = _Design(
         design.treated_units[has_base],
         design.bases[has_base],

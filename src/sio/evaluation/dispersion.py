@@ -139,9 +139,11 @@ def dispersion_change(
     out: dict[str, Any] = {"outcome": "log_home_hours", "split_year_controls": split}
     out["trial"] = {k: v for k, v in t.items() if k != "_draws"}
     out["control"] = {k: v for k, v in c.items() if k != "_draws"}
-    if t.get("ratio") and c.get("ratio") and len(t["_draws"]) and len(c["_draws"]):
+    ok = bool(t.get("ratio")) and bool(c.get("ratio"))
+    if ok and len(t["_draws"]) and len(c["_draws"]) and (c["_draws"] > 0).any():
         n = min(len(t["_draws"]), len(c["_draws"]))
-        rel = t["_draws"][:n] / c["_draws"][:n]
+        tc, cc = t["_draws"][:n], c["_draws"][:n]
+        rel = tc[cc > 0] / cc[cc > 0]
         out["trial_over_control"] = {
             "ratio": t["ratio"] / c["ratio"],
             "ci_low": float(np.quantile(rel, alpha / 2)),
