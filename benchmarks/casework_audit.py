@@ -6,7 +6,9 @@ Set-up: a fresh PostgreSQL database, migrated; `logg` filled with N rows in one
 INSERT … SELECT generate_series (200 000 persons, 2 000 accounts, five years of timestamps;
 so ~50 rows per person and ~5 000 per account), the indexes built after the load, ANALYZE.
 Then each query runs for 200 random ids (after 20 warm-up runs), timed from the Python call to
-the last row, through the service's own functions. The database is dropped at the end.
+the last row, through the service's own functions; the three slowest calls of each are made
+again and their statement explained (EXPLAIN ANALYZE, BUFFERS), to tell a slow plan or a cold
+disk from a wait for the CPU. The database is dropped at the end.
 
 Run: .venv/bin/python benchmarks/casework_audit.py [--rows 10000000] [--out FILE]
 """
@@ -22,8 +24,9 @@ import statistics
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from sio.casework import audit
 from sio.casework.schema import audit_log
@@ -35,19 +38,53 @@ ACCOUNTS = 2_000
 TARGET_MS = 50.0
 
 
-def _timed(fn, ids: list[int]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _timed(fn, ids: list[int], conn) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     for i in ids[:20]:
         fn(i)
-    times = []
+    timed = []
     for i in ids[20:]:
         t0 = time.perf_counter()
         fn(i)
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
+        timed.append(((time.perf_counter() - t0) * 1000, i))
+    times = sorted(t for t, _i in timed)
     return {
         "median_ms": round(statistics.median(times), 2),
         "p95_ms": round(times[int(len(times) * 0.95)], 2),
         "max_ms": round(times[-1], 2),
+        "slowest": [_explain(fn, i, t, conn) for t, i in sorted(timed, reverse=True)[:3]],
+    }
+
+
+def _explain(fn, i: int, ms: float, conn) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Why a call was slow: the same call again, timed, and the server's own time for its
+    statement (EXPLAIN ANALYZE, BUFFERS): a slow call whose statement is fast inside PostgreSQL
+    and fast again waited for a CPU, not for its plan or the disk."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(_c, _cur, statement, parameters, _ctx, _many):  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    event.listen(conn.engine, "before_cursor_execute", grab)
+    try:
+        t0 = time.perf_counter()
+        fn(i)
+        again = (time.perf_counter() - t0) * 1000
+    finally:
+        event.remove(conn.engine, "before_cursor_execute", grab)
+    statement, parameters = seen[-1]
+    plan = conn.exec_driver_sql(
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
+    ).scalar_one()[0]
+    top = plan["Plan"]
+    return {
+        "id": i,
+        "ms": round(ms, 2),
+        "same_call_again_ms": round(again, 2),
+        "server_execution_ms": round(plan["Execution Time"], 2),
+        "server_planning_ms": round(plan["Planning Time"], 2),
+        "shared_blocks_hit": top.get("Shared Hit Blocks"),
+        "shared_blocks_read": top.get("Shared Read Blocks"),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
 
 
@@ -92,10 +129,12 @@ def main() -> None:
         persons = [rng.randrange(PERSONS) for _ in range(220)]
         accounts = [rng.randrange(ACCOUNTS) for _ in range(220)]
         with engine.connect() as c:
-            who = _timed(lambda p: audit.access_log(c, p, "5035"), persons)
-            what = _timed(lambda k: audit.account_log(c, k, limit=100), accounts)
+            who = _timed(lambda p: audit.access_log(c, p, "5035"), persons, c)
+            what = _timed(lambda k: audit.account_log(c, k, limit=100), accounts, c)
             week_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=7)
-            page = _timed(lambda k: audit.account_log(c, k, before=week_ago, limit=100), accounts)
+            page = _timed(
+                lambda k: audit.account_log(c, k, before=week_ago, limit=100), accounts, c
+            )
             size = c.execute(text("SELECT pg_total_relation_size('logg')")).scalar_one()
         result = {
             "rows": args.rows,
