@@ -25,7 +25,7 @@ import yaml
 from conftest import write_input
 from sio.data.registry import Registry
 from sio.data.validation import load_input
-from sio.parameters import ParameterSet, UsageLog, apply_override_file
+from sio.parameters import ParameterSet, UsageLog, apply_override_file, load_parameters
 from sio.rules.aktivitetstilskudd import (
     KEYS,
     compute_activity,
@@ -238,3 +238,13 @@ def test_an_indexed_unit_price_records_each_deflator(params: ParameterSet) -> No
     }
     deflators = sorted(k[1] for k in log.uses if k[0] == "uttrekk.deflator")
     assert deflators == [dt.date(2017, 1, 1), dt.date(2018, 1, 1)]
+
+
+def test_a_price_is_indexed_by_the_deflator_in_force_on_1_january() -> None:
+    """interfaces.md §2: yearly parameters are looked up on 1 January. With deflators 0.02
+    (dated 2016-01-01) and 0.5 (dated 2017-01-02), HJSPL STANDARD (720 kr, 2016) in March 2017
+    is 720 × 1.02 = 734.40 kr: the value dated 2 January is not in force for 2017."""
+    params = load_parameters().with_overrides(
+        {"uttrekk.deflator": {dt.date(2016, 1, 1): 0.02, dt.date(2017, 1, 2): 0.5}}
+    )
+    assert unit_price(params, "HJSPL", "STANDARD", (2017, 3)) == Fraction(73_440, 100)
