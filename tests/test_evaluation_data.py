@@ -528,3 +528,15 @@ def test_the_demo_data_have_persons_assessments_and_the_control_municipalities(
     inst = data.vedtak.filter(pl.col("tjeneste") == "INST_LANG").select("person_id").unique()
     levels = inst.join(data.kartlegging, on="person_id").get_column("behovsniva")
     assert (levels == "omfattende").mean() == pytest.approx(0.8, abs=0.08)
+
+
+def test_the_engines_commands_load_without_the_evaluation_tables(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    w = _world()
+    w["kartlegging"].append({"person_id": "P1", "kommunenummer": "9001", "dato": "2018-01-01"})
+    d = write_input(tmp_path, w)
+    with pytest.raises(InputInvalid):  # the evaluation's load checks them
+        load_input(d, params)
+    data, problems = load_input(d, params, evaluation=False)  # sio beregn, sio forklar
+    assert problems == [] and data.kartlegging is None and data.personer is None

@@ -112,20 +112,21 @@ def source_options(
 
 
 def load_source(
-    source: tuple[Path | None, int | None], params: ParameterSet
+    source: tuple[Path | None, int | None], params: ParameterSet, evaluation: bool = True
 ) -> tuple[InputData, int | None]:
-    """The input data from a folder, or from the database as of a version (and that version)."""
+    """The input data from a folder, or from the database as of a version (and that version);
+    `evaluation=False`: without the evaluation's tables, which the engine does not read."""
     data, versjon = source
     if data is not None:
         from sio.data.validation import load_input
 
-        inp, problems = load_input(data, params)
+        inp, problems = load_input(data, params, evaluation)
         warn_problems(problems)
         return inp, None
     from sio.store.db import open_store
     from sio.store.versions import load_version
 
-    return load_version(open_store(), params, versjon)
+    return load_version(open_store(), params, versjon, evaluation)
 
 
 def load_params(override: Path | None) -> ParameterSet:

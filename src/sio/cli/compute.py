@@ -68,7 +68,7 @@ def compute(
 
     with input_errors():
         params = load_params(override)
-        inp, data_version = load_source(source, params)
+        inp, data_version = load_source(source, params, evaluation=False)
         codes = _check_kommuner(inp, kommune or [])
         result = compute_year(Engine(inp, params), inp, year)
         if data_version is not None:

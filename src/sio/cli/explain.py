@@ -68,7 +68,7 @@ def explain(
 
     with input_errors():
         params = load_params(override)
-        inp, _version = load_source(inp_source, params)
+        inp, _version = load_source(inp_source, params, evaluation=False)
         engine = Engine(inp, params)
         result = compute_year(engine, inp, year)
         my = result.get(kommune)

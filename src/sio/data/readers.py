@@ -230,9 +230,11 @@ def _near_names(directory: Path, stem: str, sheets: dict[str, Path]) -> list[str
     return found
 
 
-def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
-    """Find and read every table of interfaces.md §1 in `directory`; the tables named in
-    `native` are read natively from CSV and Parquet (see `RawTable`)."""
+def read_input_dir(
+    directory: Path, native: Collection[str] = (), skip: Collection[str] = ()
+) -> RawInput:
+    """Find and read every table of interfaces.md §1 in `directory` but those named in `skip`;
+    the tables named in `native` are read natively from CSV and Parquet (see `RawTable`)."""
     from sio.i18n import _
 
     raw = RawInput(directory)
@@ -247,6 +249,8 @@ def read_input_dir(directory: Path, native: Collection[str] = ()) -> RawInput:
         except ReadError as exc:
             raw.read_errors.append((exc.file, exc.message))
     for spec in TABLES:
+        if spec.name in skip:
+            continue
         csv, parquet = directory / f"{spec.name}.csv", directory / f"{spec.name}.parquet"
         try:
             if csv.exists():

@@ -107,6 +107,9 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 TABLE_BY_NAME: dict[str, TableSpec] = {t.name: t for t in TABLES}
+EVALUATION_TABLES: tuple[str, ...] = ("kartlegging", "personer")
+"""The tables only the evaluation reads: the engine's commands load without them
+(`load_input(..., evaluation=False)`), so that they cost a computation nothing."""
 
 AGA_ZONES: tuple[str, ...] = ("1", "1a", "2", "3", "4", "4a", "5")
 AGE_GROUPS: tuple[str, ...] = ("0-66", "67-79", "80-89", "90+")

@@ -32,6 +32,7 @@ from sio.data.tables import (
     AGE_GROUPS,
     CODE_RE,
     DATE_RE,
+    EVALUATION_TABLES,
     HOUR_UNITS,
     INT_RE,
     NUM_RE,
@@ -1006,9 +1007,14 @@ def check_vedtak_rows(
     return c.problems
 
 
-def load_input(directory: Path, params: ParameterSet) -> tuple[InputData, list[Problem]]:
-    """Read and validate an input directory; raise `InputInvalid` with every problem if bad."""
-    raw = read_input_dir(directory, native=("vedtak",))
+def load_input(
+    directory: Path, params: ParameterSet, evaluation: bool = True
+) -> tuple[InputData, list[Problem]]:
+    """Read and validate an input directory; raise `InputInvalid` with every problem if bad.
+    With `evaluation=False` the evaluation's tables (`EVALUATION_TABLES`) are neither read nor
+    checked, and `InputData.kartlegging` and `.personer` are None (the engine's commands)."""
+    skip = () if evaluation else EVALUATION_TABLES
+    raw = read_input_dir(directory, native=("vedtak",), skip=skip)
     data, problems = validate_raw(raw, params)
     if data is None:
         raise InputInvalid(problems)

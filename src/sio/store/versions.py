@@ -19,7 +19,7 @@ import getpass
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +39,7 @@ from sio.data.readers import (
     with_optional_columns,
     workbook_sheets,
 )
-from sio.data.tables import TABLE_BY_NAME, TABLES
+from sio.data.tables import EVALUATION_TABLES, TABLE_BY_NAME, TABLES
 from sio.data.validation import (
     InputInvalid,
     Problem,
@@ -227,13 +227,16 @@ def _read_rows(
     return df.select(pl.col(c).cast(t) for c, t in _schema(name).items())
 
 
-def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
+def read_state(
+    conn: Connection, version: int, skip: Collection[str] = ()
+) -> dict[str, pl.DataFrame]:
     """Every input table as of `version` (text columns plus `versjon` and `rad`): per key, the row
     of the newest version up to `version`. Each table is read as columns (Arrow), not as rows."""
     from adbc_driver_manager import AdbcConnection
 
     sqlite = conn.engine.url.get_backend_name() == "sqlite"
-    ranges = {spec.name: _id_range(conn, spec.name) for spec in TABLES}
+    specs = [spec for spec in TABLES if spec.name not in skip]
+    ranges = {spec.name: _id_range(conn, spec.name) for spec in specs}
     known = conn.execute(select(data_version.c.id).where(data_version.c.id <= version)).all()
     scope = _Scope(
         version,
@@ -244,7 +247,7 @@ def read_state(conn: Connection, version: int) -> dict[str, pl.DataFrame]:
     database = _arrow_database(conn.engine.url)
     connections = [AdbcConnection(database)]
     try:
-        for spec in TABLES:
+        for spec in specs:
             ids = ranges[spec.name]
             if ids is None:
                 out[spec.name] = pl.DataFrame(schema=_schema(spec.name))
@@ -295,9 +298,10 @@ def _check_version(v: int, latest: int) -> None:
 
 
 def load_version(
-    engine: Engine, params: ParameterSet, version: int | None = None
+    engine: Engine, params: ParameterSet, version: int | None = None, evaluation: bool = True
 ) -> tuple[InputData, int]:
-    """The input data as of `version` (default: the latest), validated and typed."""
+    """The input data as of `version` (default: the latest), validated and typed; with
+    `evaluation=False` without the evaluation's tables (see `load_input`)."""
     with engine.connect() as conn:
         latest = latest_version(conn)
         if latest is None:
@@ -306,7 +310,8 @@ def load_version(
             )
         v = latest if version is None else version
         _check_version(v, latest)
-        tables = _raw_from_state(read_state(conn, v), v, "")
+        skip = () if evaluation else EVALUATION_TABLES
+        tables = _raw_from_state(read_state(conn, v, skip), v, "")
     data, problems = validate_raw(RawInput(Path(f"db:{v}"), tables), params, trusted=True)
     if data is None:
         raise InputInvalid(problems)
