@@ -248,3 +248,59 @@ def test_a_price_is_indexed_by_the_deflator_in_force_on_1_january() -> None:
         {"uttrekk.deflator": {dt.date(2016, 1, 1): 0.02, dt.date(2017, 1, 2): 0.5}}
     )
     assert unit_price(params, "HJSPL", "STANDARD", (2017, 3)) == Fraction(73_440, 100)
+
+
+def _one_vedtak_world(tmp_path: Path, params: ParameterSet, fra: str) -> Any:
+    """9001 (zone 1, reiseindeks 0: k_aga = k_reise = 1) in model A from `fra`, one vedtak of
+    HJSPL 7 hours a week from `fra`, open: a month of d days has d hours."""
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
+            | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": fra, "til": None}
+            | {"aktivitet_fra": None, "covid_saerordning": True}
+        ],
+        "vedtak": [_vedtak("V1", "9001", fra, None) | {"omfang": "7"}],
+        "utgifter": [],
+        "befolkning": [],
+        "toppfinansiering": [],
+    }
+    data, _ = load_input(write_input(tmp_path / "data", world), params)
+    return data
+
+
+def test_a_price_that_changes_mid_year(tmp_path: Path, params: ParameterSet) -> None:
+    """HJSPL STANDARD 720 kr from 2016-01-01 and 800 kr from 2016-07-01 (override): June 2016
+    30 h × 720 = 21 600 kr, July 31 h × 800 = 24 800 kr."""
+    params = params.with_overrides(
+        {
+            "aktivitetstilskudd.enhetspris.HJSPL.STANDARD": {
+                dt.date(2016, 1, 1): 720,
+                dt.date(2016, 7, 1): 800,
+            }
+        }
+    )
+    data = _one_vedtak_world(tmp_path, params, "2016-01-01")
+    months = [(2016, mo) for mo in range(1, 13)]
+    grant = compute_activity(
+        data.vedtak, params, Registry(data.kommuner), months, {("9001", m) for m in months}
+    )
+    assert (grant.get("9001", (2016, 6)), grant.get("9001", (2016, 7))) == (2_160_000, 2_480_000)
+
+
+def test_months_of_two_years_are_indexed_to_their_own_year(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """The kernel asked for December 2019 and the months of 2020 (as for the Covid reference
+    window): HJSPL STANDARD 720 kr (2016) is 720 × 1.025 × 1.030 × 1.030 = 782.9442 kr in 2019
+    and × 1.031 = 807.2154702 kr in 2020. December 2019: 31 h → 2 427 127.02 øre → 2 427 127;
+    December 2020: 31 h → 2 502 367.95762 øre → 2 502 368."""
+    data = _one_vedtak_world(tmp_path, params, "2019-12-01")
+    months = [(2019, 12)] + [(2020, mo) for mo in range(1, 13)]
+    grant = compute_activity(
+        data.vedtak, params, Registry(data.kommuner), months, {("9001", m) for m in months}
+    )
+    assert grant.get("9001", (2019, 12)) == 2_427_127
+    assert grant.get("9001", (2020, 12)) == grant.get("9001", (2020, 1)) == 2_502_368
