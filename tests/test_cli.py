@@ -349,5 +349,7 @@ def test_explain_says_which_estimates_a_figure_rests_on(world_dir: Path) -> None
     )
     assert res.exit_code == 0, res.output
     text = plain(res.output).replace("\n", " ")
-    assert "bygger på estimerte parametere" in text
-    assert "HJSPL.STANDARD" in text  # the unit price of the one vedtak is an estimate
+    assert "Estimater: uttrekket, aktivitetstilskuddet, rundsumtilskuddet og" in " ".join(
+        text.split()
+    )
+    assert "HJSPL.STANDARD" in text  # the trace names the estimated unit price of the vedtak

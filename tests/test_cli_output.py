@@ -49,7 +49,7 @@ def test_the_year_folds_into_blocks_on_80_columns(tmp_path: Path) -> None:
     # the figures of test_cli.small_world's hand computation, each whole on its own line
     nb = "\xa0"  # the thousands separator: a no-break space, so a figure never wraps
     block = [
-        "9001 Testby * — modell A, 8 måneder",
+        "9001 Testby — modell A, 8 måneder",  # every row rests on the same estimates: no mark
         f"  Uttrekk              68{nb}599{nb}612",
         "  Toppfinansiering              0",
         f"  Aktivitetstilskudd      176{nb}400",
@@ -64,10 +64,15 @@ def test_the_year_folds_into_blocks_on_80_columns(tmp_path: Path) -> None:
     assert lines[0] == "Tilskudd og uttrekk 2016"
     assert "Hele landet" in lines
     assert "Beløp i hele kroner." in lines
-    # no parameter path is cut: every path of the footnote is there whole
-    footnote = " ".join(lines[lines.index("Beløp i hele kroner.") + 1 :])
-    assert "aktivitetstilskudd.enhetspris.HJSPL.STANDARD" in footnote
-    assert "uttrekk.kostra_funksjoner.f253" in footnote
+    # the estimates are said once, by figure, with where the parameters are listed (no word and
+    # not the address cut)
+    footnote = " ".join(" ".join(lines[lines.index("Beløp i hele kroner.") + 1 :]).split())
+    assert footnote == (
+        "Estimater: uttrekket, aktivitetstilskuddet, rundsumtilskuddet og inntektspåslaget "
+        "bygger i hver rad på parametere som er estimater, ikke bekreftede verdier (det gjør "
+        "også samlet tilskudd og netto). Parameterne og kildene deres: sio parametere liste, "
+        "eller http://127.0.0.1:8000/parametere"
+    )
 
 
 def test_a_wide_terminal_and_a_pipe_get_the_full_table(tmp_path: Path) -> None:

@@ -66,7 +66,8 @@ def test_a_start_after_money_was_due_is_refused(
         run_month(engine, params, (2016, 6), user="test")
     assert str(exc.value) == (
         "utbetalingsboken kan ikke starte i 2016-06: 9001 har krav på penger tidligere i 2016, "
-        "som etteroppgjøret da ikke kunne betale fullt ut; start i 2016-05 eller tidligere "
+        "som etteroppgjøret da ikke kunne betale fullt ut; start i 2016-05 eller tidligere, "
+        "eller registrer det som ble utbetalt før med `sio utbetaling inngaende-saldo` "
         "(ingenting ble postert)"
     )
     assert _lines(engine) == []

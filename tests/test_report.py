@@ -258,8 +258,11 @@ def test_html_is_one_self_contained_norwegian_page(page: str) -> None:
     html_tags = [attrs for tag, attrs in parsed.tags if tag == "html"]
     assert html_tags == [{"lang": "nb"}]
     assert not [t for t, _a in parsed.tags if t in ("link", "script", "img", "iframe")]
-    # The only URL is the SVG namespace: nothing is fetched.
-    assert re.findall(r"https?://[^\s\"']+", page) == ["http://www.w3.org/2000/svg"]
+    # The only URLs are the SVG namespace and the link to the parameter list: nothing is fetched.
+    assert set(re.findall(r"https?://[^\s\"'<]+", page)) == {
+        "http://www.w3.org/2000/svg",
+        "http://127.0.0.1:8000/parametere",
+    }
     assert "@media print" in page
     assert "Syntetiske demodata" in page
 
@@ -319,9 +322,15 @@ def test_html_tables_totals_growth_and_estimate_marks(page: str) -> None:
     assert "Tilskudd og uttrekk 2019" in page
     assert f"Endring fra 2018: tilskudd +32,8{NBSP}%, uttrekk +25,0{NBSP}%." in page
     assert "Ingen tall for 2017 å sammenligne med." in page
+    # only Randaberg rests on estimates: its rows are marked, the note says it once per table
     assert "Randaberg *" in page
-    assert "* bygger på estimerte parametere: sio.enhetspris.hjspl" in page
-    assert "* bygger på estimerte parametere: sio.deflator, sio.enhetspris.hjspl" in page
+    note = (
+        "Estimater: andre tall bygger i radene merket * på parametere som er estimater, ikke "
+        "bekreftede verdier (det gjør også samlet tilskudd og netto). Parameterne og kildene "
+        'deres: sio parametere liste, eller <a href="http://127.0.0.1:8000/parametere">'
+    )
+    assert page.count(note) == 2  # the tables of 2018 and 2019
+    assert "sio.enhetspris.hjspl" not in page.split('id="about"')[0]  # paths only in the method
     assert page.count('class="estimate"') == 2  # Randaberg 2018 and 2019
 
 
@@ -332,7 +341,10 @@ def test_html_in_english() -> None:
     assert "Hele landet" not in page
     assert "1,234,567" in page
     assert "Change from 2018: grant +32.8%, extraction +25.0%." in page
-    assert "* based on estimated parameters: sio.enhetspris.hjspl" in page
+    assert (
+        "Estimates: other figures rest in the rows marked * on parameters that are estimates, "
+        "not confirmed values (and so do the total grant and the net)." in page
+    )
     assert get_language() == "nb"
 
 
@@ -355,7 +367,8 @@ def test_terminal_table_in_norwegian() -> None:
     assert "utfasing" in text
     assert "Randaberg *" in text
     assert "Alstahaug *" not in text
-    assert "* bygger på estimerte parametere: sio.enhetspris.hjspl" in text
+    assert "Estimater: andre tall bygger i radene merket * på parametere" in text.replace("\n", " ")
+    assert "sio.enhetspris.hjspl" not in text
     totals_line = next(line for line in text.splitlines() if "Hele landet" in line)
     assert f"3{NBSP}500{NBSP}000" in totals_line
     assert f"14{NBSP}567" in totals_line

@@ -219,7 +219,7 @@ def test_the_letter_has_sender_recipient_date_reference_and_period() -> None:
 def test_the_letter_says_what_is_paid_in_norwegian() -> None:
     text = _text(render_statement(INDRE_OESTFOLD))
     assert "Til utbetaling 1 415 123,95 kr" in text
-    assert "Sum denne utbetalingen * 1 415 123,95 kr" in text
+    assert "Sum denne utbetalingen 1 415 123,95 kr" in text
     assert "Helsedirektoratet utbetaler 1 415 123,95 kr til Indre Østfold kommune." in text
     # the amounts keep together on a line: Babel's no-break spaces are in the page
     assert '<span class="value">' + kr("1 415 123,95 kr") + "</span>" in render_statement(
@@ -270,13 +270,24 @@ def test_the_year_to_date_table_shows_entitlement_paid_and_outstanding() -> None
     assert "Utbetalt hittil omfatter denne utbetalingen." in text
 
 
-def test_estimated_parameters_are_listed_in_a_footnote() -> None:
-    text = _text(render_statement(INDRE_OESTFOLD))
-    assert (
-        "* bygger på estimerte parametere: aktivitetstilskudd.enhetspris.HJSPL.3, "
-        "inntektspaaslag.tak." in text
-    )
-    assert "estimerte parametere" not in _text(render_statement(OSLO))
+ESTIMATES_NOTE = (
+    "Aktivitetstilskuddet og inntektspåslaget i dette brevet bygger på parametere som ennå er "
+    "estimater, ikke bekreftede verdier: når de bekreftes, kommer en eventuell differanse som "
+    "korreksjonslinjer i en senere utbetaling. Parameterne og kildene deres står på "
+    "http://127.0.0.1:8000/parametere"
+)
+
+
+def test_the_letter_names_the_figures_resting_on_estimates_once() -> None:
+    """Indre Østfold's lines rest on an estimated unit price (activity grant) and the estimated
+    cap of the supplement: the letter names those two figures once, with the parameter list,
+    and prints no parameter path and no marker (the lump-sum grant rests on neither)."""
+    page = render_statement(INDRE_OESTFOLD)
+    text = _text(page)
+    assert text.count(ESTIMATES_NOTE) == 1
+    assert "HJSPL" not in text and "inntektspaaslag.tak" not in text and " * " not in text
+    assert '<a href="http://127.0.0.1:8000/parametere">' in page
+    assert "estimater" not in _text(render_statement(OSLO))
 
 
 def test_every_kind_of_line_is_explained() -> None:
@@ -345,7 +356,9 @@ def test_the_letter_is_well_formed_self_contained_and_printable(brev: Brev) -> N
     assert '<html lang="nb">' in page
     # no scripts and nothing fetched from elsewhere
     assert "<script" not in page.lower()
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
+    # (a link to the parameter list is not fetched; nothing else points elsewhere)
+    page_ = page.replace('<a href="http://127.0.0.1:8000/parametere">', "")
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page_, re.I)
     assert "@import" not in page and "url(" not in page
     # the print stylesheet: A4, black on white, no row cut in two, header repeated
     assert "@media print" in page
@@ -532,7 +545,7 @@ def test_a_letter_prints_to_an_a4_pdf(tmp_path: Path) -> None:
 
 def test_the_index_names_the_estimated_parameters_of_its_totals() -> None:
     """Every figure resting on an estimated parameter says so, the index's totals too."""
-    page = render_index(BREVER)
-    assert "inntektspaaslag.tak" in page  # Indre Østfold's letter rests on it
-    assert "estimerte parametere" in page
-    assert "estimerte parametere" not in render_index((OSLO,))
+    page = _text(render_index(BREVER))
+    assert ESTIMATES_NOTE in page  # Indre Østfold's letter rests on them; the others on none
+    assert "inntektspaaslag.tak" not in page
+    assert "estimater" not in _text(render_index((OSLO,)))

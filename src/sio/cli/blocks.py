@@ -40,16 +40,16 @@ def render_year_blocks(results: Sequence[AnnualResult], year: int, console: Cons
         amounts_note,
         cell_text,
         column_labels,
-        estimate_footnote,
-        estimate_paths,
         national_total_label,
         rows_of_year,
         totals,
         year_title,
     )
+    from sio.report.estimates import rows_to_mark, table_note
     from sio.results import AMOUNT_COLUMNS
 
     rows = rows_of_year(results, year)
+    marks = rows_to_mark(rows)
     labels = column_labels()
     sums = totals(rows)
     label_width = max(len(labels[c]) for c in AMOUNT_COLUMNS)
@@ -67,7 +67,7 @@ def render_year_blocks(results: Sequence[AnnualResult], year: int, console: Cons
         console.print()
         head = _("{code} {name} — model {model}, {months} months").format(
             code=r.kommunenummer,
-            name=cell_text(r, "navn"),
+            name=cell_text(r, "navn", r.kommunenummer in marks),
             model=cell_text(r, "modell"),
             months=r.maaneder,
         )
@@ -78,6 +78,6 @@ def render_year_blocks(results: Sequence[AnnualResult], year: int, console: Cons
     amounts([format_kroner(sums[c]) for c in AMOUNT_COLUMNS])
     console.print()
     console.print(Text(amounts_note()))
-    footnote = estimate_footnote(estimate_paths(rows))
-    if footnote:  # wrapped between paths, never inside one
+    footnote = table_note(rows)
+    if footnote:  # wrapped between words, never inside the address
         console.print(Text(footnote, overflow="fold"))

@@ -192,10 +192,12 @@ def warn_problems(problems: Sequence[Problem]) -> None:
         err.print(format_problems(warnings, limit=20), markup=False, highlight=False)
 
 
-def estimate_note(paths: Sequence[str]) -> None:
-    """The footnote naming the estimated parameters the printed figures rest on."""
-    from sio.report.common import estimate_footnote
+def estimate_note(paths: Sequence[str], present: Sequence[str] | None = None) -> None:
+    """The one note naming the figures (among `present`, if given) that rest on estimated
+    parameters, and where the parameter list is (`sio.report.estimates`; the paths themselves
+    are in the trace and the data files)."""
+    from sio.report.estimates import note_for_paths
 
-    note = estimate_footnote(list(paths))
+    note = note_for_paths(paths, present)
     if note:
         out.print(note, style="yellow", markup=False, highlight=False)

@@ -87,6 +87,8 @@ def explain(
     out.print(trace_tree(node))
     # the row's list: a component also rests on what it is computed from (the lump sum on the
     # extraction, …), which its own subtree does not repeat
-    estimate_note(my.result.estimerte_parametere)
+    from sio.report.estimates import present_figures
+
+    estimate_note(my.result.estimerte_parametere, present_figures(my.result))
     if maaned is not None:
         print_month_lines(engine, result, kommune, year, maaned)

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "show": "vis",
     "versions": "versjoner",
     "national": "nasjonal",
+    "opening-balance": "inngaende-saldo",
     "evaluate": "evaluer",
 }
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sio.cli.common import estimate_note, out, payment_errors, payment_params, store
 from sio.cli.trace_view import print_month_lines, trace_tree
 from sio.i18n import _, format_kroner_oere
+from sio.utbetaling.model import SALDO
 
 __all__ = ["explain_posting"]
 
@@ -114,7 +115,29 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
         )
         return
     fin = computed.engine
-    if p.maaned is None:
+    if p.komponent == SALDO:
+        with engine.connect() as conn:
+            bal = ledger.opening_balances(conn).get((p.kommunenummer, p.aar))
+            runs = ledger.list_runs(conn)
+        first = min(run_month_of(r) for r in runs if r.art == "maaned")
+        if bal is not None:
+            til = bal.covered_to(first)
+            out.print(
+                _(
+                    "The opening balance of {year}: the entitlement of {year}-01 to "
+                    "{year}-{month:02d} is {due} kr; {paid} kr was paid for those months before "
+                    "the ledger ({source}); the ledger settles the difference, {diff} kr."
+                ).format(
+                    year=p.aar,
+                    month=til,
+                    due=format_kroner_oere(ent.through(til)),
+                    paid=format_kroner_oere(bal.utbetalt_oere),
+                    source=bal.kilde,
+                    diff=format_kroner_oere(ent.through(til) - bal.utbetalt_oere),
+                ),
+                markup=False,
+            )
+    elif p.maaned is None:
         out.print(
             _(
                 "The {komp} of {year} is {annual} kr in whole kroner; "
@@ -153,4 +176,6 @@ def explain_posting(posting_id: int, override: Path | None) -> None:
         node = next((c for c in row.trace.children if c.label == p.komponent), None)
         if node is not None:
             out.print(trace_tree(node))
-    estimate_note(row.result.estimerte_parametere)
+    from sio.report.estimates import present_figures
+
+    estimate_note(row.result.estimerte_parametere, present_figures(row.result))

@@ -1,4 +1,5 @@
-"""The payment commands: `sio utbetaling kjor|status|kjoringer` and `sio etteroppgjoer`.
+"""The payment commands: `sio utbetaling kjor|status|kjoringer|inngaende-saldo` and
+`sio etteroppgjoer`.
 
 They work on the store named by `SIO_DATABASE_URL` (SQLite by default) and accept
 `--override FILE` like `sio compute`. The ledger is the truth: the payment file and the
@@ -59,6 +60,16 @@ ExcelCsvOption = Annotated[
         ),
     ),
 ]
+
+
+def _say(text: str) -> None:
+    """A sentence wrapped to the console between words, never inside a figure (the no-break
+    spaces that group the digits of an amount are not places to wrap, as they are to Rich)."""
+    import textwrap
+
+    out.print(
+        textwrap.fill(text, width=max(out.width, 40)), markup=False, highlight=False, soft_wrap=True
+    )
 
 
 def _check_format(fmt: str) -> None:
@@ -182,7 +193,11 @@ def _print_outcome(outcome: RunOutcome, what: str) -> None:
         total += b.sum_oere
     table.add_row(_("Total"), str(len(outcome.lines)), format_kroner_oere(total), style="bold")
     out.print(table)
-    estimate_note(sorted({path for b in outcome.brever for path in b.estimerte_parametere}))
+    components = {p.komponent for p in outcome.lines} | {"utbetaling"}
+    estimate_note(
+        sorted({path for b in outcome.brever for path in b.estimerte_parametere}),
+        sorted(components),
+    )
 
 
 @utbetaling_app.command("kjor", help=_("Make the payment run of a month (once)."))
@@ -293,6 +308,17 @@ def status_json(rows: Sequence[StatusRow]) -> list[dict[str, Any]]:
                 }
                 for m in r.months
             ],
+            "inngaende_saldo": (
+                None
+                if r.saldo is None
+                else {
+                    "utbetalt_oere": r.saldo.utbetalt_oere,
+                    "til_og_med_maaned": r.saldo_til_maaned,
+                    "kilde": r.saldo.kilde,
+                    "rettighet_oere": r.saldo_rettighet_oere,
+                    "utbetalt_med_avregning_oere": r.saldo_utbetalt_oere,
+                }
+            ),
             "estimerte_parametere": list(r.estimerte_parametere),
         }
         for r in rows
@@ -345,6 +371,15 @@ def status_cmd(
         table.add_column(_("data versions"))
         if other_params:
             table.add_column(_("parameter versions"))
+        if r.saldo is not None:
+            cells = [
+                _("balance –{month:02d}").format(month=r.saldo_til_maaned),
+                format_kroner_oere(r.saldo_rettighet_oere),
+                format_kroner_oere(r.saldo_utbetalt_oere),
+                format_kroner_oere(r.saldo_rettighet_oere - r.saldo_utbetalt_oere),
+                "",
+            ]
+            table.add_row(*cells, *([""] if other_params else []))
         for m in r.months:
             cells = [
                 f"{r.aar}-{m.maaned:02d}",
@@ -364,6 +399,20 @@ def status_cmd(
             ]
             table.add_row(*cells, *([""] if other_params else []))
         out.print(table)
+        if r.saldo is not None:
+            _say(
+                _(
+                    "Opening balance: {paid} kr paid before the ledger for {year}-01 to "
+                    "{year}-{month:02d} ({source}); the ledger's lines that settle it: "
+                    "{settled} kr."
+                ).format(
+                    paid=format_kroner_oere(r.saldo.utbetalt_oere),
+                    year=r.aar,
+                    month=r.saldo_til_maaned,
+                    source=r.saldo.kilde,
+                    settled=format_kroner_oere(r.saldo_utbetalt_oere - r.saldo.utbetalt_oere),
+                )
+            )
     if rows:
         out.print(
             _(
@@ -375,7 +424,10 @@ def status_cmd(
                 settled=_(" (the year is finally settled)") if rows[0].etteroppgjoer else "",
             )
         )
-        estimate_note(sorted({p for r in rows for p in r.estimerte_parametere}))
+        estimate_note(
+            sorted({p for r in rows for p in r.estimerte_parametere}),
+            sorted({f for r in rows for f in r.figures} | {"utbetaling"}),
+        )
 
 
 @utbetaling_app.command("kjoringer", help=_("Every payment run in the ledger."))
@@ -438,3 +490,55 @@ def kjoringer(fmt: FormatOption = "table") -> None:
             format_kroner_oere(s),
         )
     out.print(table)
+
+
+@utbetaling_app.command(
+    "inngaende-saldo",
+    help=_("Store what was paid before the ledger took over (opening balances from a file)."),
+)
+def inngaende_saldo(
+    fil: Annotated[
+        Path,
+        typer.Argument(
+            help=_(
+                "CSV or xlsx: kommunenummer, aar, utbetalt_kr or utbetalt_oere, "
+                "til_og_med_maaned (optional)."
+            ),
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Store opening balances: per municipality and year, what was paid before this ledger took
+    over, for the months up to and including til_og_med_maaned (left out: every month before the
+    ledger's first run). The runs then pay the rest of the year's entitlement."""
+    from rich.table import Table
+
+    from sio.utbetaling.opening import BalanceInvalid, register_balances
+
+    with payment_errors():
+        try:
+            stored = register_balances(store(), fil)
+        except BalanceInvalid as exc:
+            for p in exc.problems:
+                err.print(str(p), markup=False, highlight=False, soft_wrap=True)
+            err.print(_("Nothing was stored."))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    table = Table(title=_("Opening balances stored"), title_justify="left")
+    table.add_column(_("municipality"))
+    table.add_column(_("year"), justify="right")
+    table.add_column(_("months"))
+    table.add_column(_("paid before (kr)"), justify="right")
+    for b in stored:
+        months = (
+            _("01 to {month:02d}").format(month=b.til_og_med_maaned)
+            if b.til_og_med_maaned is not None
+            else _("before the first run")
+        )
+        table.add_row(b.kommunenummer, str(b.aar), months, format_kroner_oere(b.utbetalt_oere))
+    out.print(table)
+    _say(
+        _(
+            "The payment runs pay the rest of each year's entitlement; `sio utbetaling status` "
+            "shows the balance beside the months."
+        )
+    )

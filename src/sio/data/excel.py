@@ -125,8 +125,9 @@ def _cell_text(col: str) -> pl.Expr:
     return c.alias(col)
 
 
-def read_excel_sheet(book: Path, sheet: str) -> Sheet:
-    """The table of `sheet` in the workbook `book` (see the module docstring)."""
+def read_excel_sheet(book: Path, sheet: str, required: tuple[str, ...] | None = None) -> Sheet:
+    """The table of `sheet` in the workbook `book` (see the module docstring); the header is
+    found by the columns of the input table named like the sheet, or by `required`."""
     import fastexcel
 
     from sio.i18n import _
@@ -135,7 +136,9 @@ def read_excel_sheet(book: Path, sheet: str) -> Sheet:
     grid = reader.load_sheet_by_name(sheet, header_row=None, dtypes="string").to_polars()
     spec = TABLE_BY_NAME.get(sheet)
     first_row = first_filled_row(book, sheet)
-    header = _header_row(grid, spec.columns if spec else (), first_row)
+    if required is None:
+        required = spec.columns if spec else ()
+    header = _header_row(grid, required, first_row)
     rows = grid.slice(header + 1)
     names: list[str] = []
     keep: list[str] = []

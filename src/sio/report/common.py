@@ -85,9 +85,10 @@ def uses_estimates(result: AnnualResult) -> bool:
     return bool(result.estimerte_parametere)
 
 
-def marked_name(result: AnnualResult) -> str:
-    """The municipality name, with the estimate marker when its figures rest on estimates."""
-    return f"{result.navn} {ESTIMATE_MARK}" if uses_estimates(result) else result.navn
+def marked_name(result: AnnualResult, marked: bool = False) -> str:
+    """The municipality name, with the estimate marker when its row is `marked` (only where not
+    every row rests on the same estimates: `sio.report.estimates.rows_to_mark`)."""
+    return f"{result.navn} {ESTIMATE_MARK}" if marked else result.navn
 
 
 def estimate_paths(results: Iterable[AnnualResult]) -> list[str]:
@@ -121,10 +122,11 @@ def estimate_footnote(paths: Sequence[str]) -> str:
     )
 
 
-def cell_text(result: AnnualResult, column: str) -> str:
-    """The displayed text of one table cell (amounts formatted in the current language)."""
+def cell_text(result: AnnualResult, column: str, marked: bool = False) -> str:
+    """The displayed text of one table cell (amounts formatted in the current language; the
+    name with the estimate marker if the row is `marked`)."""
     if column == "navn":
-        return marked_name(result)
+        return marked_name(result, marked)
     if column == "modell":
         return model_label(result.modell)
     if column in AMOUNT_COLUMNS:

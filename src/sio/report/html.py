@@ -21,14 +21,13 @@ from sio.report.common import (
     atomic_path,
     cell_text,
     column_labels,
-    estimate_footnote,
     estimate_paths,
     national_total_label,
     rows_of_year,
-    uses_estimates,
     year_title,
     year_totals,
 )
+from sio.report.estimates import parameter_page, rows_to_mark, table_note
 from sio.results import AMOUNT_COLUMNS, AnnualResult
 
 __all__ = ["TEMPLATE", "breakable", "render_html", "write_html"]
@@ -64,7 +63,7 @@ class YearView:
     headers: list[Cell]
     rows: list[Row]
     total: Row
-    footnote: str
+    footnote: Markup
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,7 @@ def template_environment() -> Environment:
     env.globals["_"] = _
     env.globals["ngettext"] = ngettext
     env.filters["breakable"] = breakable
+    env.filters["link_url"] = linked
     return env
 
 
@@ -144,6 +144,7 @@ def _year_view(year: int, rows: Sequence[AnnualResult], total: YearTotal) -> Yea
             extraction=_change(total, "uttrekk"),
         )
     blank = Cell("", False)
+    marks = rows_to_mark(rows)
     return YearView(
         year=year,
         title=year_title(year),
@@ -151,7 +152,13 @@ def _year_view(year: int, rows: Sequence[AnnualResult], total: YearTotal) -> Yea
         growth_line=growth_line,
         headers=[Cell(breakable(labels[c]), c in _NUMERIC) for c in TABLE_COLUMNS],
         rows=[
-            Row([Cell(cell_text(r, c), c in _NUMERIC) for c in TABLE_COLUMNS], uses_estimates(r))
+            Row(
+                [
+                    Cell(cell_text(r, c, r.kommunenummer in marks), c in _NUMERIC)
+                    for c in TABLE_COLUMNS
+                ],
+                r.kommunenummer in marks,
+            )
             for r in rows
         ],
         total=Row(
@@ -159,7 +166,18 @@ def _year_view(year: int, rows: Sequence[AnnualResult], total: YearTotal) -> Yea
             + [Cell(format_kroner(sums[c]), True) for c in AMOUNT_COLUMNS],
             False,
         ),
-        footnote=estimate_footnote(estimate_paths(rows)),
+        footnote=linked(table_note(rows)),
+    )
+
+
+def linked(text: str) -> Markup:
+    """`text` (escaped) with the address of the parameter list in it as a link."""
+    url = parameter_page()
+    before, found, after = text.partition(url)
+    if not found:
+        return Markup.escape(text)
+    return (
+        Markup.escape(before) + Markup('<a href="{0}">{0}</a>').format(url) + Markup.escape(after)
     )
 
 
@@ -203,6 +221,7 @@ def render_html(
             years=years,
             chart=chart,
             estimate_paths=all_paths,
+            parameter_page=parameter_page(),
         )
 
 

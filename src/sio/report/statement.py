@@ -20,9 +20,10 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 
 from sio.i18n import _, babel_locale, get_language, language
-from sio.report.common import ESTIMATE_MARK, atomic_path, estimate_footnote
+from sio.report.common import atomic_path
+from sio.report.estimates import letter_note
 from sio.report.html import template_environment
-from sio.utbetaling.model import ARTER, KOMPONENTER, Brev, Kjoring, Postering
+from sio.utbetaling.model import ARTER, KOMPONENTER, SALDO, Brev, Hittil, Kjoring, Postering
 
 __all__ = [
     "INDEX_NAME",
@@ -115,6 +116,7 @@ def component_label(komponent: str) -> str:
         "rundsumtilskudd": _("Lump-sum grant"),
         "oeremerket_tilskudd": _("Earmarked grant"),
         "inntektspaaslag": _("Income supplement"),
+        "inngaende_saldo": _("Opening balance"),
     }
     return labels.get(komponent, komponent)
 
@@ -163,12 +165,39 @@ def _kind_explanations() -> list[tuple[str, str]]:
     return [(kind_label(art), texts[art]) for art in ARTER]
 
 
+def _letter_figures(lines: Sequence[Postering]) -> set[str]:
+    """The figures a letter's lines show: their grants (an opening balance's line: every grant
+    of its months), and the timing of settlements where advances are settled."""
+    grants = {"aktivitetstilskudd", "rundsumtilskudd", "oeremerket_tilskudd", "inntektspaaslag"}
+    out = {p.komponent for p in lines if p.komponent in grants}
+    if any(p.komponent == SALDO for p in lines):
+        out |= grants
+    if any(p.art in ("akonto", "avregning") for p in lines):
+        out.add("utbetaling")
+    return out
+
+
+def _balance_note(h: Hittil) -> str | None:
+    """The sentence under the year-to-date table on an opening balance of the year, if any."""
+    if h.inngaende_saldo_oere is None:
+        return None
+    return _(
+        "Paid so far for {year} includes the opening balance: {amount} paid before this ledger "
+        "took over, for January to {month} {year}. The ledger settles it against the "
+        "entitlement of those months, in the lines of the grant Opening balance."
+    ).format(
+        year=h.aar,
+        amount=format_oere(h.inngaende_saldo_oere),
+        month=_month_name(h.saldo_til_maaned) if 1 <= h.saldo_til_maaned <= 12 else "?",
+    )
+
+
 def _line_key(line: Postering) -> tuple[int, int, int, int]:
     """Lines in period order (a year's line without month after its months), then kind, then
     component; lines with equal keys keep their given order."""
     return (
         line.aar,
-        13 if line.maaned is None else line.maaned,
+        0 if line.komponent == SALDO else 13 if line.maaned is None else line.maaned,
         ARTER.index(line.art) if line.art in ARTER else len(ARTER),
         KOMPONENTER.index(line.komponent) if line.komponent in KOMPONENTER else len(KOMPONENTER),
     )
@@ -204,6 +233,7 @@ class YearToDateView:
     paid: str
     outstanding: str
     outstanding_negative: bool
+    balance_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -306,7 +336,7 @@ def render_statement(brev: Brev, lang: str | None = None) -> str:
         lines = sorted(brev.linjer, key=_line_key)
         heading, sentence = _total_sentence(brev)
         total = brev.sum_oere
-        paths = sorted(set(brev.estimerte_parametere))
+        estimates = letter_note(brev.estimerte_parametere, _letter_figures(brev.linjer))
         year_to_date = [
             YearToDateView(
                 year=h.aar,
@@ -315,6 +345,7 @@ def render_statement(brev: Brev, lang: str | None = None) -> str:
                 paid=format_oere(h.utbetalt_oere),
                 outstanding=format_oere(h.utestaaende_oere),
                 outstanding_negative=h.utestaaende_oere < 0,
+                balance_note=_balance_note(h),
             )
             for h in sorted(brev.hittil, key=lambda h: h.aar)
         ]
@@ -343,8 +374,7 @@ def render_statement(brev: Brev, lang: str | None = None) -> str:
                 total_heading=heading,
                 total_sentence=sentence,
                 year_to_date=year_to_date,
-                estimate_mark=ESTIMATE_MARK if paths else "",
-                estimate_note=estimate_footnote(paths),
+                estimate_note=estimates,
                 kinds=_kind_explanations(),
                 page_header=_css_string(f"{SENDER} – {_title(kjoring)}"),
                 page_recipient=_css_string(_recipient_name(mottaker.navn)),
@@ -425,8 +455,9 @@ def render_index(brever: Sequence[Brev], lang: str | None = None) -> str:
                 paid=format_oere(paid),
                 owed=format_oere(owed),
                 missing_org=missing_org,
-                estimates=estimate_footnote(
-                    sorted({p for b in ordered for p in b.estimerte_parametere})
+                estimates=letter_note(
+                    {p for b in ordered for p in b.estimerte_parametere},
+                    {f for b in ordered for f in _letter_figures(b.linjer)},
                 ),
                 page_footer=_css_string(title),
                 page_number=_page_number_content(),

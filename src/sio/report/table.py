@@ -1,5 +1,5 @@
 """The terminal table of one year: every municipality's grants and extraction, national totals,
-and a footnote on rows whose figures rest on estimated parameters (Rich, current language)."""
+and one note naming the figures that rest on estimated parameters (Rich, current language)."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ from sio.report.common import (
     amounts_note,
     cell_text,
     column_labels,
-    estimate_footnote,
-    estimate_paths,
     national_total_label,
     rows_of_year,
     totals,
     year_title,
 )
+from sio.report.estimates import rows_to_mark, table_note
 from sio.results import AMOUNT_COLUMNS, AnnualResult
 
 __all__ = [
@@ -50,7 +49,8 @@ _NUMERIC = frozenset({*AMOUNT_COLUMNS, "maaneder"})
 def _cells(rows: Sequence[AnnualResult], columns: Sequence[str]) -> list[list[str]]:
     """Displayed texts: one list per row, the national-totals row last."""
     sums = totals(rows)
-    body = [[cell_text(r, c) for c in columns] for r in rows]
+    marks = rows_to_mark(rows)
+    body = [[cell_text(r, c, r.kommunenummer in marks) for c in columns] for r in rows]
     total = [
         national_total_label()
         if c == "navn"
@@ -131,7 +131,7 @@ def render_year_table(results: Sequence[AnnualResult], year: int, console: Conso
                 )
             )
         )
-    footnote = estimate_footnote(estimate_paths(rows))
+    footnote = table_note(rows)
     if footnote:
         console.print(Text(footnote))
 

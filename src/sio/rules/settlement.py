@@ -21,6 +21,14 @@ Targets of a month's run for month M (`lag` = `utbetaling.avregning_forsinkelse`
 A final settlement of year Y targets every month of Y at its actual figure plus the rounding
 lines, posted as `etteroppgjoer` and `avrunding`.
 
+An opening balance (what a municipality was paid for months 1..T of a year before the ledger took
+over, `balances`) takes those months out of the ledger, and puts one key in their place:
+(municipality, year, None, `inngaende_saldo`), whose target is the entitlement of months 1..T
+minus the balance — once month T's activity is reported (the same moment a month of the ledger is
+settled), and at the final settlement; before that, what was posted stands (0). So the year's lines
+plus the balance add up to the year's entitlement after the final settlement, as without one
+(docs/decisions/0016-opening-balance.md).
+
 Month shares of amounts that are exact fractions (lump sum, supplement, earmarked grant, a
 phase-out supplement) are rounded cumulatively: the first m months together are paid
 round(Σ exact) øre, so the twelve months add up to the year's exact amount rounded once.
@@ -36,10 +44,18 @@ from fractions import Fraction
 from sio.i18n import _, format_kroner_oere
 from sio.money import round_half_away
 from sio.rules.participation import Month, month_index, month_of
-from sio.utbetaling.model import KOMPONENTER, Postering
+from sio.utbetaling.model import KOMPONENTER, SALDO, Postering
 
 AKTIVITET = "aktivitetstilskudd"
 Key = tuple[str, int, int | None, str]  # kommunenummer, aar, maaned (None: year line), komponent
+
+
+@dataclass(frozen=True)
+class Balance:
+    """An opening balance as the plans use it: the last month it covers and what was paid."""
+
+    til_maaned: int
+    utbetalt_oere: int
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,10 @@ class YearEntitlement:
 
     def month_total(self, m: int) -> int:
         return sum(self.months.get(m, {}).values())
+
+    def through(self, til: int) -> int:
+        """The entitlement of months 1..`til` (what an opening balance to `til` settles)."""
+        return sum(self.month_total(m) for m in self.months if m <= til)
 
     @property
     def annual_oere(self) -> int:
@@ -216,13 +236,16 @@ def plan_month_run(
     lag: int,
     ctx: RunContext,
     first_month: Month,
+    balances: Mapping[tuple[str, int], Balance] | None = None,
 ) -> list[Postering]:
     """The lines of the payment run for `month` (see the module docstring).
 
     `entitlements` cover every (municipality, year) with money from `first_month`'s year to
     `month`'s year; `settled_years` are the years whose final settlement is already posted;
-    months before `first_month` (the ledger's start) are outside the ledger.
+    months before `first_month` (the ledger's start) are outside the ledger, and so are the
+    months an opening balance covers (`balances`, by municipality and year).
     """
+    balances = balances or {}
     if lag < 1:
         raise ValueError("utbetaling.avregning_forsinkelse must be at least 1")
     reported_to = month_of(month_index(month) - lag)
@@ -232,8 +255,9 @@ def plan_month_run(
         if y > month[0] or y < first_month[0]:
             continue
         settled = y in settled_years
+        before = balances[(code, y)].til_maaned if (code, y) in balances else 0
         for m in range(1, 13):
-            if (y, m) > month or (y, m) < first_month:
+            if (y, m) > month or (y, m) < first_month or m <= before:
                 continue
             figures = ent.months.get(m, {})
             for komp, value in figures.items():
@@ -249,6 +273,16 @@ def plan_month_run(
         if settled:
             for komp, value in ent.rounding.items():
                 targets[(code, y, None, komp)] = (value, "avrunding", _rounding_reason(y))
+    for (code, y), bal in balances.items():
+        if y > month[0] or y < first_month[0]:
+            continue
+        key = (code, y, None, SALDO)
+        year_ent = entitlements.get((code, y))
+        due = year_ent.through(bal.til_maaned) if year_ent is not None else 0
+        if y in settled_years or (y, bal.til_maaned) <= reported_to:
+            targets[key] = (due - bal.utbetalt_oere, "avregning", "")
+        elif key in ledger:  # the covered months are not all reported yet: what was posted stands
+            targets[key] = (ledger[key].sum_oere, "avregning", "")
     for key in ledger:
         if key not in targets and (key[1], key[2] or 12) <= month:
             targets[key] = (0, "korreksjon", "")
@@ -257,7 +291,16 @@ def plan_month_run(
         state = ledger.get(key)
         posted = state.sum_oere if state else 0
         delta = target - posted
-        if art == "avregning":
+        if art == "avregning" and key[3] == SALDO:
+            if delta == 0:
+                continue
+            if state is None:
+                bal = balances[(key[0], key[1])]
+                reason = _saldo_reason(key[1], bal, target + bal.utbetalt_oere)
+                lines.append(_line(key, art, delta, reason, ctx, state))
+                continue
+            art = "korreksjon"
+        elif art == "avregning":
             first = state is None or state.arter <= {"akonto"}
             if first and (state is not None or delta != 0):
                 reason = _("reported activity {month}: {actual} kr − advance {advance} kr").format(
@@ -304,6 +347,18 @@ def _advance(
     )
 
 
+def _saldo_reason(year: int, bal: Balance, due: int) -> str:
+    return _(
+        "opening balance {year} (months 1–{month}): entitlement {due} kr − paid before the "
+        "ledger {paid} kr"
+    ).format(
+        year=year,
+        month=bal.til_maaned,
+        due=format_kroner_oere(due),
+        paid=format_kroner_oere(bal.utbetalt_oere),
+    )
+
+
 def _rounding_reason(year: int) -> str:
     return _("rounding of the {year} figures to whole kroner").format(year=year)
 
@@ -313,18 +368,29 @@ def plan_final_settlement(
     entitlements: Mapping[tuple[str, int], YearEntitlement],
     ledger: Mapping[Key, KeyState],
     ctx: RunContext,
+    balances: Mapping[tuple[str, int], Balance] | None = None,
 ) -> list[Postering]:
     """The lines of the final settlement (etteroppgjør) of `year`: every key of the year is
-    brought to its actual figure, and the rounding lines to the annual figures are posted."""
+    brought to its actual figure, and the rounding lines to the annual figures are posted; an
+    opening balance's key to the entitlement of the months it covers minus the balance."""
+    balances = balances or {}
     targets: dict[Key, int] = {}
     for (code, y), ent in entitlements.items():
         if y != year:
             continue
+        before = balances[(code, y)].til_maaned if (code, y) in balances else 0
         for m, figures in ent.months.items():
+            if m <= before:
+                continue
             for komp, value in figures.items():
                 targets[(code, y, m, komp)] = value
         for komp, value in ent.rounding.items():
             targets[(code, y, None, komp)] = value
+    for (code, y), bal in balances.items():
+        if y == year:
+            year_ent = entitlements.get((code, y))
+            due = year_ent.through(bal.til_maaned) if year_ent is not None else 0
+            targets[(code, y, None, SALDO)] = due - bal.utbetalt_oere
     for key in ledger:
         if key[1] == year and key not in targets:
             targets[key] = 0
@@ -335,7 +401,15 @@ def plan_final_settlement(
         delta = targets[key] - posted
         if delta == 0:
             continue
-        if key[2] is None:
+        if key[3] == SALDO:
+            art = "etteroppgjoer"
+            bal = balances[(key[0], key[1])]
+            reason = _("final settlement {year}: {saldo}; settled before {paid} kr").format(
+                year=year,
+                saldo=_saldo_reason(year, bal, targets[key] + bal.utbetalt_oere),
+                paid=format_kroner_oere(posted),
+            )
+        elif key[2] is None:
             art = "avrunding"
             reason = _rounding_reason(year)
         else:
@@ -348,5 +422,7 @@ def plan_final_settlement(
 
 
 def _sort_key(key: Key) -> tuple[str, int, int, int]:
+    """Municipality, year, month (an opening balance first, the rounding lines last), component."""
     komp = KOMPONENTER.index(key[3]) if key[3] in KOMPONENTER else len(KOMPONENTER)
-    return (key[0], key[1], key[2] if key[2] is not None else 13, komp)
+    month = 0 if key[3] == SALDO else (key[2] if key[2] is not None else 13)
+    return (key[0], key[1], month, komp)

@@ -1,7 +1,8 @@
-"""The payment ledger in the database: parameter versions, payment runs and ledger lines.
+"""The payment ledger in the database: parameter versions, payment runs, ledger lines and the
+opening balances (what was paid before the ledger took over, migration 0007).
 
-All three tables are append-only (migration 0002: PostgreSQL and SQLite refuse UPDATE and
-DELETE with triggers). A run and its lines are written in one transaction, under a lock that
+All four tables are append-only (migrations 0002 and 0007: PostgreSQL and SQLite refuse UPDATE
+and DELETE with triggers). A run and its lines are written in one transaction, under a lock that
 serialises runs (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-level advisory lock), and
 `(art, periode)` is unique: two runs of the same month started at the same time give one run,
 and a run killed halfway leaves nothing behind.
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 
 from sio.store.schema import metadata
-from sio.utbetaling.model import Kjoring, Postering
+from sio.utbetaling.model import InngaendeSaldo, Kjoring, Postering
 
 parameter_version = Table(
     "parameter_versjon",
@@ -88,6 +89,20 @@ posting = Table(
     Column("forrige_parameter_versjon", String(40), nullable=True),
     Index("ix_postering_periode", "kommunenummer", "aar", "maaned"),
     Index("ix_postering_kjoring", "kjoring_id"),
+)
+
+opening_balance = Table(
+    "inngaende_saldo",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kommunenummer", String(4), nullable=False),
+    Column("aar", Integer, nullable=False),
+    Column("utbetalt_oere", BigInteger, nullable=False),
+    Column("til_og_med_maaned", Integer, nullable=True),
+    Column("kilde", Text, nullable=False),
+    Column("registrert", DateTime(timezone=True), nullable=False),
+    Column("bruker", String(200), nullable=False),
+    UniqueConstraint("kommunenummer", "aar", name="uq_inngaende_saldo"),
 )
 
 # the advisory lock that serialises payment runs on PostgreSQL (any constant; "SIO" in ASCII)
@@ -276,3 +291,56 @@ def post_run(
         run = Kjoring(run_id, art, periode, now, user, data_versjon, parameter_versjon)
         stored = postings(conn, kjoring_id=run_id)
     return run, stored
+
+
+def _saldo(r: Any) -> InngaendeSaldo:
+    registrert = r.registrert
+    if registrert is not None and registrert.tzinfo is None:
+        registrert = registrert.replace(tzinfo=dt.UTC)
+    return InngaendeSaldo(
+        kommunenummer=r.kommunenummer,
+        aar=int(r.aar),
+        utbetalt_oere=int(r.utbetalt_oere),
+        til_og_med_maaned=None if r.til_og_med_maaned is None else int(r.til_og_med_maaned),
+        kilde=r.kilde,
+        registrert=registrert,
+        bruker=r.bruker,
+        id=int(r.id),
+    )
+
+
+def opening_balances(conn: Connection) -> dict[tuple[str, int], InngaendeSaldo]:
+    """Every stored opening balance by (municipality, year)."""
+    rows = conn.execute(select(opening_balance).order_by(opening_balance.c.id)).fetchall()
+    return {(r.kommunenummer, int(r.aar)): _saldo(r) for r in rows}
+
+
+def store_opening_balances(
+    engine: Engine,
+    user: str,
+    check: Callable[[Connection], list[InngaendeSaldo]],
+) -> list[InngaendeSaldo]:
+    """Store the opening balances that `check` gives, in one transaction under the run lock
+    (`check` sees every run and balance committed before and may raise to store nothing)."""
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        lock(conn)
+        rows = check(conn)
+        if rows:
+            conn.execute(
+                insert(opening_balance),
+                [
+                    {
+                        "kommunenummer": b.kommunenummer,
+                        "aar": b.aar,
+                        "utbetalt_oere": b.utbetalt_oere,
+                        "til_og_med_maaned": b.til_og_med_maaned,
+                        "kilde": b.kilde,
+                        "registrert": now,
+                        "bruker": user,
+                    }
+                    for b in rows
+                ],
+            )
+        stored = opening_balances(conn)
+    return [stored[(b.kommunenummer, b.aar)] for b in rows]

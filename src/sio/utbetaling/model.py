@@ -18,6 +18,11 @@ Kinds of line (`art`):
 - `etteroppgjoer`: the final settlement of a year, month by month and component by component;
 - `avrunding`: the final settlement's line that brings a component's year to its annual figure
   in whole kroner (`maaned` is None).
+
+An opening balance (`InngaendeSaldo`) is what a municipality was paid for a year before this
+ledger took over, up to and including a month. Its months are outside the ledger; the ledger
+settles the balance on one key of the year, component `inngaende_saldo` with `maaned` None
+(docs/decisions/0016-opening-balance.md): entitlement of the covered months − the balance.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ KOMPONENTER: tuple[str, ...] = (
     "oeremerket_tilskudd",
     "inntektspaaslag",
 )
+
+# the component of the lines that settle an opening balance (all grants of the covered months)
+SALDO = "inngaende_saldo"
 
 ARTER: tuple[str, ...] = (
     "akonto",
@@ -48,7 +56,7 @@ class Postering:
 
     kommunenummer: str
     aar: int
-    maaned: int | None  # None only for `avrunding`
+    maaned: int | None  # None only for `avrunding` and the opening balance (`SALDO`)
     komponent: str
     art: str
     beloep_oere: int
@@ -76,6 +84,31 @@ class Kjoring:
 
 
 @dataclass(frozen=True)
+class InngaendeSaldo:
+    """An opening balance: `utbetalt_oere` paid to `kommunenummer` for `aar` before this ledger
+    took over, for the months up to and including `til_og_med_maaned` (None: every month before
+    the ledger's first run, which must then be in `aar`)."""
+
+    kommunenummer: str
+    aar: int
+    utbetalt_oere: int
+    til_og_med_maaned: int | None
+    kilde: str  # the file and row it came from
+    registrert: dt.datetime | None = None
+    bruker: str = ""
+    id: int | None = None
+
+    def covered_to(self, ledger_start: tuple[int, int] | None) -> int:
+        """The last month it covers: its own, else the month before the ledger's first run
+        (0: it covers no month, because the ledger starts in another year or in January)."""
+        if self.til_og_med_maaned is not None:
+            return self.til_og_med_maaned
+        if ledger_start is not None and ledger_start[0] == self.aar:
+            return ledger_start[1] - 1
+        return 0
+
+
+@dataclass(frozen=True)
 class Mottaker:
     """Who is paid: the municipality under its code at the time of the run."""
 
@@ -93,7 +126,9 @@ class Hittil:
     aar: int
     til_maaned: int
     rettighet_oere: int
-    utbetalt_oere: int
+    utbetalt_oere: int  # the opening balance included
+    inngaende_saldo_oere: int | None = None  # paid before the ledger, if a balance is stored
+    saldo_til_maaned: int = 0  # the last month the balance covers
 
     @property
     def utestaaende_oere(self) -> int:

@@ -9,8 +9,10 @@ This is where the engine, the settlement rules and the ledger meet (scheme.md §
   data and parameter versions; `status` compares entitlement and payments per month.
 
 Order rules (checked again inside the run lock): the ledger starts with the run of any month
-before which no money of its year is due (May 2016 for the scheme's first cohort), months are run
-one after the other, each once; a year's final settlement needs its December run.
+before which no money of its year is due (May 2016 for the scheme's first cohort) — or, where
+money was due and paid before the ledger took over, is covered by an opening balance
+(`sio.utbetaling.opening`); months are run one after the other, each once; a year's final
+settlement needs its December run.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sio.i18n import _
 from sio.parameters import ParameterError, ParameterSet, UsageLog, load_parameters
 from sio.rules.participation import Month, first_day, month_index, month_of
 from sio.rules.settlement import (
+    Balance,
     RunContext,
     YearEntitlement,
     ledger_state,
@@ -44,7 +47,7 @@ from sio.rules.settlement import (
 )
 from sio.store import ledger
 from sio.store.versions import current_user, load_version
-from sio.utbetaling.model import Brev, Hittil, Kjoring, Mottaker, Postering
+from sio.utbetaling.model import SALDO, Brev, Hittil, InngaendeSaldo, Kjoring, Mottaker, Postering
 
 LAG_PATH = "utbetaling.avregning_forsinkelse"
 EXACT_COMPONENTS = ("rundsumtilskudd", "oeremerket_tilskudd", "inntektspaaslag")
@@ -223,18 +226,34 @@ def check_month_order(runs: Sequence[Kjoring], month: Month) -> None:
 
 
 def check_ledger_start(
-    entitlements: Mapping[tuple[str, int], YearEntitlement], month: Month
+    entitlements: Mapping[tuple[str, int], YearEntitlement],
+    month: Month,
+    balances: Mapping[tuple[str, int], InngaendeSaldo] | None = None,
 ) -> None:
     """The ledger may start in any month (the scheme started in May 2016) as long as no
-    municipality is entitled to money in that year before it: the year's final settlement then
-    pays exactly the year's entitlement. Otherwise the run is refused, naming the first month
-    with money (the ledger must start there or earlier)."""
+    municipality is entitled to money in that year before it that no opening balance covers:
+    the year's final settlement then pays exactly the year's entitlement. Otherwise the run is
+    refused, naming the first month with money (the ledger must start there or earlier, or an
+    opening balance must say what was paid for it). An opening balance without its last month
+    must be of the year the ledger starts in, after its January."""
+    balances = balances or {}
+    for (code, y), b in sorted(balances.items()):
+        if b.til_og_med_maaned is None and (y != month[0] or month[1] == 1):
+            raise PaymentError(
+                _(
+                    "the ledger cannot start in {month}: the opening balance of {code} for {year} "
+                    "({source}) says no til_og_med_maaned, and no month of {year} lies before "
+                    "the ledger's first run (nothing was posted)"
+                ).format(month=month_text(month), code=code, year=y, source=b.kilde)
+            )
     early: dict[str, int] = {}
     for (code, y), ent in entitlements.items():
         if y != month[0]:
             continue
+        bal = balances.get((code, y))
+        covered = bal.covered_to(month) if bal is not None else 0
         for m in sorted(ent.months):
-            if m < month[1] and any(v != 0 for v in ent.months[m].values()):
+            if covered < m < month[1] and any(v != 0 for v in ent.months[m].values()):
                 early[code] = min(m, early.get(code, m))
                 break
     if early:
@@ -243,7 +262,8 @@ def check_ledger_start(
             _(
                 "the ledger cannot start in {month}: {codes} are entitled to money earlier in "
                 "{year}, which its final settlement could not pay in full; start in {first} or "
-                "earlier (nothing was posted)"
+                "earlier, or register what was paid before with `sio utbetaling inngaende-saldo` "
+                "(nothing was posted)"
             ).format(
                 month=month_text(month),
                 codes=", ".join(sorted(early)),
@@ -251,6 +271,17 @@ def check_ledger_start(
                 first=month_text((month[0], first)),
             )
         )
+
+
+def plan_balances(
+    balances: Mapping[tuple[str, int], InngaendeSaldo], start: Month
+) -> dict[tuple[str, int], Balance]:
+    """The opening balances as the plans use them, for a ledger whose first run is `start`."""
+    return {
+        key: Balance(b.covered_to(start), b.utbetalt_oere)
+        for key, b in balances.items()
+        if b.covered_to(start) > 0
+    }
 
 
 def _first_month(runs: Sequence[Kjoring], month: Month) -> Month:
@@ -343,13 +374,16 @@ def run_month(
     ctx = RunContext(computed.data_versjon, params.version)
     on = first_day(month)
     if not _monthly(runs):
-        check_ledger_start(computed.entitlements, month)
+        with engine.connect() as conn:
+            check_ledger_start(computed.entitlements, month, ledger.opening_balances(conn))
 
     def plan(conn: Connection) -> list[Postering]:
         now_runs = ledger.list_runs(conn)
         check_month_order(now_runs, month)
+        balances = ledger.opening_balances(conn)
         if not _monthly(now_runs):
-            check_ledger_start(computed.entitlements, month)
+            check_ledger_start(computed.entitlements, month, balances)
+        start = _first_month(now_runs, month)
         state = ledger_state(ledger.postings(conn))
         lines = plan_month_run(
             month,
@@ -358,7 +392,8 @@ def run_month(
             _settled_years(now_runs),
             lag,
             ctx,
-            _first_month(now_runs, month),
+            start,
+            plan_balances(balances, start),
         )
         _check_orgnr(computed, lines, on)
         return lines
@@ -391,9 +426,11 @@ def run_final_settlement(
     on = dt.date(year, 12, 1)
 
     def plan(conn: Connection) -> list[Postering]:
-        _check_final_order(ledger.list_runs(conn), year)
+        now_runs = ledger.list_runs(conn)
+        _check_final_order(now_runs, year)
         state = ledger_state(ledger.postings(conn, aar=year))
-        lines = plan_final_settlement(year, computed.entitlements, state, ctx)
+        balances = plan_balances(ledger.opening_balances(conn), min(_monthly(now_runs)))
+        lines = plan_final_settlement(year, computed.entitlements, state, ctx, balances)
         _check_orgnr(computed, lines, on)
         return lines
 
@@ -536,6 +573,8 @@ def _statements(
         runs = ledger.list_runs(conn)
         settled = _settled_years([r for r in runs if r.id <= run.id])
         paid_before = ledger.paid_per_year(conn, run.id)
+        balances = ledger.opening_balances(conn)
+    start = min(_monthly(runs)) if _monthly(runs) else month
     out: list[Brev] = []
     for code, ls in sorted(payees(computed, lines, on).items()):
         keys = sorted({(p.kommunenummer, p.aar) for p in ls})
@@ -546,15 +585,24 @@ def _statements(
             due = 0
             if ent is not None:
                 due = _due_months(ent, til) + (sum(ent.rounding.values()) if y in settled else 0)
-            acc = hittil.setdefault(y, [til, 0, 0])
+            acc = hittil.setdefault(y, [til, 0, 0, 0, 0])
             acc[1] += due
             acc[2] += paid_before.get((c, y), 0)
+            bal = balances.get((c, y))
+            if bal is not None:  # paid before the ledger took over: part of what is paid
+                acc[2] += bal.utbetalt_oere
+                acc[3] += bal.utbetalt_oere
+                acc[4] = max(acc[4], bal.covered_to(start))
+        with_saldo = {y for c, y in keys if (c, y) in balances}
         out.append(
             Brev(
                 run,
                 mottaker(computed, code),
                 tuple(ls),
-                tuple(Hittil(y, v[0], v[1], v[2]) for y, v in sorted(hittil.items())),
+                tuple(
+                    Hittil(y, v[0], v[1], v[2], v[3] if y in with_saldo else None, v[4])
+                    for y, v in sorted(hittil.items())
+                ),
                 computed.estimate_paths(keys),
             )
         )
@@ -589,6 +637,11 @@ class StatusRow:
     avrunding_rettighet_oere: int = 0
     avrunding_utbetalt_oere: int = 0
     estimerte_parametere: tuple[str, ...] = ()
+    saldo: InngaendeSaldo | None = None  # the opening balance of the year, if any
+    saldo_til_maaned: int = 0  # the last month it covers
+    saldo_rettighet_oere: int = 0  # the entitlement of the months it covers
+    saldo_utbetalt_oere: int = 0  # the balance plus the ledger's lines that settle it
+    figures: tuple[str, ...] = ()  # the grants of the year that are not 0 (for the estimates)
 
     @property
     def utestaaende_oere(self) -> int:
@@ -604,6 +657,7 @@ def status(
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
         lines = ledger.postings(conn, aar=year, kommunenummer=kommune)
+        balances = ledger.opening_balances(conn)
     done = _monthly(runs)
     if not done or min(done) > (year, 12) or max(done) < (year, 1):
         raise PaymentError(_("no payment run covers {year}").format(year=year))
@@ -611,16 +665,23 @@ def status(
     settled = year in _settled_years(runs)
     computed = compute(engine, params, [year])
     by_key: dict[tuple[str, int | None], list[Postering]] = {}
+    saldo_lines: dict[str, int] = {}
     for p in lines:
-        by_key.setdefault((p.kommunenummer, p.maaned), []).append(p)
+        if p.komponent == SALDO:
+            saldo_lines[p.kommunenummer] = saldo_lines.get(p.kommunenummer, 0) + p.beloep_oere
+        else:
+            by_key.setdefault((p.kommunenummer, p.maaned), []).append(p)
     codes = {c for (c, y) in computed.entitlements if y == year} | {p.kommunenummer for p in lines}
+    codes |= {c for (c, y) in balances if y == year}
     if kommune is not None:
         codes &= {kommune}
     out: list[StatusRow] = []
     for code in sorted(codes):
         ent = computed.entitlements.get((code, year))
+        bal = balances.get((code, year))
+        before = bal.covered_to(min(done)) if bal is not None else 0
         months: list[StatusMonth] = []
-        for m in range(1, til + 1):
+        for m in range(before + 1, til + 1):
             ps = by_key.get((code, m), [])
             due = ent.month_total(m) if ent else 0
             if not ps and due == 0:
@@ -637,8 +698,10 @@ def status(
             )
         rounding = sum(ent.rounding.values()) if ent and settled else 0
         rounding_paid = sum(p.beloep_oere for p in by_key.get((code, None), []))
-        due_total = sum(x.rettighet_oere for x in months) + rounding
-        paid_total = sum(x.utbetalt_oere for x in months) + rounding_paid
+        saldo_due = ent.through(before) if ent is not None and bal is not None else 0
+        saldo_paid = (bal.utbetalt_oere if bal is not None else 0) + saldo_lines.get(code, 0)
+        due_total = sum(x.rettighet_oere for x in months) + rounding + saldo_due
+        paid_total = sum(x.utbetalt_oere for x in months) + rounding_paid + saldo_paid
         row = computed.rows.get((code, year))
         out.append(
             StatusRow(
@@ -656,6 +719,15 @@ def status(
                 rounding,
                 rounding_paid,
                 row.result.estimerte_parametere if row else (),
+                bal,
+                before,
+                saldo_due,
+                saldo_paid,
+                tuple(
+                    f
+                    for f in ("aktivitetstilskudd", *EXACT_COMPONENTS)
+                    if row is not None and getattr(row.result, f)
+                ),
             )
         )
     return out
