@@ -98,10 +98,20 @@ class Table:
     note: str = ""
 
 
+PRICED = frozenset({"hour_equivalents", "cost", "cost_per_user"})
+"""Outcomes that rest on the unit prices (estimates unless the official table is loaded)."""
+
+
+def marked_label(key: str, result: Mapping[str, Any]) -> str:
+    """The outcome's name, with the estimate mark when it rests on estimated unit prices."""
+    estimated = key in PRICED and bool(result["meta"]["estimated"]["cost"])
+    return outcome_label(key) + (f" {ESTIMATE_MARK}" if estimated else "")
+
+
 def _tables(result: Mapping[str, Any]) -> list[Table]:
     et = result["equal_treatment"]
     names = {u["unit"]: u["navn"] for u in result["meta"]["units"]}
-    icc_rows = [{"outcome_label": outcome_label(k), **v} for k, v in et["icc_mixed"].items()]
+    icc_rows = [{"outcome_label": marked_label(k, result), **v} for k, v in et["icc_mixed"].items()]
     icc_cols = (
         Column("outcome_label", _("Outcome"), "text"),
         Column("icc", _("ICC")),
@@ -114,7 +124,11 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Column("var_within", _("Variance within"), "num", 4),
     )
     by_year = [
-        {**r, "outcome_label": outcome_label(r["outcome"]), "group_label": group_label(r["group"])}
+        {
+            **r,
+            "outcome_label": marked_label(r["outcome"], result),
+            "group_label": group_label(r["group"]),
+        }
         for r in et["icc_by_year"]
     ]
     by_year_cols = (
@@ -127,7 +141,7 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Column("n", _("Person-years"), "int"),
         Column("municipalities", _("Municipalities (n)"), "int"),
     )
-    rates = [{**r, "outcome_label": outcome_label(r["outcome"])} for r in et["rates"]]
+    rates = [{**r, "outcome_label": marked_label(r["outcome"], result)} for r in et["rates"]]
     rate_cols = (
         Column("outcome_label", _("Outcome"), "text"),
         Column("aar", _("Year"), "text"),
@@ -143,7 +157,7 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Column("limit998_high", _("99.8 % limit, high")),
         Column("funnel", _("Against the limits"), "text"),
     )
-    gini_rows = [{**r, "outcome_label": outcome_label(r["outcome"])} for r in et["gini"]]
+    gini_rows = [{**r, "outcome_label": marked_label(r["outcome"], result)} for r in et["gini"]]
     gini_cols = (
         Column("outcome_label", _("Outcome"), "text"),
         Column("aar", _("Year"), "text"),
@@ -173,7 +187,7 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
     did_rows = [
         {
             **d,
-            "outcome_label": outcome_label(d["outcome"]),
+            "outcome_label": marked_label(d["outcome"], result),
             "n_controls": len(d["control_units"]),
             "flags_text": ", ".join(
                 f"{y}: {', '.join(flag_label(f) for f in fl)}"
@@ -197,7 +211,7 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
     )
     events = [
         {
-            "outcome_label": outcome_label(d["outcome"]),
+            "outcome_label": marked_label(d["outcome"], result),
             **e,
             "flags_text": ", ".join(flag_label(f) for f in e["flags"]),
         }
@@ -238,7 +252,7 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Column("navn", _("Name"), "text"),
         Column("aar", _("Year"), "text"),
         Column("users", _("Users"), "int"),
-        Column("cost_per_user", outcome_label("cost_per_user"), "num", 0),
+        Column("cost_per_user", marked_label("cost_per_user", result), "num", 0),
         Column("hours_per_user", outcome_label("hours_per_user"), "num", 2),
         Column("institution_share", outcome_label("institution_share"), "pct"),
         Column("users_per_1000_80", outcome_label("users_per_1000_80"), "num", 1),
@@ -254,7 +268,13 @@ def _tables(result: Mapping[str, Any]) -> list[Table]:
         Table(_("ICC by year"), _("ICC by year (one-way model)"), by_year_cols, by_year),
         Table(_("Rates"), _("Need-standardised rates"), rate_cols, rates),
         Table(_("Gini"), _("Gini of the municipal rates against chance"), gini_cols, gini_rows),
-        Table(_("Coverage"), _("Needs coverage"), tuple(cov_cols), result["coverage"]),
+        Table(
+            _("Coverage"),
+            _("Needs coverage")
+            + (f" {ESTIMATE_MARK}" if result["meta"]["estimated"]["coverage"] else ""),
+            tuple(cov_cols),
+            result["coverage"],
+        ),
         Table(_("DiD"), _("Trial against control: difference in differences"), did_cols, did_rows),
         Table(_("Event study"), _("Event study"), event_cols, events),
         Table(_("Units and years"), _("Outcomes per unit and year"), unit_cols, unit_rows),
@@ -444,7 +464,7 @@ def _charts(result: Mapping[str, Any]) -> dict[str, Any]:
     charts: dict[str, Any] = {}
     charts["icc"] = [
         (
-            outcome_label(o),
+            marked_label(o, result),
             interval_chart(
                 _series_icc(result, o),
                 _("ICC by year: {what}").format(what=outcome_label(o)),
@@ -474,7 +494,7 @@ def _charts(result: Mapping[str, Any]) -> dict[str, Any]:
         ]
         charts["funnel"].append(
             (
-                outcome_label(o),
+                marked_label(o, result),
                 funnel_chart(
                     pts,
                     _("Need-standardised rates {year}: {what}").format(
@@ -518,7 +538,7 @@ def _charts(result: Mapping[str, Any]) -> dict[str, Any]:
         ]
         charts["events"].append(
             (
-                outcome_label(d["outcome"]),
+                marked_label(d["outcome"], result),
                 interval_chart(
                     {outcome_label(d["outcome"]): events},
                     _("Event study: {what}").format(what=outcome_label(d["outcome"])),
