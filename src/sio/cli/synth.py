@@ -63,6 +63,7 @@ def national(
         list[str] | None,
         typer.Option(
             "--effekt",
+            metavar="NAVN=X",
             help=_(
                 "Plant a known effect after joining: likebehandling=X (narrows the spread "
                 "between municipalities in hours for the same need by X) or institusjon=Y "
@@ -74,6 +75,7 @@ def national(
         float | None,
         typer.Option(
             "--kommunevariasjon",
+            metavar="SD",
             help=_(
                 "Spread between municipalities in home hours for the same need (standard "
                 "deviation of the log factor; default 0, or 0.25 with likebehandling)."
