@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["POSITIONS", "decision_positions", "eligibility_expr", "version_index_expr"]
 
 POSITIONS: tuple[str, ...] = ("within", "below", "above", "other")
-SCORE_COLUMNS_NOTE = "the 17 IPLOS columns of sio.data.tables.IPLOS_COLUMNS"
 
 
 def eligibility_expr(condition: Condition, level_col: str = "behovsniva") -> pl.Expr:
@@ -115,9 +114,9 @@ def decision_positions(decisions: pl.DataFrame, criteria: CriteriaSet) -> pl.Dat
 
     `decisions` has one row per decision in force (columns `_row`, `tjeneste`, `enhet`,
     `omfang`) with its assessment joined on (`dato`, the 17 score columns, `behovsniva`,
-    `skaarer`; null where the person has no assessment). Returns `_row` and `position`
-    (one of POSITIONS, null without an assessment) and `_estimates` is not needed: the criteria
-    items the positions rest on are `criteria_estimates(criteria)`."""
+    `skaarer`; null where the person has no assessment). Returns `_row` and `position` (one of
+    POSITIONS) for the decisions with an assessment; the criteria items the positions rest on are
+    `criteria_estimates(criteria)`."""
     from sio.criteria.leon import Recommendation, check_decision, convert_volume
     from sio.data.tables import IPLOS_COLUMNS
 
