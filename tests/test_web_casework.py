@@ -134,6 +134,9 @@ def _new_case(page: Any, server: Server, fnr: str, received: str) -> int:
 
 def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Server) -> None:
     boss = sign_in(browser, server, "direktorat")
+    # a new data version is loaded and computed on the directorate's first page after it: on a
+    # loaded machine that takes longer than a page of the allocation office
+    boss.set_default_navigation_timeout(180_000)
     before_oere, before_kr = _month_figures(boss, server, 2021, 12)
     boss.goto(server.url + "/direktorat?aar=2021")
     grant_cell = '#municipalities tr[data-kommune="5035"] td:nth-child(4)'
@@ -323,6 +326,19 @@ def test_the_access_log_by_identity_number_in_the_form(browser: Any, server: Ser
     assert "fødselsnummer" in page.locator("#fodselsnummer-feil").inner_text()
     assert page.get_by_label("Hva det søkes om").input_value() == "Hjelp til innkjøp"
     _accessible(page, "saksbehandling-ny-henvendelse-feil")
+    # a form without its form token (one not drawn by the page) is refused, nothing stored
+    csrf = page.locator('input[name="csrf_token"]').first.get_attribute("value")
+    page.goto(server.url + "/saker")
+    cases_before = page.locator("#alle").inner_text()
+    status = page.evaluate(
+        """async ([url, csrf, fnr]) => (await fetch(url, {method: 'POST', body:
+            new URLSearchParams({csrf_token: csrf, fodselsnummer: fnr, mottatt: '2021-09-01',
+            henvendelse: 'x'})})).status""",
+        [server.url + "/saker/ny", csrf, identity_number(30_001)],
+    )
+    assert status == 400
+    page.goto(server.url + "/saker")
+    assert page.locator("#alle").inner_text() == cases_before
     fnr = identity_number(secrets.randbelow(10_000) + 20_000)
     sak = _new_case(page, server, fnr, "2021-09-01")
     # a preliminary reply on 10 September: in time (due 30 days after 1 September)

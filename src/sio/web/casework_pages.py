@@ -105,10 +105,11 @@ class _Form:
     def __init__(self, c: Connection, p: Principal, form: dict[str, str], path: str) -> None:
         self.c, self.p = c, p
         token = form.get(FORM_TOKEN, "")
-        self.key = f"skjema:{token}" if idempotency.KEY.match(f"skjema:{token}") else None
+        key = f"skjema:{token}"
+        self.key = key if token and idempotency.KEY.match(key) else None  # none: refused
         self.replay: str | None = None
         self.reused = False
-        if self.key is None or not token:
+        if self.key is None:
             return
         fp = idempotency.fingerprint("POST", path, b"")
         now = dt.datetime.now(dt.UTC)
