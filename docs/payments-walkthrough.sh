@@ -1,38 +1,51 @@
 #!/usr/bin/env bash
-# The payment year 2020 of the demo data, month by month, with two corrections and the final
-# settlement (docs/payments.md shows its output). Run from an empty folder:
+# The payment year 2016 of the demo data for the scheme's first cohort, from its first month (May
+# 2016) to the final settlement, and the same year taken over in July by a second store with an
+# opening balance (docs/payments.md shows the output; tests/test_docs_payments.py runs this script
+# and checks that every figure the document quotes is what the commands print). Run it from an
+# empty folder:
 #   bash path/to/docs/payments-walkthrough.sh
-# It uses a SQLite store in the folder (or the database in SIO_DATABASE_URL if you set it).
+# It uses SQLite stores in the folder. `### name` lines mark the output of each step.
 set -euo pipefail
-export SIO_DATABASE_URL="${SIO_DATABASE_URL:-sqlite:///$PWD/sio-betaling.db}"
 SIO="${SIO:-sio}"
+export COLUMNS="${COLUMNS:-80}"
+export SIO_DATABASE_URL="sqlite:///$PWD/sio-betaling.db"
 
-"$SIO" demo --out sio-demo --fra-aar 2020 --til-aar 2020 > /dev/null
-"$SIO" import sio-demo/inndata
+$SIO demo --ut sio-demo --fra-aar 2016 --til-aar 2016 > /dev/null
+echo "### importer"
+$SIO importer sio-demo/inndata
 
-for m in 01 02 03; do "$SIO" utbetaling kjor --maaned "2020-$m"; done
+echo "### kjor-2016-05"
+$SIO utbetaling kjor --maaned 2016-05 --ut sio-utbetaling/2016-05
+echo "### kjor-2016-06-12"
+$SIO utbetaling kjor --fra 2016-06 --til 2016-12 --ut sio-utbetaling > /dev/null
+echo "### etteroppgjoer-2016"
+$SIO etteroppgjoer --aar 2016 --ut sio-utbetaling/etteroppgjoer-2016
+echo "### status-0138"
+$SIO utbetaling status --aar 2016 --kommune 0138
+$SIO utbetaling status --aar 2016 --format json > status-2016.json
+$SIO beregn --db --aar 2016 --format csv > beregn-2016.csv
 
-# A late report: Stjørdal's 12 home-nursing decisions of 10 hours a week from 1 February 2020
-# reach the directorate after February was settled (in the run of March).
-mkdir -p rettelse-1
+# The same year in a second store that takes over in July 2016: May and June were paid by an
+# earlier system (here: 0138 was paid 4 000 000 kr for them; the others as their letters of May and
+# June in the first store say).
+export SIO_DATABASE_URL="sqlite:///$PWD/sio-overtatt.db"
+$SIO importer sio-demo/inndata > /dev/null
 {
-  echo "vedtak_id,person_id,kommunenummer,tjeneste,prisgruppe,omfang,enhet,fra,til"
-  for i in $(seq -w 1 12); do
-    echo "V5035-SEN-$i,PSEN$i,5035,HJSPL,,10,timer_per_uke,2020-02-01,"
+  echo "kommunenummer,aar,utbetalt_kr,til_og_med_maaned"
+  echo "0138,2016,4000000.00,6"
+  for code in 0123 0926 1243 1664 1714; do
+    sum=$(awk -F, -v k="$code" 'NR > 1 && $1 == k { s += $4 } END { printf "%.2f", s }' \
+      sio-utbetaling/2016-05/utbetaling-2016-05.csv sio-utbetaling/2016-06/utbetaling-2016-06.csv)
+    echo "$code,2016,$sum,6"
   done
-} > rettelse-1/vedtak.csv
-"$SIO" import rettelse-1
-
-for m in 04 05 06 07 08 09 10 11 12; do "$SIO" utbetaling kjor --maaned "2020-$m"; done
-"$SIO" utbetaling kjor --maaned 2020-12     # a second time: nothing is paid
-"$SIO" etteroppgjoer --aar 2020
-
-# A correction after the final settlement: one of the late decisions ended on 30 September.
-mkdir -p rettelse-2
-printf '%s\n' "vedtak_id,person_id,kommunenummer,tjeneste,prisgruppe,omfang,enhet,fra,til" \
-  "V5035-SEN-01,PSEN01,5035,HJSPL,,10,timer_per_uke,2020-02-01,2020-09-30" > rettelse-2/vedtak.csv
-"$SIO" import rettelse-2
-"$SIO" utbetaling kjor --maaned 2021-01
-
-"$SIO" utbetaling status --aar 2020 --kommune 5035
-"$SIO" utbetaling kjoringer
+} > inngaende-saldo.csv
+echo "### inngaende-saldo"
+$SIO utbetaling inngaende-saldo inngaende-saldo.csv
+echo "### overtatt-kjor-2016-07"
+$SIO utbetaling kjor --maaned 2016-07 --ut sio-overtatt/2016-07
+$SIO utbetaling kjor --fra 2016-08 --til 2016-12 --ut sio-overtatt > /dev/null
+$SIO etteroppgjoer --aar 2016 --ut sio-overtatt/etteroppgjoer-2016 > /dev/null
+echo "### overtatt-status-0138"
+$SIO utbetaling status --aar 2016 --kommune 0138
+$SIO utbetaling status --aar 2016 --format json > overtatt-status-2016.json
