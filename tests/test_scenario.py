@@ -88,7 +88,10 @@ def test_a_scenario_without_changes_gives_the_engines_figures_to_the_oere(
     assert checked == 2 * 11 * 4  # the 11 municipalities of 2021, in both worlds, every year
     # the activity grant at the anchor in øre: the cells add up to the engine's months
     year_result = engine.compute_year(2021)
-    for u, code in enumerate(r.anchor.units):
+    participants = [row.kommunenummer for row in year_result.results]
+    assert len(participants) == 11
+    for code in participants:
+        u = r.anchor.units.index(code)
         row = year_result.get(code)
         assert row is not None
         engine_oere = sum(m.aktivitetstilskudd_oere for m in row.months)
@@ -248,7 +251,8 @@ def test_dask_gives_the_in_process_figures(tmp_path: Path, demo: Any, params: Pa
     ):
         spread = run_scenario(scenario, demo, params, executor="dask", bins=3, client=client)
         assert len(client.scheduler_info()["workers"]) == 2
-    assert spread.figures.shape == local.figures.shape == (2, 30, 11, 16, 8)
+    assert spread.figures.shape == local.figures.shape
+    assert local.figures.shape[:2] == (2, 30) and local.figures.shape[3:] == (16, 8)
     assert np.array_equal(spread.figures, local.figures)
 
 

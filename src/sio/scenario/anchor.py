@@ -134,36 +134,56 @@ def _days(y: int, m: int) -> int:
     return calendar.monthrange(y, m)[1]
 
 
-def _person_cells(data: InputData, year: int) -> dict[str, tuple[int, int]]:
-    """person_id → (age index, need index) from `personer` and `kartlegging` where the data have
-    them (the need level of the latest assessment up to the end of the anchor year)."""
-    out: dict[str, list[int]] = {}
+def _person_cells(data: InputData, year: int) -> pl.DataFrame | None:
+    """person_id, _age, _need: the index of each person's age group (age reached in the anchor
+    year, from `personer`) and need level (of the latest assessment up to the end of the anchor
+    year, from `kartlegging`) where the data have them; None when they have neither table."""
+    unknown_age, unknown_need = len(AGE_GROUPS), len(NEED_KEYS) - 1
+    frames: list[pl.DataFrame] = []
     personer = getattr(data, "personer", None)
     if personer is not None and "foedselsaar" in personer.columns:
-        from sio.scenario.population import age_group
-
-        for pid, born in personer.select("person_id", "foedselsaar").iter_rows():
-            if born is None:
-                continue
-            group = age_group(str(max(year - int(born), 0)))
-            if group is not None:
-                out.setdefault(pid, [len(AGE_GROUPS), len(NEED_KEYS) - 1])[0] = AGE_KEYS.index(
-                    group
-                )
+        age = pl.lit(year) - pl.col("foedselsaar")
+        frames.append(
+            personer.select(
+                "person_id",
+                pl.when(pl.col("foedselsaar").is_null())
+                .then(unknown_age)
+                .when(age <= 66)
+                .then(0)
+                .when(age <= 79)
+                .then(1)
+                .when(age <= 89)
+                .then(2)
+                .otherwise(3)
+                .cast(pl.Int32)
+                .alias("_age"),
+            ).unique("person_id", keep="last")
+        )
     kartlegging = getattr(data, "kartlegging", None)
     if kartlegging is not None and "behovsniva" in kartlegging.columns:
-        latest = (
+        index = {level: n for n, level in enumerate(NEED_KEYS)}
+        frames.append(
             kartlegging.filter(pl.col("dato") <= dt.date(year, 12, 31))
             .sort("person_id", "dato")
             .group_by("person_id", maintain_order=True)
-            .last()
+            .agg(pl.col("behovsniva").last())
+            .select(
+                "person_id",
+                pl.col("behovsniva")
+                .replace_strict(index, default=unknown_need, return_dtype=pl.Int32)
+                .alias("_need"),
+            )
         )
-        for pid, level in latest.select("person_id", "behovsniva").iter_rows():
-            if level in NEED_KEYS:
-                out.setdefault(pid, [len(AGE_GROUPS), len(NEED_KEYS) - 1])[1] = NEED_KEYS.index(
-                    level
-                )
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    if not frames:
+        return None
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.join(f, on="person_id", how="full", coalesce=True)
+    for name, fill in (("_age", unknown_age), ("_need", unknown_need)):
+        if name not in out.columns:
+            out = out.with_columns(pl.lit(fill, pl.Int32).alias(name))
+        out = out.with_columns(pl.col(name).fill_null(fill).cast(pl.Int32))
+    return out
 
 
 def _cells(
@@ -182,16 +202,8 @@ def _cells(
     person = _person_cells(data, year)
     unit_index = {u: i for i, u in enumerate(units)}
     unknown = (len(AGE_GROUPS), len(NEED_KEYS) - 1)
-    if person:
-        known = pl.DataFrame(
-            {
-                "person_id": list(person),
-                "_age": [a for a, _n in person.values()],
-                "_need": [n for _a, n in person.values()],
-            },
-            schema={"person_id": pl.Utf8, "_age": pl.Int32, "_need": pl.Int32},
-        )
-        v = v.join(known, on="person_id", how="left").with_columns(
+    if person is not None:
+        v = v.join(person, on="person_id", how="left").with_columns(
             pl.col("_age").fill_null(unknown[0]), pl.col("_need").fill_null(unknown[1])
         )
     else:
@@ -263,6 +275,7 @@ def _population(
     horizon: int,
     projection: dict[tuple[str, int], dict[str, int]] | None,
     source: str,
+    not_projected: list[str],
 ) -> dict[tuple[str, int], dict[str, int]]:
     """Population by age group of every unit in the anchor year and each projection year: the
     data's where they have it, else the projection's; without a projection the last known year
@@ -274,15 +287,20 @@ def _population(
         known.setdefault((k, y), {})[g] = int(n)
     out: dict[tuple[str, int], dict[str, int]] = {}
     problems: list[str] = []
+    projected = {k for k, _y in projection} if projection is not None else set()
     for u, unit in enumerate(units):
         last: dict[str, int] | None = None
+        # a municipality the projection does not have at all keeps its last known population
+        held = projection is None or not any(c in projected for c in codes[u])
+        if held and projection is not None:
+            not_projected.append(unit)
         for i in range(horizon + 1):
             y = year + i
             code = codes[u][i]
             pop = known.get((code, y))
             if pop is None or any(g not in pop for g in AGE_GROUPS):
                 pop = projection.get((code, y)) if projection is not None else None
-            if pop is None and projection is None and last is not None and i > 0:
+            if pop is None and held and last is not None and i > 0:
                 pop = last
             if pop is None:
                 problems.append(
@@ -310,7 +328,18 @@ def build_anchor(
     """Compute the anchor year with the engine and the kernel, and the shared arrays."""
     registry = Registry(data.kommuner)
     last_day = dt.date(year, 12, 31)
-    units = [c for c in registry.codes() if registry.get(c).valid_on(last_day)]
+    # the municipalities of the anchor year that the data give a population (the projection
+    # needs one; one without it takes part in nothing that can be projected)
+    groups_of: dict[str, set[str]] = {}
+    for k, g in (
+        data.befolkning.filter(pl.col("aar") == year)
+        .select("kommunenummer", "aldersgruppe")
+        .iter_rows()
+    ):
+        groups_of.setdefault(k, set()).add(g)
+    valid = [c for c in registry.codes() if registry.get(c).valid_on(last_day)]
+    units = [c for c in valid if groups_of.get(c, set()) >= set(AGE_GROUPS)]
+    left_out = [c for c in valid if c not in units]
     codes = [
         [registry.code_on(u, jan1(year + i)) if i else u for i in range(horizon + 1)] for u in units
     ]
@@ -330,8 +359,9 @@ def build_anchor(
             seen[row[i]] = unit_code
     names = [[registry.get(c).navn for c in row] for row in codes]
     baseline = Engine(data, params).compute_year(year)
+    not_projected: list[str] = []
     population = _population(
-        data, registry, units, codes, year, horizon, projection, projection_source
+        data, registry, units, codes, year, horizon, projection, projection_source, not_projected
     )
     groups, cells = _cells(data, params, registry, units, year)
     needs_present = sorted({n for (_u, _g, _a, n) in cells})
@@ -391,6 +421,19 @@ def build_anchor(
                     price_memo[(g, m)] * aga_memo[(k.aga_sone, m)] * reise_memo[rkey]
                 )
     warnings: list[str] = []
+    if not_projected:
+        warnings.append(
+            _(
+                "{codes}: not in the population projection: the last known population is kept"
+            ).format(codes=", ".join(not_projected))
+        )
+    if left_out:
+        warnings.append(
+            _(
+                "{codes}: no population by age group in the anchor year {year}: left out of "
+                "the projection"
+            ).format(codes=", ".join(left_out), year=year)
+        )
     return Anchor(
         year,
         horizon,
@@ -705,6 +748,14 @@ def scenario_participation(anchor: Anchor, changes: list[Any], source: str) -> p
                         + _("{code} is not a municipality valid on {date}").format(
                             code=c, date=change.fra.isoformat()
                         )
+                    )
+                elif not any(c in row for row in anchor.codes):
+                    problems.append(
+                        f"{source}: deltakelse[{n}].kommuner: "
+                        + _(
+                            "{code} has no population by age group in the anchor year {year}: "
+                            "it cannot be projected"
+                        ).format(code=c, year=anchor.year)
                     )
                 else:
                     codes.append(c)
