@@ -261,6 +261,12 @@ def add_assessment(
                 "the assessment ({day}) is dated before the application was received ({received})"
             ).format(day=a.assessed_on.isoformat(), received=row.mottatt.isoformat()),
         )
+    # the assessment becomes a kartlegging row of the data store (docs/evaluation-data.md)
+    krow = feed.KartleggingRow(row.pseudonym, row.kommunenummer, a.assessed_on, a.scores.as_dict())
+    try:
+        feed.check_assessment(conn, krow)
+    except feed.NotFinanceable as exc:
+        raise Invalid(exc.field, str(exc)) from None
     aid = conn.execute(
         insert(assessment)
         .values(
@@ -276,6 +282,9 @@ def add_assessment(
         )
         .returning(assessment.c.id)
     ).scalar_one()
+    source = f"saksbehandling: sak {sak_id}, kartlegging {aid}"
+    person = feed.person_cells(row.pseudonym, row.fodselsnummer)
+    feed.append_assessment_version(conn, krow, person, source, p.brukernavn)
     audit.record(
         conn, p, "skriv", "kartlegging", [(sak_id, row.person_id, row.kommunenummer)], reason
     )
