@@ -145,19 +145,25 @@ def test_the_base_of_an_exit_counts_only_its_own_spell(
     for exit in ((2019, 3), (2019, 12)):
         value, node = phase_out_base(ctx, "9001", exit, UsageLog())
         assert (value, node.value) == (2_060_000, 2_060_000)
-    # Both exits are in 2019, so 2020 is year 1 of each; 9001 does not take part after 2019, so
-    # neither ends (decision 0012: a re-entry in the exit year itself does not end a phase-out).
-    # Both land on 9001: 0.75 × 2 060 000 + 0.75 × 2 060 000 = 3 090 000, in one row.
-    row = engine.compute_year(2020).get("9001")
+    # Both exits are in 2019, so 2020 is year 1 of each. 9001 participates again after the March
+    # exit within 2019 (October): 2019 is the first year in which it participates again, so that
+    # year and later ones pay none of the March exit's phase-out (interfaces.md §2); the December
+    # exit's is paid: 0.75 × 2 060 000 = 1 545 000, and the March one is reported as ended.
+    result = engine.compute_year(2020)
+    row = result.get("9001")
     assert row is not None
     assert (row.result.aar, row.result.modell, row.result.inntektspaaslag) == (
         2020,
         "utfasing",
-        3_090_000,
+        1_545_000,
     )
-    assert row.trace.value == 3_090_000
+    assert row.trace.value == 1_545_000
     assert "inntektspaaslag.nedtrapping.aar_1" in row.result.estimerte_parametere
-    assert [n.value for n in row.trace.children] == [1_545_000, 1_545_000]
+    assert [(e.exit, e.amount) for e in result.ended_phase_outs] == [((2019, 3), 1_545_000)]
+    later = engine.compute_year(2022)
+    assert [(e.exit, e.aar) for e in later.ended_phase_outs] == [((2019, 3), 2022)]
+    paid = later.get("9001")
+    assert paid is not None and paid.result.inntektspaaslag == 515_000  # 0.25 × 2 060 000
 
 
 def test_a_phase_out_rests_on_the_estimated_cap_of_its_base_year(

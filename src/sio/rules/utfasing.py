@@ -202,7 +202,10 @@ def phase_outs(
                 params=[u for u in log.uses.values() if u.path.startswith(SHARE)],
                 children=[base_node],
             )
-            back_in = [
+            # back in after the exit: later in the exit year itself (the first year in which it
+            # participates again is then the exit year: no year of this phase-out is paid), or
+            # in a year after it up to this one
+            back_in = [mo for mo in participation.months_in_year(code, ex[0]) if mo > ex[1]] + [
                 t
                 for t in range(ex[0] + 1, year + 1)
                 if _participates(participation, registry.code_on(code, jan1(t)), t)
