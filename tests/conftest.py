@@ -96,3 +96,12 @@ def write_input(
 # (hypothesis' default is 200 ms) only makes them fail on a busy machine.
 hypothesis_settings.register_profile("sio", deadline=None)
 hypothesis_settings.load_profile("sio")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the browser the browser tests share (`web_support.browser`), if one was started."""
+    import sys
+
+    support = sys.modules.get("web_support")
+    if support is not None:
+        support.close_browser()

@@ -128,15 +128,35 @@ def _wait_for(port: int, deadline: float) -> None:
     raise AssertionError("sio serve did not start")
 
 
+# One Playwright and one browser per test process, whichever modules use them: each module that
+# imports the `browser` fixture gets a fixture of its own, and a second running sync Playwright in
+# one process is refused ("Sync API inside the asyncio loop"). Closed at the end of the session
+# (`close_browser`, called from conftest.py).
+_SHARED: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    path = chromium()
-    from playwright.sync_api import sync_playwright
+    if "browser" not in _SHARED:
+        path = chromium()
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield b
+        pw = sync_playwright().start()
+        _SHARED["playwright"] = pw
+        _SHARED["browser"] = pw.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_ARGS
+        )
+    yield _SHARED["browser"]
+
+
+def close_browser() -> None:
+    """Close the shared browser and Playwright, if a test started them."""
+    b = _SHARED.pop("browser", None)
+    pw = _SHARED.pop("playwright", None)
+    if b is not None:
         b.close()
+    if pw is not None:
+        pw.stop()
 
 
 def sign_in(browser: Any, server: Server, role: str, lang: str | None = None) -> Any:
