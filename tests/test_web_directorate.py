@@ -8,10 +8,6 @@ boundaries, and axe-core on every page."""
 from __future__ import annotations
 
 import calendar
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -20,16 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from web_support import (
-    ACCOUNT,
-    Server,
-    _wait_for,
-    browser,
-    free_port,
-    screenshot,
-    serious_violations,
-    sign_in,
-)
+from web_support import Server, browser, screenshot, serious_violations, serve, sign_in
 
 __all__ = ["browser"]  # the fixture
 
@@ -46,50 +33,10 @@ BAD_VEDTAK = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`sio serve` on a temporary SQLite store of this module's own (as web_support's)."""
+    """`sio serve` on a temporary SQLite store of this module's own (staged uploads under it)."""
     home = tmp_path_factory.mktemp("sio-serve-direktorat")
-    port = free_port()
-    db = f"sqlite:///{home / 'sio.db'}"
-    env = {
-        **os.environ,
-        "SIO_DATABASE_URL": db,
-        "XDG_DATA_HOME": str(home / "data"),
-        "HOME": str(home),
-        "TMPDIR": str(home),
-        "SIO_COOKIE_SECURE": "0",
-        "PYTHONUNBUFFERED": "1",
-        "COLUMNS": "200",
-    }
-    env.pop("SIO_LANG", None)
-    sio = Path(sys.executable).with_name("sio")
-    proc = subprocess.Popen(
-        [str(sio), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    srv = Server(f"http://127.0.0.1:{port}", db)
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            srv.console.append(line.rstrip())
-            if m := ACCOUNT.search(line):
-                srv.accounts[m.group(3)] = (m.group(1), m.group(2))
-            if "http://127.0.0.1" in line:
-                break
-        _wait_for(port, deadline)
+    with serve(home, TMPDIR=str(home)) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -73,9 +73,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @contextmanager
-def serve(home: Path) -> Iterator[Server]:
+def serve(home: Path, **extra_env: str) -> Iterator[Server]:
     """`sio serve` on an empty SQLite store in `home` (a test module that changes the store's
-    data starts its own, so that the shared one keeps the demo data's figures)."""
+    data starts its own, so that the shared one keeps the demo data's figures); `extra_env`
+    adds variables to the server's environment."""
     port = free_port()
     db = f"sqlite:///{home / 'sio.db'}"
     env = {
@@ -86,6 +87,7 @@ def serve(home: Path) -> Iterator[Server]:
         "SIO_COOKIE_SECURE": "0",
         "PYTHONUNBUFFERED": "1",
         "COLUMNS": "200",
+        **extra_env,
     }
     env.pop("SIO_LANG", None)
     sio = Path(sys.executable).with_name("sio")
