@@ -650,7 +650,13 @@ class OpenFiscaPeer:
 
         t0 = time.perf_counter()
         v = self.data.vedtak
-        kommuner = self.data.kommuner
+        # the group entity holds only municipalities with vedtak: OpenFisca's join_with_persons
+        # renumbers the groups that have members (those without, e.g. control municipalities
+        # that do not participate, would shift every later municipality's index)
+        with_vedtak = v.get_column("kommunenummer").cast(pl.Utf8).unique()
+        kommuner = self.data.kommuner.filter(
+            pl.col("kommunenummer").cast(pl.Utf8).is_in(with_vedtak.implode())
+        )
         codes = kommuner.get_column("kommunenummer").to_list()
         code_index = {c: i for i, c in enumerate(codes)}
         group_index = {f"{s}\t{g}": i for i, (s, g) in enumerate(self.groups)}
@@ -705,4 +711,5 @@ class OpenFiscaPeer:
         self.timings = {"build": t1 - t0, "calculate": time.perf_counter() - t1}
         if total.dtype != np.float64:
             raise RuntimeError(f"OpenFisca result is {total.dtype}, not float64")
-        return {c: int(total[i]) for i, c in enumerate(codes) if c in fin}
+        out = {c: int(total[i]) for i, c in enumerate(codes) if c in fin}
+        return {c: out.get(c, 0) for c in sorted(fin)}  # financed, no vedtak: 0
