@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import datetime as dt
 import json
 import os
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -346,6 +348,138 @@ KIND_TABLE = {
 }
 
 
+class Interleaved:
+    """Imports and payment runs made while the load runs, as the directorate's analysts make
+    them while caseworkers work: every `import_every` seconds `sio import` of a small vedtak
+    file (new vedtak of the load's two municipalities, ids of their own), every `pay_every`
+    seconds `sio utbetaling kjor` for the next month of 2020 — each a subprocess against the
+    same database as the server. `check` then accounts for every one of them in the store."""
+
+    def __init__(self, env: dict[str, str], tmp: Path, import_every: int, pay_every: int) -> None:
+        self.env, self.tmp = env, tmp
+        self.import_every, self.pay_every = import_every, pay_every
+        self.imports: list[dict[str, Any]] = []
+        self.payments: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        t0 = time.monotonic()
+        next_import = t0 + self.import_every / 2 if self.import_every else float("inf")
+        next_pay = t0 + self.pay_every if self.pay_every else float("inf")
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_import:
+                self._import(len(self.imports) + 1)
+                next_import += self.import_every
+            elif now >= next_pay and len(self.payments) < 12:
+                self._pay(f"2020-{len(self.payments) + 1:02d}")
+                next_pay += self.pay_every
+            else:
+                self._stop.wait(0.5)
+
+    def _run(self, cmd: list[str]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
+        return {
+            "rc": p.returncode,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "at": time.strftime("%H:%M:%S"),
+            "stderr_tail": p.stderr.strip().splitlines()[-3:],
+        }
+
+    def _import(self, n: int) -> None:
+        folder = self.tmp / f"import{n:03d}"
+        folder.mkdir()
+        ids = [f"VSOAK{n:03d}-{k:03d}" for k in range(20)]
+        rows = [
+            f"{vid},PSOAK{n:03d}{k:03d},{MUNICIPALITIES[k % 2]},HJSPL,,{1 + k % 7}.5,"
+            f"timer_per_uke,2020-{1 + k % 12:02d}-01,"
+            for k, vid in enumerate(ids)
+        ]
+        header = "vedtak_id,person_id,kommunenummer,tjeneste,prisgruppe,omfang,enhet,fra,til"
+        (folder / "vedtak.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        r = self._run([str(BIN / "sio"), "import", str(folder)])
+        r["vedtak_ids"] = ids
+        self.imports.append(r)
+        print(f"  import {n}: exit {r['rc']} in {r['seconds']} s", flush=True)
+
+    def _pay(self, month: str) -> None:
+        out = self.tmp / "utbetaling" / month
+        r = self._run([str(BIN / "sio"), "utbetaling", "kjor", "--maaned", month, "--ut", str(out)])
+        r["month"] = month
+        r["file"] = str(out / f"posteringer-{month}.csv")
+        self.payments.append(r)
+        print(f"  payment run {month}: exit {r['rc']} in {r['seconds']} s", flush=True)
+
+    def check(self, url: str) -> dict[str, Any]:
+        """Every import that answered 0 is one data version holding its 20 vedtak once; every
+        payment run that answered 0 is one run in the ledger whose postings are exactly the
+        lines of the file it wrote (count and sum to the øre); any other exit is a failure."""
+        out: dict[str, Any] = {"imports": len(self.imports), "payment_runs": len(self.payments)}
+        failures = [r for r in self.imports + self.payments if r["rc"] != 0]
+        out["failed"] = failures
+        with create_engine(url).connect() as conn:
+            ids = [v for r in self.imports if r["rc"] == 0 for v in r["vedtak_ids"]]
+            counts = Counter(
+                r[0]
+                for r in conn.execute(
+                    text("SELECT vedtak_id FROM inn_vedtak WHERE vedtak_id = ANY(:ids)"),
+                    {"ids": ids},
+                )
+            )
+            out["imported_vedtak"] = {
+                "expected": len(ids),
+                "present_once": sum(1 for v in ids if counts[v] == 1),
+            }
+            lines = []
+            for r in self.payments:
+                if r["rc"] != 0:
+                    continue
+                with Path(r["file"]).open(encoding="utf-8") as fh:
+                    file_rows = list(csv.DictReader(fh))
+                runs = conn.execute(
+                    text("SELECT id FROM utbetalingskjoring WHERE art = 'maaned' AND periode = :p"),
+                    {"p": r["month"]},
+                ).all()
+                db = conn.execute(
+                    text(
+                        "SELECT count(*), coalesce(sum(beloep_oere), 0) FROM postering p "
+                        "JOIN utbetalingskjoring k ON k.id = p.kjoring_id "
+                        "WHERE k.art = 'maaned' AND k.periode = :p"
+                    ),
+                    {"p": r["month"]},
+                ).one()
+                file_sum = sum(int(x["beloep_oere"]) for x in file_rows)
+                lines.append(
+                    {
+                        "month": r["month"],
+                        "runs_in_ledger": len(runs),
+                        "postings": int(db[0]),
+                        "file_lines": len(file_rows),
+                        "sum_oere_ledger": int(db[1]),
+                        "sum_oere_file": file_sum,
+                        "accounted": len(runs) == 1
+                        and int(db[0]) == len(file_rows)
+                        and int(db[1]) == file_sum,
+                    }
+                )
+            out["payment_runs_checked"] = lines
+        out["all_accounted"] = (
+            not failures
+            and out["imported_vedtak"]["present_once"] == out["imported_vedtak"]["expected"]
+            and all(x["accounted"] for x in lines)
+        )
+        return out
+
+
 def max_ids(url: str) -> dict[str, int]:
     with create_engine(url).connect() as conn:
         return {
@@ -522,6 +656,18 @@ def main() -> None:
         help="share of requests with 'Connection: close', so that connections are opened\n"
         "again during the run and spread over the workers (default 0.05)",
     )
+    ap.add_argument(
+        "--import-every",
+        type=int,
+        default=0,
+        help="seconds between imports of a small vedtak file during the load (0: none)",
+    )
+    ap.add_argument(
+        "--pay-every",
+        type=int,
+        default=0,
+        help="seconds between payment runs (2020-01, 2020-02, …) during the load (0: none)",
+    )
     ap.add_argument("--only", help="send one kind of request only (e.g. get_case; no JSON file)")
     ap.add_argument("--database", default="sio_bench_casework")
     ap.add_argument(
@@ -602,6 +748,9 @@ def main() -> None:
                 )  # fmt: skip
             results["worker_rss_mib_start"] = worker_rss(proc)
             print(f"workers' RSS at the start: {results['worker_rss_mib_start']} MiB")
+            inter = Interleaved(env, tmp, args.import_every, args.pay_every)
+            if args.import_every or args.pay_every:
+                inter.start()
             runs = []
             for i, step in enumerate(steps):
                 load0 = os.getloadavg()
@@ -637,12 +786,19 @@ def main() -> None:
                 )
                 for sample in raw["error_samples"][:3]:
                     print(f"  error: {sample}")
+            if args.import_every or args.pay_every:
+                inter.stop()
             results["wrk_command"] = cmd
             results["runs"] = runs
             results["worker_rss_mib_end"] = worker_rss(proc)
             results["pending_writes_sent_again_after_the_load"] = resolve_pending(base, log_dir)
             results["writes_checked"] = check_writes(url, log_dir, before, run_tag)
             print("writes:", json.dumps(results["writes_checked"], ensure_ascii=False))
+            if args.import_every or args.pay_every:
+                results["interleaved"] = inter.check(url)
+                shown = dict(results["interleaved"])
+                shown.pop("payment_runs_checked")
+                print("imports and payment runs:", json.dumps(shown, ensure_ascii=False))
             with create_engine(url).connect() as conn:
                 results["rows_after"] = {
                     t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -658,7 +814,10 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)'))
         admin.dispose()
-    results["met"] = all(r["target_met"] for r in results.get("runs", []))
+    results["met"] = (
+        all(r["target_met"] for r in results.get("runs", []))
+        and results.get("interleaved", {"all_accounted": True})["all_accounted"]
+    )
     results["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     if args.only is None:
         args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
