@@ -5,6 +5,7 @@ hours, costs and coverage follow from scheme.md §6 and the criteria files."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
@@ -411,11 +412,14 @@ def test_units_follow_new_numbers_and_start_anew_at_mergers() -> None:
     }
 
 
-def _dispersion_world(seed: int, theta: float) -> pl.DataFrame:
+def _dispersion_world(seed: int, theta: float, stale: float | None = None) -> pl.DataFrame:
     """60 trial and 20 control municipalities, 30 users each, 2017–2020; log home hours = a
     profile level + the municipality's deviation u (sd 0.3) + noise (sd 0.3); the trial starts in
-    2019 and multiplies u by 1 − θ from then on."""
+    2019 and multiplies u by 1 − θ from then on. With `stale`, that share of the users of 2019
+    and 2020 have decisions made before 2019 still in force (deviation u, not narrowed), and the
+    frame has the decisions' first day (`home_from`) and the trial's start (`trial_start`)."""
     rng = np.random.default_rng(seed)
+    start = dt.date(2019, 1, 1)
     rows = []
     for m in range(80):
         u = rng.normal(0, 0.3)
@@ -424,7 +428,8 @@ def _dispersion_world(seed: int, theta: float) -> pl.DataFrame:
             after = year >= 2019
             for i in range(30):
                 profile = ("a", "b")[i % 2]
-                dev = u * (1 - theta) if trial and after else u
+                old = not after or (stale is not None and rng.random() < stale)
+                dev = u * (1 - theta) if trial and not old else u
                 level = 1.0 if profile == "a" else 2.0
                 rows.append(
                     (
@@ -434,9 +439,11 @@ def _dispersion_world(seed: int, theta: float) -> pl.DataFrame:
                         float(np.exp(level + dev + rng.normal(0, 0.3))),
                         trial,
                         trial and after,
+                        dt.date(min(year - 1, 2018), 6, 1) if old else dt.date(year, 3, 1),
+                        start if trial else None,
                     )
                 )
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         rows,
         schema={
             "kommunenummer": pl.Utf8,
@@ -445,9 +452,12 @@ def _dispersion_world(seed: int, theta: float) -> pl.DataFrame:
             "home_hours": pl.Float64,
             "trial": pl.Boolean,
             "participating": pl.Boolean,
+            "home_from": pl.Date,
+            "trial_start": pl.Date,
         },
         orient="row",
     ).with_columns(pl.col("kommunenummer").alias("unit"))
+    return frame if stale is not None else frame.drop("home_from", "trial_start")
 
 
 def test_a_planted_narrowing_of_municipal_differences_is_recovered() -> None:
@@ -463,3 +473,33 @@ def test_a_planted_narrowing_of_municipal_differences_is_recovered() -> None:
         assert trial["municipalities"] == 60 and control["municipalities"] == 20
         assert res["split_year_controls"] == 2019
         assert res["trial_over_control"]["ci_high"] < 1.0
+
+
+def test_decisions_made_before_the_start_do_not_dilute_a_narrowing() -> None:
+    """Half the users of the trial's years still have decisions made before its start, with the
+    old deviation: counting only the decisions made under the trial recovers θ = 0.5 within its
+    interval over three seeds; the controls are split at the same day."""
+    from sio.evaluation.dispersion import dispersion_change
+
+    for seed in range(3):
+        res = dispersion_change(_dispersion_world(seed, 0.5, stale=0.5), reps=99, seed=seed)
+        trial, control = res["trial"], res["control"]
+        assert trial["ci_low"] <= 0.5 <= trial["ci_high"]
+        assert control["ci_low"] <= 1.0 <= control["ci_high"]
+        assert res["decided_from_controls"] == "2019-01-01"
+        # about half of the 60 × 30 × 2 person-years after the start are decisions made before
+        assert 1500 <= trial["n_after"] <= 2100
+
+
+def test_no_narrowing_is_found_no_more_often_than_the_nominal_rate() -> None:
+    """30 worlds without an effect (decisions made before the start still in force in half the
+    users): the trial's 95 % interval of the ratio after / before excludes 1 in at most 4 of them
+    (Binomial(30, 0.05) exceeds 4 with probability about 0.016)."""
+    from sio.evaluation.dispersion import dispersion_change
+
+    excluded = 0
+    for seed in range(200, 230):
+        res = dispersion_change(_dispersion_world(seed, 0.0, stale=0.5), reps=99, seed=seed)
+        trial = res["trial"]
+        excluded += not (trial["ci_low"] <= 1.0 <= trial["ci_high"])
+    assert excluded <= 4

@@ -6,14 +6,19 @@ years (scheme.md §5, equal treatment).
 
 The SD is the multilevel model's (`equal_treatment._reml_curve`, REML on group sums) on the log
 hours less their mean in the profile and year, over users with home-service hours. "Before" are a
-trial unit's years before its first participating year, "after" its participating years; for the
-controls the split is the most common start year of the trial units. The ratio after / before is
-1 − θ when the trial shrinks every municipality's deviation by θ. Its 95 % interval comes from a
+trial unit's years before its first participating year, "after" its participating years, counting
+only users whose home-service decisions were all made on or after the unit's start (`home_from` ≥
+`trial_start`: a decision made before the start and still in force says nothing about the
+trial's practice, and counting it would pull the ratio towards 1); for the controls the split is
+the most common start year of the trial units, and "after" counts decisions made from the
+earliest start in that year. The ratio after / before is 1 − θ when the trial shrinks every
+municipality's deviation by θ in the decisions it makes. Its 95 % interval comes from a
 bootstrap over municipalities (the same municipalities before and after, seeded).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -122,21 +127,39 @@ def dispersion_change(
     log_h = pl.col("home_hours").log()
     users = users.with_columns((log_h - log_h.mean().over("profile", "aar")).alias("_r"))
     trial, control = users.filter(pl.col("trial")), users.filter(~pl.col("trial"))
+    # "after" counts the home hours decided under the trial: a decision made before the start
+    # still in force on a later 31 December says nothing about the trial's practice
+    new_trial: pl.Expr = pl.lit(True)
+    new_control: pl.Expr = pl.lit(True)
+    split_day: dt.date | None = None
+    if {"home_from", "trial_start"} <= set(users.columns):
+        new_trial = pl.col("home_from") >= pl.col("trial_start")
+        days = (
+            trial.filter(pl.col("trial_start").dt.year() == split)
+            .get_column("trial_start")
+            .drop_nulls()
+        )
+        first_day = days.min() if days.len() else None
+        if isinstance(first_day, dt.date):
+            split_day = first_day
+            new_control = pl.col("home_from") >= pl.lit(split_day)
     t = _group(
         trial.filter(pl.col("aar") < pl.col("_start")),
-        trial.filter(pl.col("participating")),
+        trial.filter(pl.col("participating") & new_trial),
         reps,
         seed,
         alpha,
     )
     c = _group(
         control.filter(pl.col("aar") < split),
-        control.filter(pl.col("aar") >= split),
+        control.filter((pl.col("aar") >= split) & new_control),
         reps,
         seed + 1,
         alpha,
     )
     out: dict[str, Any] = {"outcome": "log_home_hours", "split_year_controls": split}
+    if split_day is not None:
+        out["decided_from_controls"] = split_day.isoformat()
     out["trial"] = {k: v for k, v in t.items() if k != "_draws"}
     out["control"] = {k: v for k, v in c.items() if k != "_draws"}
     ok = bool(t.get("ratio")) and bool(c.get("ratio"))

@@ -7,12 +7,14 @@ A person-year is a person with at least one vedtak in force on the year's refere
   the municipality with the same borders over time (a new number continues it, a merger starts
   a new one: `_units_table`), `trial`: the unit has participation rows (the others are the
   comparison group),
-  `participating`: the municipality participates on the reference day (the `deltakelse` table);
+  `participating`: the municipality participates on the reference day (the `deltakelse` table),
+  `trial_start`: the first day the unit participates (null for the comparison group);
 - the need profile: `need_level` (the latest assessment on or before the day; "ukjent" without),
   `age_band` (the population table's groups, from `personer.foedselsaar`), `living`
   ("alene", "ikke_alene" or "ukjent", from `personer.bor_alene`), and `profile`, the three joined;
 - the allocated services: `hours` (hours per week of hour-priced services), `home_hours` (of
-  home nursing and practical assistance, `HOME_SERVICES`), `hour_equivalents`
+  home nursing and practical assistance, `HOME_SERVICES`; `home_from`: the earliest start of
+  those decisions, so that decisions made under the trial can be told apart), `hour_equivalents`
   (hours per week plus day-priced services converted at their price relative to one hour of home
   nursing, HJSPL STANDARD: the hours the same money would buy), `institution` (a short- or
   long-term nursing-home stay in force) and `cost` (kroner per year at the national unit prices
@@ -110,6 +112,7 @@ def _in_force_years(vedtak: pl.DataFrame, first: int, last: int) -> pl.DataFrame
             "prisgruppe",
             "omfang",
             "enhet",
+            "fra",
             pl.int_ranges(lo, hi + 1, dtype=pl.Int32).alias("aar"),
         )
         .explode("aar")
@@ -233,6 +236,16 @@ def _participation(inp: InputData, first: int, last: int) -> pl.DataFrame:
     )
 
 
+def _trial_starts(inp: InputData, units: pl.DataFrame) -> pl.DataFrame:
+    """unit, trial_start: the first day any of the unit's codes participates."""
+    return (
+        inp.deltakelse.select("kommunenummer", "fra")
+        .join(units.select("kommunenummer", "unit"), on="kommunenummer", how="inner")
+        .group_by("unit")
+        .agg(pl.col("fra").min().alias("trial_start"))
+    )
+
+
 def _merger_years(inp: InputData, first: int, last: int) -> dict[int, tuple[str, ...]]:
     """Years in the window in which a code with predecessors begins (a merger or a new number):
     the municipal structure changes on 1 January of that year."""
@@ -352,6 +365,10 @@ def build_frame(
             pl.col("kommunenummer").first(),
             pl.col("hours").sum(),
             pl.col("home_hours").sum(),
+            pl.col("fra")
+            .filter(pl.col("tjeneste").is_in(list(HOME_SERVICES)))
+            .min()
+            .alias("home_from"),
             pl.col("hour_equivalents").sum(),
             pl.col("cost").sum(),
             pl.col("_inst").any().alias("institution"),
@@ -361,8 +378,10 @@ def build_frame(
         )
     )
     units = _units_table(inp)
-    persons = persons.join(units, on="kommunenummer", how="left").join(
-        _participation(inp, first, last), on=["kommunenummer", "aar"], how="left"
+    persons = (
+        persons.join(units, on="kommunenummer", how="left")
+        .join(_participation(inp, first, last), on=["kommunenummer", "aar"], how="left")
+        .join(_trial_starts(inp, units), on="unit", how="left")
     )
     pers = getattr(inp, "personer", None)
     has_ages = pers is not None and pers.height > 0
