@@ -222,45 +222,56 @@ def _factor_matrix(
         raise ValueError("a unit price is negative")
 
     tau = [params.number("aktivitetstilskudd.reise.faktor", first_day(m)) for m in months]
-    aga_cache: dict[tuple[str, Month], float] = {}
-    code_index: dict[str, int] = {}
-    aga_rows: list[list[float]] = []
-    reise_cache: dict[Fraction, list[float]] = {}
-    reise_rows: list[list[float]] = []
-    for code in sorted({c for c, _ in financed}):
+    # the financed municipalities: their months, zones and travel indices as small tables
+    month_pos = {m: i for i, m in enumerate(months)}
+    codes = sorted({c for c, _ in financed})
+    code_index = {c: i for i, c in enumerate(codes)}
+    is_financed = np.zeros((len(codes), n), bool)
+    for c, m in financed:
+        i = month_pos.get(m)
+        if i is not None:
+            is_financed[code_index[c], i] = True
+    zones: dict[str, int] = {}
+    travel: dict[tuple[int, int], int] = {}
+    travel_rows: list[list[float]] = []
+    zone_of = np.empty(len(codes), np.intp)
+    travel_of = np.empty(len(codes), np.intp)
+    for i, code in enumerate(codes):
         k = registry.get(code)
-        arow: list[float] = []
-        for m in months:
-            zkey = (k.aga_sone, m)
-            if zkey not in aga_cache:
-                aga_cache[zkey] = float(k_aga(params, k.aga_sone, m))
-            arow.append(aga_cache[zkey] if (code, m) in financed else math.nan)
-        code_index[code] = len(aga_rows)
-        aga_rows.append(arow)
-        rkey = k.reiseindeks
-        if rkey not in reise_cache:
-            by_tau = {t: float(1 + t * rkey) for t in set(tau)}
-            reise_cache[rkey] = [by_tau[t] for t in tau]
-        reise_rows.append(reise_cache[rkey])
-    if any(v < 0 for v in aga_cache.values()):
+        zone_of[i] = zones.setdefault(k.aga_sone, len(zones))
+        ri = k.reiseindeks
+        rkey = (ri.numerator, ri.denominator)  # hashing a Fraction is slow
+        if rkey not in travel:
+            travel[rkey] = len(travel_rows)
+            by_tau = {t: float(1 + t * ri) for t in set(tau)}
+            travel_rows.append([by_tau[t] for t in tau])
+        travel_of[i] = travel[rkey]
+    aga_z = np.array(
+        [[float(k_aga(params, z, m)) for m in months] for z in zones], np.float64
+    ).reshape(len(zones), n)
+    if np.any(aga_z < 0):
         raise ValueError("an employer-tax factor is negative")
-    aga = np.array(aga_rows, dtype=np.float64).reshape(len(aga_rows), n)
-    reise = np.array(reise_rows, dtype=np.float64).reshape(len(reise_rows), n)
+    aga = np.where(is_financed, aga_z[zone_of], math.nan)
+    reise = np.array(travel_rows, np.float64).reshape(len(travel_rows), n)[travel_of]
 
     gids = groups.get_column("gid").to_numpy()
     size = int(gids.max()) + 1 if len(gids) else 0
     factors = np.full((size, n), math.nan)
-    ci = np.array([code_index.get(c, -1) for c in groups.get_column("kommunenummer").to_list()])
-    ci = ci.astype(np.int64)
-    si = np.array(
-        [
-            sg_index.get((s, g), -1)
-            for s, g in zip(
-                groups.get_column("tjeneste"), groups.get_column("prisgruppe"), strict=True
-            )
-        ],
-        np.int64,
+    found = groups.select(
+        pl.col("kommunenummer")
+        .cast(pl.Utf8)
+        .replace_strict(code_index, default=-1, return_dtype=pl.Int64)
+        .alias("ci"),
+        pl.concat_str(
+            pl.col("tjeneste").cast(pl.Utf8), pl.col("prisgruppe").cast(pl.Utf8), separator="\t"
+        )
+        .replace_strict(
+            {f"{s}\t{g}": i for (s, g), i in sg_index.items()}, default=-1, return_dtype=pl.Int64
+        )
+        .alias("si"),
     )
+    ci = found.get_column("ci").to_numpy().astype(np.int64)
+    si = found.get_column("si").to_numpy().astype(np.int64)
     ok = (ci >= 0) & (si >= 0)
     g_ok, c_ok, s_ok = gids[ok], ci[ok], si[ok]
     factors[g_ok] = prices[s_ok] * aga[c_ok] * np.where(home[s_ok], reise[c_ok], 1.0)
@@ -313,27 +324,37 @@ def compute_activity(
     month_of_day = np.full(span, -1, np.int64)  # -1: a day between the months asked for
     for i in range(n):
         month_of_day[starts[i] - lo : ends[i] - lo + 1] = i
+    # day tables over the clipped offsets of fra (lo … hi + 1) and of til + 1 (lo … hi + 1)
     day = np.arange(lo, hi + 2, dtype=np.int64)
+    in_month = np.append(month_of_day, -1)  # the month of each day (hi + 1: none)
+    safe = np.maximum(in_month, 0)
+    # fra on a day that is not the first of its month: that month is a part month
+    part_first = np.where((in_month >= 0) & (day != starts[safe]), in_month, -1)
+    # til + 1 on a day that is not the first of a month: til's month is a part month
+    til_month = np.insert(month_of_day, 0, -1)  # the month of til = day - 1
+    safe_t = np.maximum(til_month, 0)
+    part_last = np.where((til_month >= 0) & (day - 1 != ends[safe_t]), til_month, -1)
+    tables = [
+        np.nan_to_num(  # no price or not financed: no line
+            np.concatenate([factors[:, i] * float(dims[i]), factors[:, i]])
+        )
+        for i in (int(np.argmax(month_class == c)) for c in range(len(col_class)))
+    ]
     ctx = _Window(
         n=n,
         size=size,
         lo=lo,
         hi=hi,
-        starts=starts,
-        ends=ends,
-        factors=factors,
         month_class=month_class,
-        classes=len(col_class),
-        class_tables=[
-            np.nan_to_num(  # no price or not financed: no line
-                np.concatenate([factors[:, i] * float(dims[i]), factors[:, i]])
-            )
-            for i in (int(np.argmax(month_class == c)) for c in range(len(col_class)))
-        ],
+        class_tables=tables,
+        class_max=[float(t.max()) if len(t) else 0.0 for t in tables],
         flat=np.nan_to_num(np.concatenate([factors.ravel(), (factors / dims).ravel()])),
-        month_of_day=month_of_day,
-        first_on_or_after=np.searchsorted(starts, day, side="left").astype(np.int32),
-        ending_by=np.searchsorted(ends, day - 1, side="right").astype(np.int32),
+        first_on_or_after=np.searchsorted(starts, day, side="left").astype(np.intp),
+        ending_by=np.searchsorted(ends, day - 1, side="right").astype(np.intp),
+        part_first=part_first.astype(np.int8 if n < 127 else np.int64),
+        days_left=np.where(part_first >= 0, ends[safe] - day + 1, 0).astype(np.intp),
+        part_last=part_last.astype(np.int8 if n < 127 else np.int64),
+        days_into=np.where(part_last >= 0, day - starts[safe_t], 0).astype(np.intp),
     )
     # two halves of the vedtak on two threads (NumPy releases the GIL in its loops); the totals
     # are integers in float64, so their sum does not depend on the order
@@ -356,28 +377,49 @@ def compute_activity(
     if any_doubt:
         doubtful = vedtak.filter(pl.Series(doubt))
         rechecks = _exact_lines(doubtful, params, registry, months, fin, oere_g)
-    return _by_municipality(oere_g, groups, months, fin, codes, rechecks)
+    return _by_municipality(oere_g, groups, months, fin, rechecks)
 
 
 @dataclass(frozen=True)
 class _Window:
-    """What every part of the vedtak is computed against: the months, their classes and the
-    factor tables (see `compute_activity`)."""
+    """What every part of the vedtak is computed against: the months, their classes, the factor
+    tables and day tables (see `compute_activity`).
+
+    The day tables are indexed by the offset of a clipped day from `lo`: fra clipped to
+    lo … hi + 1, and til + 1 clipped to lo … hi + 1 (offsets 0 … span)."""
 
     n: int
     size: int
     lo: int
     hi: int
-    starts: np.ndarray[Any, np.dtype[np.int64]]
-    ends: np.ndarray[Any, np.dtype[np.int64]]
-    factors: np.ndarray[Any, np.dtype[np.float64]]
     month_class: np.ndarray[Any, np.dtype[np.int64]]
-    classes: int
+    # per class of months: the whole month's factor per gid (per-day units: × the days of the
+    # month), then per gid + size (the per-month units)
     class_tables: list[np.ndarray[Any, np.dtype[np.float64]]]
+    class_max: list[float]
+    # the factor per (gid [+ size for the per-month units]) × n + month: per day / per month
     flat: np.ndarray[Any, np.dtype[np.float64]]
-    month_of_day: np.ndarray[Any, np.dtype[np.int64]]
-    first_on_or_after: np.ndarray[Any, np.dtype[np.int32]]
-    ending_by: np.ndarray[Any, np.dtype[np.int32]]
+    first_on_or_after: np.ndarray[Any, np.dtype[np.intp]]  # by fra: first month starting ≥ fra
+    ending_by: np.ndarray[Any, np.dtype[np.intp]]  # by til + 1: months ending ≤ til
+    part_first: np.ndarray[Any, Any]  # by fra: its month if fra is not its first day, else -1
+    days_left: np.ndarray[Any, np.dtype[np.intp]]  # by fra: days from fra to its month's end
+    part_last: np.ndarray[Any, Any]  # by til + 1: til's month if til is not its last day, else -1
+    days_into: np.ndarray[Any, np.dtype[np.intp]]  # by til + 1: days from its month's start
+
+
+def _round_lines(
+    x: np.ndarray[Any, np.dtype[np.float64]], bound: float
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]] | None]:
+    """The float lines `x` rounded to whole øre, and which are in doubt (within 10^-6 øre of
+    x.5, or above 10^8 øre when `bound`, an upper bound of `x`, is), or None if none is. Half
+    to even: a line that near x.5 is in doubt and computed exactly instead."""
+    r = np.rint(x)
+    np.subtract(x, r, out=x)
+    np.abs(x, out=x)
+    bad = x > _TIE
+    if bound > _SAFE_MAX:
+        bad |= r >= _SAFE_MAX  # every x > 10^8 (lines are not negative)
+    return r, (bad if bad.any() else None)
 
 
 def _chunk_totals(
@@ -390,74 +432,85 @@ def _chunk_totals(
 ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]:
     """The øre per group and month of some vedtak (their float lines, rounded), and which of
     them are in doubt (a line near x.5 øre or above 10^8 øre: left out, computed exactly)."""
-    n, size, lo, hi, starts, ends = w.n, w.size, w.lo, w.hi, w.starts, w.ends
-    per_month = m > 0.5
-    # whole months: list indices fa ≤ i < fb are fully covered (day tables instead of searching);
-    # a vedtak outside the window covers none and has no part month, so nothing is filtered
-    fa = w.first_on_or_after[np.clip(fra, lo, hi + 1) - lo]
-    fb = w.ending_by[np.clip(til, lo - 1, hi) - lo + 1]
-    fb = np.maximum(fa, fb)  # no whole month: an empty range
-    row_base = gid.astype(np.int64) * (n + 1)
-    at_start = row_base + fa
-    at_end = row_base + fb
-    tab_index = gid + np.where(per_month, size, 0)
-
+    n, size, lo, hi = w.n, w.size, w.lo, w.hi
     count = len(gid)
+    # offsets of fra and of til + 1 in the day tables; a vedtak outside the window covers no
+    # whole month and has no part month, so nothing is filtered
+    ia = np.clip(fra, lo, hi + 1)
+    ia -= lo
+    ib = np.clip(til, lo - 1, hi)
+    ib -= lo - 1
+    # whole months: list indices fa ≤ i < fb are fully covered
+    fa = w.first_on_or_after[ia]
+    fb = w.ending_by[ib]
+    np.maximum(fa, fb, out=fb)  # no whole month: an empty range
+    # til's month is a part month unless fra is in it (then the part month of fra has til);
+    # fra is in an earlier month exactly when the whole months start by til's month
+    last_j = w.part_last[ib]
+    last_rows = np.flatnonzero(last_j >= fa)
+    row = gid.astype(np.intp)
+    tab = (m > 0.5) * size  # the per-month units' half of the tables
+    tab += row
+    row *= n + 1
+    at_start = fa
+    at_start += row
+    ending = np.flatnonzero(fb < n)  # an end at column n falls outside the months anyway
+    at_end = row[ending]
+    at_end += fb[ending]
+    del row, fb
+    q_max = float(q.max()) if count else 0.0
+
     doubt = np.zeros(count, bool)
+    any_doubt = False
     rounded: list[np.ndarray[Any, np.dtype[np.float64]]] = []
-    tmp = np.empty(count)
-    for table in w.class_tables:
-        x = np.take(table, tab_index)
-        np.multiply(x, q, out=x)
-        r = np.add(x, 0.5)
-        np.floor(r, out=r)
-        np.subtract(x, r, out=tmp)
-        np.abs(tmp, out=tmp)
-        doubt |= tmp > _TIE
-        if count and x.max() > _SAFE_MAX:
-            doubt |= x > _SAFE_MAX
+    for table, t_max in zip(w.class_tables, w.class_max, strict=True):
+        x = table.take(tab)
+        x *= q
+        r, bad = _round_lines(x, t_max * q_max * (1 + 1e-9))
+        if bad is not None:
+            doubt |= bad
+            any_doubt = True
         rounded.append(r)
 
     # part months: the month of fra if fra is not its first day (the days from fra to the end of
     # the month or til), and the month of til if til is not its last day and fra is not in it
+    flat_max = float(w.flat.max()) if len(w.flat) else 0.0
     pieces: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
     for which in (0, 1):
         if which == 0:
-            rows_in = np.flatnonzero((fra > lo) & (fra <= hi))
-            j = w.month_of_day[fra[rows_in] - lo]
-            keep = j >= 0
-            keep[keep] = fra[rows_in[keep]] != starts[j[keep]]
+            j_all = w.part_first[ia]
+            rows_in = np.flatnonzero(j_all >= 0)
+            a = ia[rows_in]
+            d = np.minimum(w.days_left[a], ib[rows_in] - a)  # ib - ia = min(til, hi) - fra + 1
         else:
-            rows_in = np.flatnonzero((til >= lo) & (til < hi))
-            j = w.month_of_day[til[rows_in] - lo]
-            keep = j >= 0
-            kj = j[keep]
-            keep[keep] = (til[rows_in[keep]] != ends[kj]) & (fra[rows_in[keep]] <= starts[kj])
-        rows_in, j = rows_in[keep], j[keep]
-        if which == 0:
-            d = np.minimum(til[rows_in], ends[j]) - fra[rows_in] + 1
-        else:
-            d = til[rows_in] - starts[j] + 1
-        at = gid[rows_in].astype(np.int64) * n + j
-        x = q[rows_in] * d * w.flat[at + np.where(per_month[rows_in], size * n, 0)]
-        r = np.floor(x + 0.5)
-        doubt[rows_in[(np.abs(x - r) > _TIE) | (x > _SAFE_MAX)]] = True
+            j_all, rows_in = last_j, last_rows
+            d = w.days_into[ib[rows_in]]
+        j = j_all[rows_in].astype(np.intp)
+        at = tab[rows_in]
+        at *= n
+        at += j
+        x = q[rows_in] * d
+        x *= w.flat.take(at)
+        r, bad = _round_lines(x, q_max * 31 * flat_max * (1 + 1e-9))
+        if bad is not None:
+            doubt[rows_in[bad]] = True
+            any_doubt = True
         pieces.append((rows_in, at, r))
 
     width = size * (n + 1)
     totals = np.zeros((size, n))  # øre per group and month (float64: exact integers ≪ 2^53)
-    any_doubt = bool(doubt.any())
-    ending = np.flatnonzero(fb < n)  # an end at column n falls outside the months anyway
-    at_end = at_end[ending]
+    left_out = np.flatnonzero(doubt) if any_doubt else None
     for c, r in enumerate(rounded):
-        wt = np.where(doubt, 0.0, r) if any_doubt else r
-        diff = np.bincount(at_start, wt, width)
-        diff -= np.bincount(at_end, wt[ending], width)
+        if left_out is not None:
+            r[left_out] = 0.0
+        diff = np.bincount(at_start, r, width)
+        diff -= np.bincount(at_end, r[ending], width)
         run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
         totals += np.where(w.month_class == c, run, 0.0)
     for rows_in, at, r in pieces:  # a vedtak in doubt in any month is computed exactly in all
-        wt = np.where(doubt[rows_in], 0.0, r) if any_doubt else r
-        totals += np.bincount(at, wt, size * n).reshape(size, n)
+        if left_out is not None:
+            r[doubt[rows_in]] = 0.0
+        totals += np.bincount(at, r, 2 * size * n).reshape(2, size, n).sum(axis=0)
     return totals, doubt
 
 
@@ -466,40 +519,49 @@ def _by_municipality(
     groups: pl.DataFrame,
     months: list[Month],
     fin: set[tuple[str, Month]],
-    codes: list[str],
     rechecks: int,
 ) -> ActivityGrant:
     """Sum the groups' months per municipality; note which groups have lines in each year."""
     gids = groups.get_column("gid").to_numpy().astype(np.int64)
-    group_codes = groups.get_column("kommunenummer").to_list()
+    code_col = groups.get_column("kommunenummer").cast(pl.Utf8)
+    group_codes = code_col.to_list()
     code_index = {c: i for i, c in enumerate(sorted(set(group_codes)))}
-    ci = np.array([code_index[c] for c in group_codes], np.int64)
+    ci = code_col.replace_strict(code_index, return_dtype=pl.Int64).to_numpy().astype(np.int64)
     per_code = np.zeros((len(code_index), len(months)), np.int64)
     np.add.at(per_code, ci, oere_g[gids])
+    sums = per_code.tolist()
+    month_pos = {m: i for i, m in enumerate(months)}
     oere: dict[tuple[str, Month], int] = {}
-    for c in codes:
-        row = per_code[code_index[c]] if c in code_index else None
-        for i, m in enumerate(months):
-            if (c, m) in fin:
-                oere[(c, m)] = int(row[i]) if row is not None else 0
+    for key in fin:  # every financed month asked for (those of `codes`)
+        i = month_pos.get(key[1])
+        if i is not None:
+            ix = code_index.get(key[0])
+            oere[key] = sums[ix][i] if ix is not None else 0
     used: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]] = {}
-    services = groups.get_column("tjeneste").to_list()
-    price_groups = groups.get_column("prisgruppe").to_list()
+    keys = list(
+        zip(
+            groups.get_column("tjeneste").to_list(),
+            groups.get_column("prisgruppe").to_list(),
+            strict=True,
+        )
+    )
     positive = oere_g[gids] > 0
     for year in sorted({m[0] for m in months}):
         idx = [i for i, m in enumerate(months) if m[0] == year]
         # the months with lines as a bit pattern per group, one tuple of months per pattern
         bits = positive[:, idx].astype(np.int64) @ (np.int64(1) << np.arange(len(idx)))
-        patterns: dict[int, tuple[int, ...]] = {}
-        for row_i, b in zip(np.flatnonzero(bits).tolist(), bits[bits > 0].tolist(), strict=True):
-            in_use = patterns.get(b)
-            if in_use is None:
-                in_use = patterns[b] = tuple(
-                    months[idx[i]][1] for i in range(len(idx)) if b >> i & 1
-                )
-            used.setdefault((group_codes[row_i], year), {})[
-                (services[row_i], price_groups[row_i])
-            ] = in_use
+        rows = np.flatnonzero(bits)
+        row_bits = bits[rows].tolist()
+        patterns = {
+            b: tuple(months[idx[i]][1] for i in range(len(idx)) if b >> i & 1)
+            for b in set(row_bits)
+        }
+        for row_i, b in zip(rows.tolist(), row_bits, strict=True):
+            code_year = (group_codes[row_i], year)
+            in_code = used.get(code_year)
+            if in_code is None:
+                in_code = used[code_year] = {}
+            in_code[keys[row_i]] = patterns[b]
     return ActivityGrant(months, oere, used, rechecks)
 
 
