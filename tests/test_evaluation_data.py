@@ -540,3 +540,66 @@ def test_the_engines_commands_load_without_the_evaluation_tables(
         load_input(d, params)
     data, problems = load_input(d, params, evaluation=False)  # sio beregn, sio forklar
     assert problems == [] and data.kartlegging is None and data.personer is None
+
+
+def test_a_data_set_over_2016_2024_has_users_on_every_31_december(tmp_path: Path) -> None:
+    """`--fra-aar 2016 --til-aar 2024 --aar 2020`: users enter and leave over the years, so about
+    as many have a decision in force on each 31 December (a stationary stock, within 15 % of the
+    mean); every user has one assessment and a person row; population for 2015–2024,
+    expenditure for 2016–2024, participation from 2020 and toppfinansiering for 2020–2024;
+    the controls follow their codes to 2024 and the merged ones end on 2019-12-31; nothing starts
+    after the window."""
+    import json
+
+    d = _synth(tmp_path / "w", "--fra-aar", "2016", "--til-aar", "2024", "--aar", "2020")
+    v = pl.read_parquet(d / "vedtak.parquet")
+    stock = []
+    for year in range(2016, 2025):
+        day = dt.date(year, 12, 31)
+        in_force = v.filter(
+            (pl.col("fra") <= day) & (pl.col("til").is_null() | (pl.col("til") >= day))
+        )
+        stock.append(in_force.get_column("person_id").n_unique())
+    mean = sum(stock) / len(stock)
+    assert all(abs(s - mean) <= 0.15 * mean for s in stock), stock
+    # users over nine years (and the years before), each about three years in care but not
+    # always with a decision in force: between an eighth and a quarter of them on a given day
+    assert 0.12 * SYNTH_PERSONS <= mean <= 0.25 * SYNTH_PERSONS, stock
+    assert v.get_column("fra").max() <= dt.date(2024, 12, 31)
+    users = set(v.get_column("person_id"))
+    k = pl.read_parquet(d / "kartlegging.parquet")
+    p = pl.read_parquet(d / "personer.parquet")
+    assert set(k.get_column("person_id")) == users == set(p.get_column("person_id"))
+    assert k.height == len(users)
+    first = v.group_by("person_id").agg(pl.col("fra").min())
+    late = k.join(first, on="person_id").filter(pl.col("dato") > pl.col("fra"))
+    assert late.is_empty()
+    years = lambda name: sorted(set(pl.read_parquet(d / f"{name}.parquet")["aar"]))  # noqa: E731
+    assert years("befolkning") == list(range(2015, 2025))
+    assert years("utgifter") == list(range(2016, 2025))
+    assert years("toppfinansiering") == list(range(2020, 2025))
+    deltakelse = pl.read_parquet(d / "deltakelse.parquet")
+    assert set(deltakelse.get_column("fra")) == {dt.date(2020, 1, 1)}
+    truth = json.loads((d / "synth.json").read_text())
+    assert (truth["aar_fra"], truth["aar_til"], truth["aar"]) == (2016, 2024, 2020)
+    merged = v.filter(pl.col("kommunenummer").is_in(["1018", "1246", "0122"]))
+    assert merged.get_column("til").max() == dt.date(2019, 12, 31)
+    valer_2024 = v.filter(
+        (pl.col("kommunenummer") == "3114") & (pl.col("fra") >= dt.date(2024, 1, 1))
+    )
+    assert valer_2024.height > 0  # Våler's decisions of 2024 under its new code
+
+
+def test_the_years_of_a_multi_year_data_set_are_checked(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sio.cli.synth import synth_app
+
+    for args in (
+        ["--fra-aar", "2016"],
+        ["--fra-aar", "2021", "--til-aar", "2024", "--aar", "2021"],
+        ["--fra-aar", "2016", "--til-aar", "2019", "--aar", "2021"],
+    ):
+        res = CliRunner().invoke(synth_app, ["national", "--out", str(tmp_path), *args])
+        assert res.exit_code == 2, (args, res.output)
+        assert "--til-aar" in res.output or "--fra-aar" in res.output

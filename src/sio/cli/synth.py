@@ -58,6 +58,25 @@ def national(
             "--aar", help=_("The year of participation; the base year is the year before.")
         ),
     ] = 2021,
+    fra_aar: Annotated[
+        int | None,
+        typer.Option(
+            "--fra-aar",
+            metavar="AAR",
+            help=_(
+                "With --til-aar: a data set over several years, with decisions in force on "
+                "31 December of every year from this one (users enter and leave care over them)."
+            ),
+        ),
+    ] = None,
+    til_aar: Annotated[
+        int | None,
+        typer.Option(
+            "--til-aar",
+            metavar="AAR",
+            help=_("The last year of a data set over several years (with --fra-aar)."),
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help=_("parquet (default) or csv."))] = "parquet",
     effekt: Annotated[
         list[str] | None,
@@ -102,6 +121,15 @@ def national(
         problem = _("--personer must be at least 1")
     elif aar < 2017:
         problem = _("--aar must be 2017 or later")
+    elif (fra_aar is None) != (til_aar is None):
+        problem = _("--fra-aar and --til-aar go together")
+    elif fra_aar is not None and til_aar is not None and not (2016 <= fra_aar < aar <= til_aar):
+        problem = _(
+            "the years must satisfy 2016 ≤ --fra-aar < --aar ≤ --til-aar (participation starts "
+            "in --aar)"
+        )
+    elif til_aar is not None and til_aar > 2050:
+        problem = _("--til-aar must be 2050 or earlier")
     try:
         effects = parse_effects(list(effekt or []), kommunevariasjon)
     except ValueError as exc:
@@ -129,8 +157,16 @@ def national(
                 description=_("Writing {file} …").format(file=f"{name}.{fmt}"),
             )
 
+        years = (fra_aar, til_aar) if fra_aar is not None and til_aar is not None else None
         counts = write_national(
-            out, seed=seed, persons=personer, year=aar, fmt=fmt, progress=step, effects=effects
+            out,
+            seed=seed,
+            persons=personer,
+            year=aar,
+            fmt=fmt,
+            progress=step,
+            effects=effects,
+            years=years,
         )
         progress.update(task, advance=1, description=_("Done"))
 
@@ -170,3 +206,10 @@ def national(
         _("Year {year} (base year {base}), seed {seed}").format(year=aar, base=aar - 1, seed=seed),
         highlight=False,
     )
+    if fra_aar is not None:
+        console.print(
+            _("Years {first}–{last}: decisions in force on 31 December of each").format(
+                first=fra_aar, last=til_aar
+            ),
+            highlight=False,
+        )

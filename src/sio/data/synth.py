@@ -456,6 +456,10 @@ class _Vedtak:
     user_hours: FloatArray  # per user: weekly home hours (`HOME_HOURS_BY_NEED` × noise)
 
 
+ROW_FIELDS: tuple[str, ...] = tuple(f for f in _Vedtak.__dataclass_fields__ if f != "user_hours")
+"""The fields of `_Vedtak` with one value per row."""
+
+
 @dataclass
 class _Users:
     kommune: IntArray
@@ -498,7 +502,13 @@ def _service_table(field: str) -> FloatArray:
     return table
 
 
-def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: int) -> _Vedtak:
+def _vedtak(
+    rng: np.random.Generator,
+    k: _Municipalities,
+    persons: int,
+    year: int,
+    window: _Window | None = None,
+) -> _Vedtak:
     users = _users(rng, k, persons)
     extra = rng.poisson(np.array(EXTRA_VEDTAK_BY_NEED)[users.need])
     person = np.repeat(np.arange(persons, dtype=np.int64), 1 + extra)
@@ -565,7 +575,10 @@ def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: in
     fra = fra[lead]
     til = fra + length - 1
     blank = rng.random(v) < 0.5
-    return _Vedtak(
+    keep = None
+    if window is not None:  # the years of the window, from its own seed (the draws above kept)
+        fra, til, open_, keep = _window_dates(window, person, first, lead, length, open_, persons)
+    out = _Vedtak(
         users.kommune[person],
         person,
         age,
@@ -581,6 +594,63 @@ def _vedtak(rng: np.random.Generator, k: _Municipalities, persons: int, year: in
         home_raw,
         user_hours,
     )
+    if keep is not None:  # decisions not yet made at the window's end are not in the data
+        for name in ROW_FIELDS:
+            setattr(out, name, getattr(out, name)[keep])
+    return out
+
+
+EPISODE_YEARS = 3.0
+"""Mean length of a user's time with services in a multi-year data set (exponential): the user's
+decisions all lie within it (assumption; with 400 000 users over 2016–2024 about 100 000 have a
+decision in force on each 31 December)."""
+_EPISODE_BACK_YEARS = 5
+"""At most this many years before the window does a user already in care at its start begin."""
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The years a multi-year data set covers (`first`…`last`), and the generator of its dates."""
+
+    first: int
+    last: int
+    rng: np.random.Generator
+
+
+def _window_dates(
+    w: _Window,
+    person: IntArray,
+    first: BoolArray,
+    lead: IntArray,
+    length: IntArray,
+    open_: BoolArray,
+    persons: int,
+) -> tuple[IntArray, IntArray, BoolArray, BoolArray]:
+    """fra, til, open-endedness and whether the row is in the data, for every row of a multi-year
+    data set. Each user has a time in
+    care from entry E to exit X (exponential, mean `EPISODE_YEARS`); the users already in care on
+    the window's first day (the stationary share m / (m + L) of a window of L years) entered up
+    to `_EPISODE_BACK_YEARS` before it, the others enter uniformly over the window. The user's
+    first decision starts at E, the others at a uniform day from E to X, and those starting after
+    the window are left out (not yet made); the home services keep their shared period. A
+    decision ends at its own length or at X, whichever comes first; an open-ended one stays open
+    when X is after the window."""
+    rng = w.rng
+    w0, w1 = _days(dt.date(w.first, 1, 1)), _days(dt.date(w.last, 12, 31))
+    mean = EPISODE_YEARS * 365.25
+    span = (w1 - w0 + 1) / 365.25
+    prevalent = rng.random(persons) < EPISODE_YEARS / (EPISODE_YEARS + span)
+    back = np.minimum(rng.exponential(mean, persons), _EPISODE_BACK_YEARS * 365.25)
+    entry = np.where(prevalent, w0 - np.floor(back), rng.integers(w0, w1 + 1, persons))
+    entry = entry.astype(np.int64)
+    stay = np.floor(rng.exponential(mean, persons)).astype(np.int64)
+    exit_ = np.where(prevalent, w0 + stay, entry + stay)
+    e, x = entry[person], exit_[person]
+    later = e + np.floor(rng.random(len(person)) * (x - e + 1)).astype(np.int64)
+    fra = np.where(first, e, later)
+    fra = fra[lead]
+    til = np.where(open_, x, np.minimum(fra + length - 1, x))
+    return fra, til, open_ & (x > w1), fra <= w1
 
 
 def _rounding(v: _Vedtak) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -625,14 +695,32 @@ def _value_in_year(v: _Vedtak, n: int, year: int) -> FloatArray:
 
 
 def national_frames(
-    *, seed: int = 1, persons: int = 400_000, year: int = 2021, effects: Effects | None = None
+    *,
+    seed: int = 1,
+    persons: int = 400_000,
+    year: int = 2021,
+    effects: Effects | None = None,
+    years: tuple[int, int] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The tables of a synthetic national input directory, as frames (see the module doc)."""
-    return national_data(seed=seed, persons=persons, year=year, effects=effects)[0]
+    return national_data(seed=seed, persons=persons, year=year, effects=effects, years=years)[0]
+
+
+def data_years(year: int, years: tuple[int, int] | None) -> list[int]:
+    """The years with population (and, but for the first, expenditure) in a data set: `year` − 2
+    to `year` by default, or the year before `years` to its last."""
+    if years is None:
+        return [year - 2, year - 1, year]
+    return list(range(years[0] - 1, years[1] + 1))
 
 
 def national_data(
-    *, seed: int = 1, persons: int = 400_000, year: int = 2021, effects: Effects | None = None
+    *,
+    seed: int = 1,
+    persons: int = 400_000,
+    year: int = 2021,
+    effects: Effects | None = None,
+    years: tuple[int, int] | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """The tables of a synthetic national input directory and the truth behind them (what
     `synth.json` holds: the planted effects, the control municipalities, the municipal factors).
@@ -640,18 +728,30 @@ def national_data(
     Each table draws from its own child seed of `seed`; the evaluation's additions (persons,
     assessments, control municipalities, effects) from further children, so that the
     participating municipalities' vedtak, population and expenditure are those of a data set
-    without them unless an effect or a municipal spread is asked for."""
+    without them unless an effect or a municipal spread is asked for.
+
+    `years` = (first, last) makes a multi-year data set: decisions in force on 31 December of
+    every year from `first` to `last` (users enter and leave over the window, `_window_dates`),
+    population from `first` − 1 to `last`, expenditure and toppfinansiering for every year from
+    the base year `year` − 1 (or `first`) to `last`; participation still starts on 1 January of
+    `year`, so `first` < `year` ≤ `last`. Without it the data set is the one-year set above."""
+    if years is not None and not (2016 <= years[0] < year <= years[1] <= 2050):
+        raise ValueError("the years must satisfy 2016 ≤ first < year ≤ last ≤ 2050")
     if year < 2017:
         raise ValueError("year must be 2017 or later (prices are dated 2016, base year = year − 1)")
     if persons < 1:
         raise ValueError("persons must be at least 1")
     effects = effects or Effects()
-    seeds = np.random.SeedSequence(seed).spawn(9)
+    seeds = np.random.SeedSequence(seed).spawn(11)  # the first nine as before the window came
     rng_k, rng_v, rng_e, rng_t = (np.random.default_rng(s) for s in seeds[:4])
-    rng_u, rng_c, rng_p, rng_s, rng_x = (np.random.default_rng(s) for s in seeds[4:])
+    rng_u, rng_c, rng_p, rng_s, rng_x = (np.random.default_rng(s) for s in seeds[4:9])
+    window = control_window = None
+    if years is not None:
+        window = _Window(*years, np.random.default_rng(seeds[9]))
+        control_window = _Window(*years, np.random.default_rng(seeds[10]))
     k = _municipalities(rng_k, N_MUNICIPALITIES)
     n = len(k.codes)
-    v = _vedtak(rng_v, k, persons, year)
+    v = _vedtak(rng_v, k, persons, year, window)
     draws = rng_u.standard_normal(n + len(CONTROL_CODES))  # the municipal factors' draws
     tau = effects.spread
     home = np.flatnonzero(v.home_raw > 0)
@@ -693,11 +793,7 @@ def national_data(
                     "antall": pop.reshape(-1),
                 }
             )
-            for y, pop in (
-                (year - 2, population_before),
-                (year - 1, k.population),
-                (year, k.population_next),
-            )
+            for y, pop in _population_years(k, population_before, year, years)
         ]
     )
 
@@ -706,8 +802,16 @@ def national_data(
     care = np.maximum(value / CALIBRATION_RATIO, _FLOOR_PER_INHABITANT * total_pop)
     care = care * rng_e.lognormal(0, 0.05, n)
     care_next = care * (1 + rng_e.normal(0.045, 0.02, n))
+    spending = [(year - 1, care), (year, care_next)]
+    if years is not None:  # every year's own activity, the same municipal noise
+        noise = care / np.maximum(value / CALIBRATION_RATIO, _FLOOR_PER_INHABITANT * total_pop)
+        spending = []
+        for y in range(years[0], years[1] + 1):
+            act = _value_in_year(v, n, y) / CALIBRATION_RATIO
+            floor = _FLOOR_PER_INHABITANT * total_pop
+            spending.append((y, np.maximum(act, floor) * noise * rng_e.lognormal(0, 0.02, n)))
     rows: list[pl.DataFrame] = []
-    for y, amount in ((year - 1, care), (year, care_next)):
+    for y, amount in spending:
         for f, share in _CARE_FUNCTIONS:
             part = np.rint(amount * share * rng_e.lognormal(0, 0.05, n)).astype(np.int64)
             rows.append(_amounts(k.codes, y, f, part))
@@ -717,13 +821,19 @@ def national_data(
 
     topp = np.rint(care * rng_t.uniform(0.004, 0.025, n)).astype(np.int64)
     topp = np.where(rng_t.random(n) < 0.25, 0, topp)
-    toppfinansiering = pl.DataFrame(
-        {"kommunenummer": k.codes, "aar": np.full(n, year, dtype=np.int32), "beloep": topp}
+    topp_years = [year] if years is None else list(range(year, years[1] + 1))
+    toppfinansiering = pl.concat(
+        [
+            pl.DataFrame(
+                {"kommunenummer": k.codes, "aar": np.full(n, y, dtype=np.int32), "beloep": topp}
+            )
+            for y in topp_years
+        ]
     )
     # the planted effects: after joining (1 January of `year`), on the participants only
     joined = _days(dt.date(year, 1, 1))
     truth = _plant(v, effects, draws, joined, rng_x)
-    control = _control_world(rng_c, persons, year, tau, draws[n:], len(v.person))
+    control = _control_world(rng_c, persons, year, tau, draws[n:], len(v.person), control_window)
     frames = {
         "kommuner": pl.concat([kommuner, control.kommuner]),
         "deltakelse": deltakelse,
@@ -738,6 +848,7 @@ def national_data(
         rng_p,
         rng_s,
         frames["kommuner"],
+        entry_year=years is not None,
     )
     frames["personer"] = personer
     frames["kartlegging"] = kartlegging
@@ -761,6 +872,9 @@ def national_data(
         },
         "rader": {name: frame.height for name, frame in frames.items()},
     }
+    if years is not None:
+        truth["aar_fra"], truth["aar_til"] = years
+        truth["tid_i_omsorg_aar"] = EPISODE_YEARS
     return frames, truth
 
 
@@ -838,6 +952,7 @@ def _control_world(
     tau: float,
     draws: FloatArray,
     id_offset: int,
+    window: _Window | None = None,
 ) -> _Control:
     """The six control municipalities (`sio.data.synth_evaluation`), drawn by the same process
     as the participants (users, services, volumes, the municipal factor on home hours) but never
@@ -859,7 +974,7 @@ def _control_world(
         np.full(len(areas), 50, dtype=np.int64),
     )
     users = max(len(areas), round(persons * pop.sum() / TOTAL_POPULATION))
-    v = _vedtak(rng, world, users, year)
+    v = _vedtak(rng, world, users, year, window)
     home = np.flatnonzero(v.home_raw > 0)
     if tau > 0:
         _scale_home(v, home, np.exp(tau * draws[v.kommune[home]] - tau**2 / 2))
@@ -903,7 +1018,7 @@ def _control_world(
         }
     )
     rows = []
-    for y in (year - 2, year - 1, year):
+    for y in data_years(year, None if window is None else (window.first, window.last)):
         jan1 = dt.date(y, 1, 1)
         for area in areas:
             code = next(
@@ -960,10 +1075,13 @@ def _persons_and_assessments(
     rng_p: np.random.Generator,
     rng_s: np.random.Generator,
     kommuner: pl.DataFrame,
+    *,
+    entry_year: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`personer` and `kartlegging` of the users in `first` (`_first_decisions`): one assessment
     0–60 days before the user's first decision (not before the code of that decision was
-    valid)."""
+    valid). The age group is the user's in `year`, or with `entry_year` in the year of the first
+    decision (a multi-year data set: the user grows older over it)."""
     from sio.criteria import NEED_LEVELS
 
     first = first.join(
@@ -987,8 +1105,27 @@ def _persons_and_assessments(
         how="horizontal",
     )
     age = first.get_column("_age").to_numpy().astype(np.int64)
-    personer = persons_frame(rng_p, first.get_column("person_id"), age, year)
+    ref: int | IntArray = year
+    if entry_year:
+        ref = first.get_column("fra").dt.year().to_numpy().astype(np.int64)
+    personer = persons_frame(rng_p, first.get_column("person_id"), age, ref)
     return personer, kartlegging
+
+
+def _population_years(
+    k: _Municipalities, before: IntArray, year: int, years: tuple[int, int] | None
+) -> list[tuple[int, IntArray]]:
+    """(year, population by municipality × age group) of every year of `data_years`: `year` − 2
+    grown backwards (`before`), `year` − 1 and `year` as drawn, other years at the same rate."""
+    known = {year - 2: before, year - 1: k.population, year: k.population_next}
+    rate = k.population_next / np.maximum(k.population, 1)
+    out = []
+    for y in data_years(year, years):
+        pop = known.get(y)
+        if pop is None:
+            pop = np.rint(k.population * rate ** (y - year + 1)).astype(np.int64)
+        out.append((y, pop))
+    return out
 
 
 def _amounts(codes: list[str], year: int, function: str, amount: IntArray) -> pl.DataFrame:
@@ -1072,18 +1209,22 @@ def write_national(
     fmt: str = "parquet",
     progress: Callable[[str], None] | None = None,
     effects: Effects | None = None,
+    years: tuple[int, int] | None = None,
 ) -> dict[str, int]:
     """Write a synthetic national input directory (Parquet, or CSV with `fmt="csv"`).
 
     Returns the number of rows written per table (in `TABLE_NAMES` order). The same arguments
-    give the same files. `progress`, if given, is called with "generate" before the data are
+    give the same files; `years` = (first, last) writes a multi-year data set (`national_data`).
+    `progress`, if given, is called with "generate" before the data are
     drawn and with each table's name before it is written.
     """
     if fmt not in ("parquet", "csv"):
         raise ValueError("fmt must be 'parquet' or 'csv'")
     if progress is not None:
         progress("generate")
-    frames, truth = national_data(seed=seed, persons=persons, year=year, effects=effects)
+    frames, truth = national_data(
+        seed=seed, persons=persons, year=year, effects=effects, years=years
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for name in TABLE_NAMES:

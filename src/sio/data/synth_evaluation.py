@@ -205,9 +205,10 @@ def control_codes() -> ControlHistory:
 
 
 def persons_frame(
-    rng: np.random.Generator, person_ids: pl.Series, age: IntArray, year: int
+    rng: np.random.Generator, person_ids: pl.Series, age: IntArray, year: int | IntArray
 ) -> pl.DataFrame:
-    """`personer` of users with the given age groups (index into AGE_GROUPS)."""
+    """`personer` of users with the given age groups (index into AGE_GROUPS) in `year` (one for
+    all, or one per user)."""
     n = len(age)
     lo = np.array([r[0] for r in AGE_RANGES])[age]
     hi = np.array([r[1] for r in AGE_RANGES])[age]
