@@ -37,4 +37,11 @@ def main() -> None:
         os.environ["SIO_LANG"] = lang
     from sio.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    except SystemExit as exc:
+        from sio.cli.short_run import exit_now, requested
+
+        if requested():  # a command that ran once and is done: no teardown (`short_run`)
+            exit_now(exc.code)
+        raise

@@ -23,6 +23,7 @@ from sio.cli.common import (
     warn_ended_phase_outs,
     warn_problems,
 )
+from sio.cli.short_run import short_run
 from sio.i18n import _
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["compute", "compute_year", "demo"]
 
 
+@short_run
 def compute(
     year: Annotated[int, typer.Option("--aar", help=_("The year to compute."))],
     data: Annotated[
