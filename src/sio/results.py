@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -55,6 +55,6 @@ class AnnualResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the output contract, keys in contract order."""
-        d = asdict(self)
+        d = {k: getattr(self, k) for k in OUTPUT_COLUMNS}  # every field is a number or text
         d["estimerte_parametere"] = list(self.estimerte_parametere)
-        return {k: d[k] for k in OUTPUT_COLUMNS}
+        return d
