@@ -149,6 +149,7 @@ class Engine:
         self._terms: dict[int, SupplementTerms] = {}
         self._estimate_parts: dict[tuple[object, ...], frozenset[str]] = {}
         self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
+        self._year_estimate_sets: dict[tuple[object, ...], frozenset[str] | None] = {}
         self._project: dict[tuple[str, int], int] = {}
         if data.prosjektkostnader is not None:
             self._project = yearly_amounts(data.prosjektkostnader)
@@ -353,22 +354,70 @@ class Engine:
         when a log is asked for."""
         k = self.registry.get(code)
         travel = k.reiseindeks != 0
-        all_months = tuple(sorted({mo for _g, ms in used for mo in ms}))
-        parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
-        for (s, g), ms in sorted(used):
-            parts.append(("price", s, g, year, ms))
-            parts.append(("reise", s, travel, year, ms))
-        estimates: set[str] = set()
-        for part in parts:
-            estimates |= self._part_estimates(part)
+
+        def all_parts() -> list[tuple[object, ...]]:
+            all_months = tuple(sorted({mo for _g, ms in used for mo in ms}))
+            parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
+            for (s, g), ms in sorted(used):
+                parts.append(("price", s, g, year, ms))
+                parts.append(("reise", s, travel, year, ms))
+            return parts
+
+        found = self._year_estimates(k.aga_sone, travel, frozenset(sg for sg, _ in used), year)
+        if found is None:  # some part's estimated paths differ between the months of the year
+            estimates: set[str] = set()
+            for part in all_parts():
+                estimates |= self._part_estimates(part)
+            found = frozenset(estimates)
 
         def build() -> dict[tuple[str, dt.date], Use]:
             uses: dict[tuple[str, dt.date], Use] = {}
-            for part in reversed(parts):  # the first lookup of a value wins
+            for part in reversed(all_parts()):  # the first lookup of a value wins
                 uses.update(self._activity_part_uses(part))
             return uses
 
-        return _LazyUses(build, frozenset(estimates))
+        return _LazyUses(build, found)
+
+    def _year_estimates(
+        self, zone: str, travel: bool, groups: frozenset[tuple[str, str]], year: int
+    ) -> frozenset[str] | None:
+        """The estimated paths behind the activity lines of a zone, travel flag and set of
+        (service, price group)s in any months of `year`, when every part's estimated paths are
+        the same in all twelve months (so that which months have lines does not matter); None
+        otherwise. Cached per zone, flag and set of groups."""
+        key = (zone, travel, groups, year)
+        if key in self._year_estimate_sets:
+            return self._year_estimate_sets[key]
+        parts: list[tuple[object, ...]] = [("aga", zone, year)]
+        for s, g in groups:
+            parts += [("price", s, g, year), ("reise", s, travel, year)]
+        paths: set[str] | None = set()
+        for part in parts:
+            same = self._same_every_month(part)
+            if same is None:
+                paths = None
+                break
+            assert paths is not None
+            paths |= same
+        found = self._year_estimate_sets[key] = None if paths is None else frozenset(paths)
+        return found
+
+    def _same_every_month(self, part: tuple[object, ...]) -> frozenset[str] | None:
+        """The estimated paths among one part's lookups (a part key without its months), if
+        they are the same in every month of its year; None if not, or if a month has no value
+        (a price series that starts mid-year)."""
+        key = ("every month", *part)
+        if key in self._year_estimate_sets:
+            return self._year_estimate_sets[key]
+        sets: set[frozenset[str]] = set()
+        try:
+            for mo in range(1, 13):
+                uses = self._activity_month_uses((*part, mo)).values()
+                sets.add(frozenset(u.path for u in uses if u.value.evidence == "estimate"))
+        except LookupError:
+            sets = set()
+        found = self._year_estimate_sets[key] = sets.pop() if len(sets) == 1 else None
+        return found
 
     def _part_estimates(self, key: tuple[object, ...]) -> frozenset[str]:
         """The estimated paths among one part's lookups over its months (cached per part)."""
