@@ -1,8 +1,13 @@
 """The audit log of every read and write of a person's data: who, when, what, which case, why.
 
 Rows are only ever added (the database refuses UPDATE and DELETE on `logg`), one per person
-touched — a list page of 20 cases is 20 rows —, written as one multi-row INSERT per request in
-the request's transaction. Two indexes answer the two questions asked of the log: who has seen
+touched — a list page of 20 cases is 20 rows —, written in one statement per request in the
+request's transaction: on PostgreSQL one `INSERT … SELECT … FROM unnest(…)` of the request's
+case, person and municipality ids as arrays (the other columns are the same for every row), one
+SQL text whatever the number of rows, so that it is compiled once and prepared by the driver; on
+SQLite one `executemany` of the single-row insert. (A multi-row `INSERT … VALUES (…), (…)` is a
+new statement for SQLAlchemy every time — it never caches one — and was compiled anew on every
+request: 1–3 ms of CPU each.) Two indexes answer the two questions asked of the log: who has seen
 this person (`person_id, tidspunkt`: `access_log`) and what has this user seen (`konto_id,
 tidspunkt`: `account_log`, newest first, a page at a time).
 
@@ -20,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, text
 
 from sio.casework.access import Principal
 from sio.casework.schema import audit_log, audit_log_deletion, idempotency
@@ -39,26 +44,49 @@ def record(
     reason: str | None,
 ) -> None:
     """One row per (case id, person id, municipality) touched; `handling` is `les` or `skriv`.
-    All rows go in one INSERT … VALUES (…), (…) statement: one round trip per request."""
-    now = dt.datetime.now(dt.UTC)
-    why = (reason or DEFAULT_REASON)[:500]
+    All rows go in one statement: one round trip per request (see the module docstring)."""
+    entries = list(entries)
+    if not entries:
+        return
+    common = {
+        "tidspunkt": dt.datetime.now(dt.UTC),
+        "konto_id": p.konto_id,
+        "brukernavn": p.brukernavn,
+        "rolle": p.rolle,
+        "handling": handling,
+        "ressurs": ressurs,
+        "begrunnelse": (reason or DEFAULT_REASON)[:500],
+    }
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            _BATCH_PG,
+            {
+                **common,
+                "saker": [e[0] for e in entries],
+                "personer": [e[1] for e in entries],
+                "kommuner": [e[2] for e in entries],
+            },
+        )
+        return
     rows = [
-        {
-            "tidspunkt": now,
-            "konto_id": p.konto_id,
-            "brukernavn": p.brukernavn,
-            "rolle": p.rolle,
-            "handling": handling,
-            "ressurs": ressurs,
-            "sak_id": sak_id,
-            "person_id": person_id,
-            "kommunenummer": kommune,
-            "begrunnelse": why,
-        }
+        {**common, "sak_id": sak_id, "person_id": person_id, "kommunenummer": kommune}
         for sak_id, person_id, kommune in entries
     ]
-    if rows:
-        conn.execute(insert(audit_log).values(rows))
+    conn.execute(_ONE, rows)
+
+
+# built once (see the module docstring)
+_ONE = insert(audit_log)
+_BATCH_PG = text(
+    "INSERT INTO logg (tidspunkt, konto_id, brukernavn, rolle, handling, ressurs, begrunnelse, "
+    "sak_id, person_id, kommunenummer) "
+    "SELECT CAST(:tidspunkt AS timestamptz), CAST(:konto_id AS integer), "
+    "CAST(:brukernavn AS varchar), CAST(:rolle AS varchar), CAST(:handling AS varchar), "
+    "CAST(:ressurs AS varchar), CAST(:begrunnelse AS text), e.sak_id, e.person_id, e.kommune "
+    "FROM unnest(CAST(:saker AS integer[]), CAST(:personer AS integer[]), "
+    "CAST(:kommuner AS varchar[])) WITH ORDINALITY AS e(sak_id, person_id, kommune, n) "
+    "ORDER BY e.n"
+)
 
 
 def access_log(conn: Connection, person_id: int, kommunenummer: str | None) -> list[dict[str, Any]]:
