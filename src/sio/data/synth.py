@@ -41,6 +41,10 @@ by real Norwegian municipalities) that all take part in model A for the whole of
   grant is near that ratio of the extraction), with noise; `toppfinansiering` for `year` (0 for
   some).
 
+With `years` = (first, last) (`sio synth national --fra-aar --til-aar`) the same users enter and
+leave care over the years (`_window_dates`), so that decisions are in force on every 31 December
+of the window; population, expenditure and toppfinansiering are given for every year.
+
 Everything is vectorised with numpy (no loop per row): a million vedtak take a second or two.
 The same arguments give the same frames and files; each table draws from its own child seed, so
 the municipalities do not change when only `persons` changes.
