@@ -27,7 +27,7 @@ from sio.i18n import _
 from sio.money import round_half_away
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
-from sio.rules.aktivitetstilskudd import compute_activity
+from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
 from sio.rules.inntektspaaslag import SupplementTerms, supplement_terms, supplements
 from sio.rules.modell_b import oeremerket_tilskudd
 from sio.rules.participation import Month, MonthState, Participation
@@ -114,6 +114,8 @@ class YearResult:
     params_version: str
     data_source: str
     ended_phase_outs: list[EndedPhaseOut] = field(default_factory=list)
+    # the activity grant's kernel result (per group and month, for the pages' service totals)
+    activity: ActivityGrant | None = field(default=None, repr=False)
 
     @property
     def results(self) -> list[AnnualResult]:
@@ -238,7 +240,7 @@ class Engine:
             if row is not None:
                 row.notes.append(_ended_node(e))
         rows.sort(key=lambda r: r.result.kommunenummer)
-        return YearResult(year, rows, self.params.version, self.data.source, po.ended)
+        return YearResult(year, rows, self.params.version, self.data.source, po.ended, activity)
 
     def _assemble(
         self,

@@ -57,7 +57,8 @@ def serve(
     from sio.parameters import load_parameters
     from sio.web.startup import prepare_demo
 
-    setup = prepare_demo(store, load_parameters())
+    params = load_parameters()
+    setup = prepare_demo(store, params)
     if setup.data_version is not None:
         out.print(
             _("Empty store: the demo data was imported as data version {v}.").format(
@@ -71,6 +72,17 @@ def serve(
             )
             + (f" {a.kommunenummer}" if a.kommunenummer else "")
         )
+    # the pages' figures of the newest data version, computed once and stored (sio.web.figures);
+    # one worker (this process) also loads that version, for the traces and payment pages
+    app: Any = None
+    if workers <= 1:
+        from sio.casework.asgi import app
+
+        app.state.figures.warm(full=True)
+    else:
+        from sio.web.figures import FigureCache
+
+        FigureCache(store, params).warm()
     for line in serving_lines(store, host, port):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     # -- end of start-up
@@ -84,7 +96,7 @@ def serve(
         loop="uvloop",
     )
     if workers <= 1:
-        uvicorn.run("sio.casework.asgi:app", **options)
+        uvicorn.run(app, **options)
         return
     config = uvicorn.Config("sio.casework.asgi:app", **options)
     # uvicorn binds the workers' shared socket without IPPROTO_TCP, so asyncio leaves Nagle on

@@ -175,9 +175,31 @@ class ActivityGrant:
     # per (kommunenummer, year): the (service, price group)s with lines, and their months
     used_groups: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]]
     exact_rechecks: int
+    # the øre per group (gid of `groups`: municipality, service, price group) and month of
+    # `months`: the sums of the same rounded lines as `oere` (None when nothing was computed)
+    group_oere: np.ndarray[Any, np.dtype[np.int64]] | None = None
+    groups: pl.DataFrame | None = None
 
     def get(self, code: str, m: Month) -> int:
         return self.oere.get((code, m), 0)
+
+    def by_service(self, code: str, months: Iterable[Month]) -> dict[str, int]:
+        """The øre of `code` in `months` per service: the sum of its vedtak lines in those
+        months (the same lines `lines_for_month` lists, rounded the same way), services
+        without øre left out."""
+        if self.group_oere is None or self.groups is None:
+            return {}
+        where = {m: i for i, m in enumerate(self.months)}
+        idx = [where[m] for m in months if m in where]
+        mine = self.groups.filter(pl.col("kommunenummer") == code)
+        if not idx or mine.height == 0:
+            return {}
+        gids = mine.get_column("gid").to_numpy().astype(np.int64)
+        sums = self.group_oere[np.ix_(gids, np.array(idx, np.int64))].sum(axis=1)
+        out: dict[str, int] = {}
+        for service, oere in zip(mine.get_column("tjeneste").to_list(), sums.tolist(), strict=True):
+            out[service] = out.get(service, 0) + int(oere)
+        return {k: v for k, v in sorted(out.items()) if v}
 
 
 def _factor_matrix(
@@ -562,7 +584,7 @@ def _by_municipality(
             if in_code is None:
                 in_code = used[code_year] = {}
             in_code[keys[row_i]] = patterns[b]
-    return ActivityGrant(months, oere, used, rechecks)
+    return ActivityGrant(months, oere, used, rechecks, oere_g, groups)
 
 
 def _exact_lines(

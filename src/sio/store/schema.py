@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from sio.data.tables import TABLES
@@ -77,4 +78,21 @@ result = Table(
     Column("kommunenummer", String(4), nullable=False),
     Column("rad", JSON, nullable=False),
     Index("ix_resultat_versions", "data_versjon", "parameter_versjon", "aar"),
+)
+
+# migration 0008: figures computed from a data version and a parameter version (derived, kept so
+# that pages read them instead of computing; `sio.store.cache`)
+computed = Table(
+    "beregnet",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("art", String(40), nullable=False),
+    Column("data_versjon", Integer, ForeignKey("data_versjon.id"), nullable=False),
+    Column("parameter_versjon", String(40), nullable=False),
+    Column("noekkel", String(400), nullable=False),
+    Column("innhold", Text, nullable=False),
+    Column("beregnet", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "art", "data_versjon", "parameter_versjon", "noekkel", name="uq_beregnet_noekkel"
+    ),
 )

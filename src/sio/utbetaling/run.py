@@ -46,7 +46,7 @@ from sio.rules.settlement import (
     year_entitlement,
 )
 from sio.store import ledger
-from sio.store.versions import current_user, load_version
+from sio.store.versions import current_user, latest_version, load_version
 from sio.utbetaling.model import SALDO, Brev, Hittil, InngaendeSaldo, Kjoring, Mottaker, Postering
 
 LAG_PATH = "utbetaling.avregning_forsinkelse"
@@ -130,11 +130,22 @@ def compute(
 ) -> Computed:
     """Load a data version (default newest) and compute the entitlement of `years`."""
     data, dv = load_version(engine, params, versjon)
-    fin = FinancingEngine(data, params)
-    results = {y: fin.compute_year(y) for y in years}
+    return compute_loaded(FinancingEngine(data, params), dv, years)
+
+
+def compute_loaded(
+    fin: FinancingEngine,
+    data_versjon: int,
+    years: Iterable[int],
+    known: Callable[[int], YearResult] | None = None,
+) -> Computed:
+    """The entitlement of `years` on data already loaded into `fin` (data version
+    `data_versjon`); `known` gives a year already computed by `fin` (the pages' loaded figures),
+    instead of computing it again."""
+    results = {y: known(y) if known is not None else fin.compute_year(y) for y in years}
     rows = {(row.result.kommunenummer, y): row for y, r in results.items() for row in r.rows}
     ents = {key: entitlement_of(row) for key, row in rows.items()}
-    return Computed(data, dv, params, fin, results, rows, ents)
+    return Computed(fin.data, data_versjon, fin.params, fin, results, rows, ents)
 
 
 # -- parameter versions --------------------------------------------------------------------------
@@ -524,22 +535,41 @@ def _check_final_order(runs: Sequence[Kjoring], year: int) -> None:
         )
 
 
-def _stored(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
-    """A stored run with its lines and statements (recomputed with the run's own versions)."""
+def _stored(
+    engine: Engine,
+    params: ParameterSet,
+    run: Kjoring,
+    loaded: Callable[[Iterable[int]], Computed | None] | None = None,
+) -> RunOutcome:
+    """A stored run with its lines and statements (recomputed with the run's own versions;
+    `loaded`, given the years, may return them computed on data already loaded)."""
     with engine.connect() as conn:
         lines = ledger.postings(conn, kjoring_id=run.id)
         run_params = params_of_version(conn, run.parameter_versjon, params)
         runs = ledger.list_runs(conn)
     years = _years_of_run(runs, run)
-    computed = compute(engine, run_params, years, run.data_versjon)
+    computed = loaded(years) if loaded is not None else None
+    if (
+        computed is None
+        or computed.data_versjon != run.data_versjon
+        or computed.params.version != run_params.version
+    ):
+        computed = compute(engine, run_params, years, run.data_versjon)
     lag = settlement_lag(run_params, run_month_of(run)) if run.art == "maaned" else 1
     return RunOutcome(run, False, lines, _statements(engine, computed, run, lines), lag)
 
 
-def stored_run(engine: Engine, params: ParameterSet, run: Kjoring) -> RunOutcome:
+def stored_run(
+    engine: Engine,
+    params: ParameterSet,
+    run: Kjoring,
+    loaded: Callable[[Iterable[int]], Computed | None] | None = None,
+) -> RunOutcome:
     """A stored run with its lines and statement letters, rebuilt with the run's own data and
-    parameter versions (what the pages show of a run made before)."""
-    return _stored(engine, params, run)
+    parameter versions (what the pages show of a run made before). `loaded`, given the run's
+    years, may return them computed on data already loaded (used when its data and parameter
+    versions are the run's)."""
+    return _stored(engine, params, run, loaded)
 
 
 def run_month_of(run: Kjoring) -> Month:
@@ -649,21 +679,33 @@ class StatusRow:
 
 
 def status(
-    engine: Engine, params: ParameterSet, year: int, kommune: str | None = None
+    engine: Engine,
+    params: ParameterSet,
+    year: int,
+    kommune: str | None = None,
+    computed: Computed | None = None,
 ) -> list[StatusRow]:
     """Per municipality and month of `year`: entitlement (as the newest data version and these
     parameters give it, for the months run so far), what has been paid, and the versions of the
-    paid lines."""
+    paid lines. `computed`: `year` already computed on the newest data version with `params`
+    (used only if it is that version)."""
     with engine.connect() as conn:
         runs = ledger.list_runs(conn)
         lines = ledger.postings(conn, aar=year, kommunenummer=kommune)
         balances = ledger.opening_balances(conn)
+        newest = latest_version(conn)
     done = _monthly(runs)
     if not done or min(done) > (year, 12) or max(done) < (year, 1):
         raise PaymentError(_("no payment run covers {year}").format(year=year))
     til = 12 if max(done) >= (year, 12) else max(done)[1]
     settled = year in _settled_years(runs)
-    computed = compute(engine, params, [year])
+    if (
+        computed is None
+        or computed.data_versjon != newest
+        or computed.params.version != params.version
+        or year not in computed.years
+    ):
+        computed = compute(engine, params, [year])
     by_key: dict[tuple[str, int | None], list[Postering]] = {}
     saldo_lines: dict[str, int] = {}
     for p in lines:

@@ -4,7 +4,8 @@ Norwegian bokmål with an English switch, mounted on the casework app (`install`
 The pages sign in with the API's own sign-in handler and authenticate through the API's own
 route class and principal dependency (`sio.web.auth`), and call the same service functions the
 API calls: there is no second copy of any rule here. Figures come from the engine on the newest
-stored data version, cached per (data version, parameter version) (`sio.web.figures`).
+stored data version, computed once per (data version, parameter version) and stored
+(`sio.web.figures`, `sio.store.cache`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: Criter
         for r in app.router.routes
         if not str(getattr(r, "path", "")).startswith(("/docs", "/redoc"))
     ]
-    ctx = auth.PageContext.of(app, engine, params, criteria, FigureCache(engine, params))
+    figures = FigureCache(engine, params)
+    app.state.figures = figures  # `sio serve` loads the newest version with it before serving
+    ctx = auth.PageContext.of(app, engine, params, criteria, figures)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(casework_pages.router(ctx))

@@ -30,7 +30,14 @@ from sio.parameters import ParameterSet
 from sio.web.figures import FigureCache
 from sio.web.fmt import Formatter
 
-__all__ = ["LANG_COOKIE", "PageContext", "form_of", "needs_figures", "page_language"]
+__all__ = [
+    "LANG_COOKIE",
+    "PageContext",
+    "form_of",
+    "needs_data",
+    "needs_figures",
+    "page_language",
+]
 
 LANG_COOKIE = "sio_spraak"
 TEMPLATES = __file__.rsplit("/", 1)[0] + "/templates"
@@ -142,9 +149,16 @@ def render(
 
 
 def needs_figures(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a page that shows computed figures: the newest data version is loaded into the cache
-    before the page's transaction opens."""
-    endpoint.needs_figures = True  # type: ignore[attr-defined]
+    """Mark a page that shows computed figures: the summary of the newest data version is
+    stored (computed if it is not) before the page's transaction opens."""
+    endpoint.needs_figures = "summary"  # type: ignore[attr-defined]
+    return endpoint
+
+
+def needs_data(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a page that goes down to the vedtak lines: the newest data version is loaded into
+    the cache (and its summary stored) before the page's transaction opens."""
+    endpoint.needs_figures = "full"  # type: ignore[attr-defined]
     return endpoint
 
 
@@ -173,7 +187,7 @@ def _page_route(
                         request = Request(scope, request.receive)
                         request._body = body
                 if warm:
-                    await run_in_threadpool(figures.warm)
+                    await run_in_threadpool(figures.warm, warm == "full")
                 try:
                     answer: Response = await inner(request)
                     return answer

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 from sio.i18n import babel_locale
 from sio.money import round_half_away
@@ -32,20 +33,39 @@ MONTHS_NB = [
 ]
 
 
+@lru_cache(maxsize=8)
+def _symbols(lang: str) -> tuple[str, str]:
+    """The language's group and decimal symbols (Babel's)."""
+    locale = babel_locale(lang)
+    return get_group_symbol(locale), get_decimal_symbol(locale)
+
+
 class Formatter:
     """The formatting functions of one language ("nb" or "en")."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self.locale = babel_locale(lang)
+        self._group, self._decimal = _symbols(lang)
 
     def number(self, value: int | Decimal | Fraction, decimals: int = 0) -> str:
         """A number with the language's grouping; a Fraction is shown to `decimals` places."""
         if isinstance(value, Fraction):
-            scaled = round_half_away(value * 10**decimals)
-            value = Decimal(scaled).scaleb(-decimals)
+            return self._digits(round_half_away(value * 10**decimals), decimals)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self._digits(value * 10**decimals, decimals)
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
         return format_decimal(value, format=pattern, locale=self.locale)
+
+    def _digits(self, scaled: int, decimals: int) -> str:
+        """`scaled` / 10^decimals as Babel's pattern `#,##0.00…` writes it in the language
+        (the same text; a page of a run formats some thousand amounts, and Babel parses its
+        pattern on every call)."""
+        whole, part = divmod(abs(scaled), 10**decimals)
+        text = f"{whole:,}".replace(",", self._group)
+        if decimals > 0:
+            text += self._decimal + f"{part:0{decimals}d}"
+        return "-" + text if scaled < 0 else text
 
     def value(self, value: object) -> str:
         """A parameter value: an exact number with as many decimals as it has (at most 6),

@@ -38,6 +38,7 @@ TOKEN_RE = r"^[A-Za-z0-9_-]{16,64}$"
 SHOWN_PROBLEMS = 500  # problems listed on the page (the count is always of all)
 OWNER = ".eier.json"
 KEEP_DIFFS = 8  # differences between two versions kept in memory
+DIFF_ART = "versjonsdiff"  # the stored difference of two versions (`sio.store.cache`)
 
 
 @dataclass(frozen=True)
@@ -122,17 +123,30 @@ def router(ctx: PageContext) -> APIRouter:
     lock = threading.Lock()
 
     def diff_of(a: int, b: int) -> list[dict[str, Any]]:
-        """`diff_versions` of two stored versions (kept: stored versions never change)."""
-        from sio.store.versions import diff_versions
+        """`diff_versions` of two stored versions: computed once and stored (stored versions
+        never change), then read; kept in memory as well."""
+        from sio.store import cache as stored
+        from sio.store.versions import diff_versions, latest_version
 
         with lock:
             found = diffs.get((a, b))
+        if found is not None:
+            return found
+        key = f"{a}:{b}"
+        with ctx.engine.connect() as conn:
+            latest = latest_version(conn) or 0
+            known = 1 <= a <= latest and 1 <= b <= latest
+            if known and a == b:
+                return []  # a version against itself: every row unchanged
+            found = stored.read(conn, DIFF_ART, max(a, b), "", key) if known else None
         if found is None:
-            found = diff_versions(ctx.engine, a, b)
-            with lock:
-                diffs[(a, b)] = found
-                while len(diffs) > KEEP_DIFFS:
-                    diffs.popitem(last=False)
+            found = diff_versions(ctx.engine, a, b)  # an unknown version is refused here
+            stored.record_computation(DIFF_ART)
+            stored.write(ctx.engine, DIFF_ART, max(a, b), "", {key: found})
+        with lock:
+            diffs[(a, b)] = found
+            while len(diffs) > KEEP_DIFFS:
+                diffs.popitem(last=False)
         return found
 
     def page(request: Request, p: Principal, status: int = 200, **values: object) -> Response:
@@ -247,6 +261,8 @@ def router(ctx: PageContext) -> APIRouter:
                 )
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
+            # the pages' figures of the new version, computed once now and stored
+            ctx.figures.summary_of(res.versjon)
             return RedirectResponse(f"/direktorat/import?ny={res.versjon}", 303)
 
         return Deferred(store)

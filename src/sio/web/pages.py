@@ -7,7 +7,6 @@ Who sees which figures: `direktorat` and `evaluator` every municipality; `saksbe
 (`_visible`), before anything is computed for it."""
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Annotated, Any
@@ -15,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
@@ -28,13 +28,14 @@ from sio.web.auth import (
     LANG_COOKIE,
     PageContext,
     form_of,
+    needs_data,
     needs_figures,
     page_language,
 )
 from sio.web.chart import bar_chart
-from sio.web.figures import Figures, month_rows
+from sio.web.figures import Figures, Summary
 from sio.web.fmt import Formatter
-from sio.web.trace_html import month_lines, service_totals, trace_html
+from sio.web.trace_html import month_lines, trace_html
 
 __all__ = ["FIGURE_ROLES", "router"]
 
@@ -84,6 +85,12 @@ def router(ctx: PageContext) -> APIRouter:
 
     def figures(request: Request, c: Connection) -> Figures:
         found = ctx.figures.newest(c)
+        if found is None:
+            raise NotFound(translations(page_language(request)).gettext("no data imported yet"))
+        return found
+
+    def summary(request: Request, c: Connection) -> Summary:
+        found = ctx.figures.newest_summary(c)
         if found is None:
             raise NotFound(translations(page_language(request)).gettext("no data imported yet"))
         return found
@@ -173,8 +180,8 @@ def router(ctx: PageContext) -> APIRouter:
         _visible(p)
         if p.rolle in MUNICIPAL:
             return RedirectResponse(f"/kommune/{p.kommunenummer}", 303)
-        fig = figures(request, c)
-        years = await run_in_threadpool(fig.all_years)
+        fig = summary(request, c)
+        years = fig.years
         if not years:
             raise NotFound(translations(page_language(request)).gettext("no data imported yet"))
         active = [y for y, rows in years.items() if any(x.maaneder for x in rows)]
@@ -193,11 +200,7 @@ def router(ctx: PageContext) -> APIRouter:
             }
             for y in ordered
         ]
-        months: dict[int, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
-        for row in years[year]:
-            for mr in await run_in_threadpool(month_rows, fig, year, row.kommunenummer):
-                for col in ("uttrekk", "toppfinansiering", "tilskudd", "netto"):
-                    months[mr.maaned][col] += getattr(mr, col)
+        months = fig.national.get(year, {})
         tr = translations(page_language(request))
         f = Formatter(page_language(request))
         chart = bar_chart(
@@ -224,6 +227,7 @@ def router(ctx: PageContext) -> APIRouter:
             months=dict(sorted(months.items())),
             chart=chart,
             estimates=_estimates(r for rows in years.values() for r in rows),
+            estimate_cells=_estimate_cells(years[year]),
         )
 
     @r.get("/kommune/{code}")
@@ -232,8 +236,8 @@ def router(ctx: PageContext) -> APIRouter:
         request: Request, code: Code, c: C, p: Who, aar: Year = None
     ) -> Response:
         _visible(p, code)
-        fig = figures(request, c)
-        years = await run_in_threadpool(fig.all_years)
+        fig = summary(request, c)
+        years = fig.years
         mine = {
             y: next(x for x in rows if x.kommunenummer == code)
             for y, rows in years.items()
@@ -241,9 +245,9 @@ def router(ctx: PageContext) -> APIRouter:
         }
         if not mine:
             raise NotFound(translations(page_language(request)).gettext("not found"))
-        year = aar if aar in mine else max(mine)
-        months = await run_in_threadpool(month_rows, fig, year, code)
-        services = await run_in_threadpool(service_totals, fig, year, code)
+        year = aar if aar is not None and aar in mine else max(mine)
+        shown = ctx.figures.municipality(c, fig, year, code)  # one row read (then kept)
+        months, services = shown.months, shown.services
         tr = translations(page_language(request))
         f = Formatter(page_language(request))
         chart = bar_chart(
@@ -276,7 +280,7 @@ def router(ctx: PageContext) -> APIRouter:
         )
 
     @r.get("/kommune/{code}/forklaring")
-    @needs_figures
+    @needs_data
     async def explain(
         request: Request,
         code: Code,
@@ -398,6 +402,27 @@ def _history_chart(prm: Any, day: dt.date, lang: str) -> Any:
         1_000_000 if millions else 1,
         tr.gettext("estimate"),
     )
+
+
+def _estimate_cells(rows: Iterable[AnnualResult]) -> dict[tuple[str, ...], Markup]:
+    """Each distinct list of estimated parameters of `rows` as the overview's cell shows it
+    (each path's link made once: a national year has hundreds of rows with a hundred links
+    each)."""
+    links: dict[str, str] = {}
+    out: dict[tuple[str, ...], Markup] = {}
+    for r in rows:
+        paths = r.estimerte_parametere
+        if not paths or paths in out:
+            continue
+        for e in paths:
+            if e not in links:
+                text = escape(e)
+                links[e] = f'<li><a class="ds-link" href="/parametere/{text}">{text}</a></li>'
+        out[paths] = Markup(
+            f'<details><summary><span class="badge-estimate">{len(paths)}</span></summary>'
+            f'<ul class="trace-facts">{"".join(links[e] for e in paths)}</ul></details>'
+        )
+    return out
 
 
 def _estimates(rows: Iterable[AnnualResult]) -> list[str]:

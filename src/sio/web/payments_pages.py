@@ -9,11 +9,13 @@ letters of a run are addressed to the code in force then); they are selected for
 before anything is shown, and another municipality's letter answers 404. Other roles: 403.
 """
 
+import dataclasses
+import datetime as dt
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,8 +24,8 @@ from sqlalchemy import Connection
 from sio.casework.access import Forbidden, NotFound, Principal
 from sio.i18n import translations
 from sio.store import ledger
-from sio.utbetaling.model import Brev, Kjoring
-from sio.utbetaling.run import RunOutcome, StatusRow
+from sio.utbetaling.model import Brev, InngaendeSaldo, Kjoring
+from sio.utbetaling.run import Computed, RunOutcome, StatusMonth, StatusRow
 from sio.web.auth import PageContext, page_language
 from sio.web.deferred import Deferred, deferred_route
 from sio.web.fmt import Formatter
@@ -69,12 +71,55 @@ def _letters_for(p: Principal, brever: list[Brev]) -> list[Brev]:
     return brever if codes is None else [b for b in brever if b.mottaker.kommunenummer in codes]
 
 
+STATUS_ART = "utbetalingsstatus"  # the stored payment status (`sio.store.cache`)
+
+
+def status_json(row: StatusRow) -> dict[str, Any]:
+    """A status row as the JSON it is stored as."""
+    out = dataclasses.asdict(row)
+    if row.saldo is not None and row.saldo.registrert is not None:
+        out["saldo"]["registrert"] = row.saldo.registrert.isoformat()
+    return out
+
+
+def status_from_json(d: Mapping[str, Any]) -> StatusRow:
+    """The status row `status_json` stored."""
+    saldo = d.get("saldo")
+    return StatusRow(
+        **{
+            **d,
+            "months": [StatusMonth(**m) for m in d["months"]],
+            "estimerte_parametere": tuple(d["estimerte_parametere"]),
+            "figures": tuple(d["figures"]),
+            "saldo": None
+            if saldo is None
+            else InngaendeSaldo(
+                **{
+                    **saldo,
+                    "registrert": None
+                    if saldo["registrert"] is None
+                    else dt.datetime.fromisoformat(saldo["registrert"]),
+                }
+            ),
+        }
+    )
+
+
 def router(ctx: PageContext) -> APIRouter:
     r = APIRouter(route_class=deferred_route(ctx), include_in_schema=False)
     Who = Annotated[Principal, Depends(ctx.principal)]
     C = Annotated[Connection, Depends(ctx.conn)]
     cache: OrderedDict[int, RunOutcome] = OrderedDict()
-    statuses: OrderedDict[tuple[object, ...], list[StatusRow]] = OrderedDict()
+
+    def loaded(version: int | None, years: Iterable[int]) -> Computed | None:
+        """`years` computed on data version `version` if the pages have it loaded (None: the
+        caller loads and computes it itself)."""
+        from sio.utbetaling.run import compute_loaded
+
+        fig = None if version is None else ctx.figures.loaded(version)
+        if fig is None:
+            return None
+        return compute_loaded(fig.calculator, fig.version, years, fig.year)
 
     def render(
         request: Request, template: str, p: Principal, status: int = 200, **values: object
@@ -93,7 +138,9 @@ def router(ctx: PageContext) -> APIRouter:
             if found is not None:
                 cache.move_to_end(run.id)
                 return found
-        found = stored_run(ctx.engine, ctx.params, run)
+        found = stored_run(
+            ctx.engine, ctx.params, run, lambda years: loaded(run.data_versjon, years)
+        )
         with lock:
             cache[run.id] = found
             while len(cache) > KEEP_RUNS:
@@ -255,37 +302,53 @@ def router(ctx: PageContext) -> APIRouter:
         codes = own_codes(p)
 
         def work() -> Response:
+            from sio.store import cache as stored
             from sio.store.versions import latest_version
             from sio.utbetaling.run import PaymentError, status
 
             with ctx.engine.connect() as conn:
                 runs = ledger.list_runs(conn)
                 newest = latest_version(conn)
+                balances = ledger.opening_balances(conn)
             months = [x.periode for x in runs if x.art == "maaned"]
             years = sorted({int(x[:4]) for x in months})
             year = aar if aar is not None else (max(years) if years else None)
             rows: list[StatusRow] = []
             error = None
-            if year is not None:
-                # the status of a year follows from the newest data version and the runs made
-                key = (year, codes, newest, runs[-1].id if runs else 0)
-                with lock:
-                    kept = statuses.get(key)
+            if year is not None and newest is not None:
+                # the status of a year follows from the newest data version, the parameters,
+                # the runs made and the opening balances stored: computed once, then read
+                key = ":".join(
+                    [
+                        str(year),
+                        ",".join(sorted(codes)) if codes is not None else "*",
+                        str(runs[-1].id if runs else 0),
+                        str(max((b.id or 0 for b in balances.values()), default=0)),
+                    ]
+                )
+                with ctx.engine.connect() as conn:
+                    kept = stored.read(conn, STATUS_ART, newest, ctx.params.version, key)
                 try:
                     if kept is not None:
-                        rows = kept
-                    elif codes is None:
-                        rows = status(ctx.engine, ctx.params, year)
-                    else:  # selected per code in the ledger's query
-                        for code in sorted(codes):
-                            rows += status(ctx.engine, ctx.params, year, code)
+                        rows = [status_from_json(x) for x in kept]
+                    else:
+                        computed = loaded(newest, [year])
+                        if codes is None:
+                            rows = status(ctx.engine, ctx.params, year, computed=computed)
+                        else:  # selected per code in the ledger's query
+                            for code in sorted(codes):
+                                rows += status(ctx.engine, ctx.params, year, code, computed)
                 except PaymentError as exc:
                     error = str(exc)
                 if kept is None and error is None:
-                    with lock:
-                        statuses[key] = rows
-                        while len(statuses) > KEEP_RUNS:
-                            statuses.popitem(last=False)
+                    stored.record_computation(STATUS_ART)
+                    stored.write(
+                        ctx.engine,
+                        STATUS_ART,
+                        newest,
+                        ctx.params.version,
+                        {key: [status_json(x) for x in rows]},
+                    )
             return render(
                 request,
                 "payments_status.j2",

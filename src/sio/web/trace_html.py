@@ -5,7 +5,6 @@ activity grant down to the vedtak lines (`sio.rules.aktivitetstilskudd.lines_for
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 from urllib.parse import quote
@@ -18,7 +17,7 @@ from sio.trace import Node, fmt_exact
 from sio.web.figures import Figures
 from sio.web.fmt import Formatter
 
-__all__ = ["MonthLines", "month_lines", "service_totals", "trace_html"]
+__all__ = ["MonthLines", "month_lines", "trace_html"]
 
 
 def _value(n: Node) -> str:
@@ -95,23 +94,3 @@ def month_lines(figures: Figures, year: int, code: str, month: int) -> MonthLine
     return MonthLines(
         lines, sum(ln.oere for ln in lines), mf.aktivitetstilskudd_oere, mf.covid_erstattet, True
     )
-
-
-def service_totals(figures: Figures, year: int, code: str) -> dict[str, int]:
-    """The activity grant of `code` in `year` per service, in øre (the sum of the vedtak lines
-    of its activity-financed months; a Covid month's mean is not split by service)."""
-    found = figures.services.get((year, code))
-    if found is not None:
-        return found
-    totals: dict[str, int] = defaultdict(int)
-    my = figures.year(year).get(code)
-    calc = figures.calculator
-    for mf in my.months if my is not None else []:
-        if not mf.aktivitet or mf.covid_erstattet:
-            continue
-        for ln in lines_for_month(
-            calc.data.vedtak, calc.params, calc.registry, code, (year, mf.maaned)
-        ):
-            totals[ln.tjeneste] += ln.oere
-    figures.services[(year, code)] = out = dict(sorted(totals.items()))
-    return out
