@@ -2,7 +2,8 @@
 
 `sio synth national --out DIR` writes the synthetic national data set of `sio.data.synth`
 (356 synthetic municipalities, codes 9001–9356, and their care users, decisions, population and
-expenditure; calibration targets in docs/synthetic-data.md). The same seed gives the same files.
+expenditure; calibration targets in docs/synthetic-data.md), for one year or, with `--fra-aar`
+and `--til-aar`, for several. The same seed gives the same files.
 Progress goes to standard error, the summary to standard output. Exit code 2 for bad options.
 """
 
