@@ -162,6 +162,19 @@ def test_the_payment_status_is_computed_once_per_state_of_the_ledger(
     run_month(store, params, (2016, 6), user="test")
     assert first.get("/utbetaling/status?aar=2016").status_code == 200
     assert _count(STATUS) == before + 2
+    # a run made on the payments page computes its year's status once, and the page reads it
+    token = re.search(r'name="csrf_token" value="([^"]+)"', first.get("/utbetaling").text)
+    assert token is not None
+    made = first.post(
+        "/utbetaling/kjor",
+        data={"csrf_token": token.group(1), "maaned": "2016-07"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    assert _count(STATUS) == before + 3
+    july = first.get("/utbetaling/status?aar=2016")
+    assert july.status_code == 200 and _count(STATUS) == before + 3
+    assert _same(july.text) != _same(page.text)  # July is in it now
 
 
 def test_the_version_diff_is_computed_once_per_pair(

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sio.criteria import CriteriaSet
 from sio.parameters import ParameterSet
 
-__all__ = ["STATIC_DIR", "install"]
+__all__ = ["STATIC_DIR", "install", "warm_up"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -46,9 +46,35 @@ def install(app: FastAPI, engine: Engine, params: ParameterSet, criteria: Criter
     figures = FigureCache(engine, params)
     app.state.figures = figures  # `sio serve` loads the newest version with it before serving
     ctx = auth.PageContext.of(app, engine, params, criteria, figures)
+    app.state.pages = ctx
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router(ctx))
     app.include_router(casework_pages.router(ctx))
     # the directorate's and finance's
     for part in (imports_pages, payments_pages, join_pages, application_round_pages):
         app.include_router(part.router(ctx))
+
+
+def warm_up(app: FastAPI) -> None:
+    """What the first request of each page would otherwise do once per process: compile every
+    template, read both languages' catalogs and Babel's data, import the modules the pages
+    import when first used (a server's start: `sio.casework.asgi`)."""
+    import datetime as dt
+
+    from sio.i18n import SUPPORTED_LANGUAGES, translations
+    from sio.web.fmt import Formatter
+
+    ctx = app.state.pages
+    for name in ctx.env.list_templates(extensions=["j2"]):
+        ctx.env.get_template(name)
+    for lang in SUPPORTED_LANGUAGES:
+        translations(lang)
+        f = Formatter(lang)
+        f.number(1234)
+        f.date(dt.date(2016, 5, 1))
+        f.month(5)
+    import sio.data.kommunehistorikk
+    import sio.report.chart
+    import sio.report.statement
+    import sio.utbetaling.run
+    import sio.web.chart  # noqa: F401

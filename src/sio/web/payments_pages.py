@@ -9,6 +9,7 @@ letters of a run are addressed to the code in force then); they are selected for
 before anything is shown, and another municipality's letter answers 404. Other roles: 403.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import threading
@@ -147,6 +148,65 @@ def router(ctx: PageContext) -> APIRouter:
                 cache.popitem(last=False)
         return found
 
+    def ledger_state() -> tuple[list[Kjoring], int | None, dict[tuple[str, int], InngaendeSaldo]]:
+        from sio.store.versions import latest_version
+
+        with ctx.engine.connect() as conn:
+            return ledger.list_runs(conn), latest_version(conn), ledger.opening_balances(conn)
+
+    def status_of(
+        year: int,
+        codes: frozenset[str] | None,
+        runs: list[Kjoring],
+        newest: int,
+        balances: Mapping[tuple[str, int], InngaendeSaldo],
+    ) -> list[StatusRow]:
+        """The payment status of `year` (of `codes`; None: every municipality). It follows
+        from the newest data version, the parameters, the runs made and the opening balances
+        stored: computed once (on the loaded data where the pages have it), stored, then read.
+        Raises `PaymentError` when no run covers the year."""
+        from sio.store import cache as stored
+        from sio.utbetaling.run import status
+
+        key = ":".join(
+            [
+                str(year),
+                ",".join(sorted(codes)) if codes is not None else "*",
+                str(runs[-1].id if runs else 0),
+                str(max((b.id or 0 for b in balances.values()), default=0)),
+            ]
+        )
+        with ctx.engine.connect() as conn:
+            kept = stored.read(conn, STATUS_ART, newest, ctx.params.version, key)
+        if kept is not None:
+            return [status_from_json(x) for x in kept]
+        computed = loaded(newest, [year])
+        rows: list[StatusRow] = []
+        if codes is None:
+            rows = status(ctx.engine, ctx.params, year, computed=computed)
+        else:  # selected per code in the ledger's query
+            for code in sorted(codes):
+                rows += status(ctx.engine, ctx.params, year, code, computed)
+        stored.record_computation(STATUS_ART)
+        stored.write(
+            ctx.engine,
+            STATUS_ART,
+            newest,
+            ctx.params.version,
+            {key: [status_json(x) for x in rows]},
+        )
+        return rows
+
+    def prepare_status(year: int) -> None:
+        """After a run: the directorate's status of the run's year, computed now and stored
+        (the status page then reads it)."""
+        from sio.utbetaling.run import PaymentError
+
+        runs, newest, balances = ledger_state()
+        if newest is not None:
+            with contextlib.suppress(PaymentError):
+                status_of(year, None, runs, newest, balances)
+
     def runs_page(
         request: Request, c: Connection, p: Principal, status: int = 200, **values: object
     ) -> Response:
@@ -210,6 +270,8 @@ def router(ctx: PageContext) -> APIRouter:
                     return runs_page(request, conn, p, 422, month_error=str(exc), maaned=maaned)
             with lock:
                 cache[outcome.kjoring.id] = outcome
+            if outcome.new:
+                prepare_status(int(maaned[:4]))
             return RedirectResponse(f"/utbetaling/kjoring/{outcome.kjoring.id}", 303)
 
         return Deferred(work)
@@ -230,6 +292,8 @@ def router(ctx: PageContext) -> APIRouter:
                     return runs_page(request, conn, p, 422, settle_error=str(exc))
             with lock:
                 cache[outcome.kjoring.id] = outcome
+            if outcome.new:
+                prepare_status(aar)
             return RedirectResponse(f"/utbetaling/kjoring/{outcome.kjoring.id}", 303)
 
         return Deferred(work)
@@ -302,53 +366,19 @@ def router(ctx: PageContext) -> APIRouter:
         codes = own_codes(p)
 
         def work() -> Response:
-            from sio.store import cache as stored
-            from sio.store.versions import latest_version
-            from sio.utbetaling.run import PaymentError, status
+            from sio.utbetaling.run import PaymentError
 
-            with ctx.engine.connect() as conn:
-                runs = ledger.list_runs(conn)
-                newest = latest_version(conn)
-                balances = ledger.opening_balances(conn)
+            runs, newest, balances = ledger_state()
             months = [x.periode for x in runs if x.art == "maaned"]
             years = sorted({int(x[:4]) for x in months})
             year = aar if aar is not None else (max(years) if years else None)
             rows: list[StatusRow] = []
             error = None
             if year is not None and newest is not None:
-                # the status of a year follows from the newest data version, the parameters,
-                # the runs made and the opening balances stored: computed once, then read
-                key = ":".join(
-                    [
-                        str(year),
-                        ",".join(sorted(codes)) if codes is not None else "*",
-                        str(runs[-1].id if runs else 0),
-                        str(max((b.id or 0 for b in balances.values()), default=0)),
-                    ]
-                )
-                with ctx.engine.connect() as conn:
-                    kept = stored.read(conn, STATUS_ART, newest, ctx.params.version, key)
                 try:
-                    if kept is not None:
-                        rows = [status_from_json(x) for x in kept]
-                    else:
-                        computed = loaded(newest, [year])
-                        if codes is None:
-                            rows = status(ctx.engine, ctx.params, year, computed=computed)
-                        else:  # selected per code in the ledger's query
-                            for code in sorted(codes):
-                                rows += status(ctx.engine, ctx.params, year, code, computed)
+                    rows = status_of(year, codes, runs, newest, balances)
                 except PaymentError as exc:
                     error = str(exc)
-                if kept is None and error is None:
-                    stored.record_computation(STATUS_ART)
-                    stored.write(
-                        ctx.engine,
-                        STATUS_ART,
-                        newest,
-                        ctx.params.version,
-                        {key: [status_json(x) for x in rows]},
-                    )
             return render(
                 request,
                 "payments_status.j2",
