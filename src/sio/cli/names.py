@@ -4,7 +4,8 @@ English names of earlier versions kept as hidden aliases so that nothing written
 The help lists only the Norwegian names. An English command name (``sio compute``) finds the
 Norwegian command (``sio beregn``); an English option name (``--year``) is read as the Norwegian
 one (``--aar``) by the command that has it. :class:`NorwegianGroup` is the group class of the app
-and of every command group; it does both, when it resolves the command of a command line.
+and of every command group; it does both, when it resolves the command of a command line (and
+lets the command read its plain options without Pydantic, `sio.cli.plain_options`).
 """
 
 from __future__ import annotations
@@ -77,8 +78,18 @@ class NorwegianGroup(TyperGroup):
             command = super().get_command(ctx, COMMANDS[cmd_name])
         return command
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from sio.cli.plain_options import install
+
+        install(self, ctx)  # the group's own options of plain types are read without Pydantic
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None and not isinstance(command, TyperGroup):
             rest = rename_options(command, rest)
+            from sio.cli.plain_options import install
+
+            install(command, ctx)  # its options of plain types are read without Pydantic
         return name, command, rest
