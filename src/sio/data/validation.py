@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -268,6 +269,8 @@ def validate_raw(
     for name, frame in frames.items():  # NUL cannot be stored (PostgreSQL refuses it)
         # the vedtak's coded columns are checked against their sets of values; ids are free text
         free_text = ["vedtak_id", "person_id"] if name == "vedtak" else frame.columns
+        if name == "vedtak":  # a million ids: first one quick look whether any holds a NUL
+            free_text = _may_hold_nul(frame, free_text)
         for col in free_text:
             if col in frame.columns and col != "_src" and frame.schema[col] == pl.Utf8:
                 c.check(
@@ -363,6 +366,18 @@ def validate_raw(
     return data, c.problems
 
 
+def _may_hold_nul(frame: pl.DataFrame, columns: Sequence[str]) -> list[str]:
+    """Those of the text `columns` of `frame` in which some cell holds a NUL character (their
+    bytes searched at once, which is cheaper than the check row by row)."""
+    text = [c for c in columns if c in frame.columns and frame.schema[c] == pl.Utf8]
+    if not text:
+        return []
+    found = frame.select(
+        pl.col(c).cast(pl.Binary).bin.contains(b"\x00").any().alias(c) for c in text
+    ).row(0)
+    return [c for c, hit in zip(text, found, strict=True) if hit]
+
+
 def _check_evaluation_tables(
     c: _Collector, t: dict[str, RawTable], frames: dict[str, pl.DataFrame], codes: pl.DataFrame
 ) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
@@ -398,11 +413,18 @@ def _check_code(c: _Collector, table: RawTable, df: pl.DataFrame, col: str) -> N
 _WIDE_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
+_NINE_DIGITS = re.compile(r"[0-9]{9}")
+_ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2, 1)
+
+
 def _orgnr(value: str | None) -> tuple[str | None, str | None]:
     """(the compact 9-digit form, None) of a valid organisation number; (None, the rule it
     breaks) of an invalid one; (None, None) of an empty cell (unknown)."""
     if value is None or not value.strip():
         return None, None
+    if _NINE_DIGITS.fullmatch(value):  # the compact form: python-stdnum's mod-11 check, inline
+        ok = sum(w * int(d) for w, d in zip(_ORGNR_WEIGHTS, value, strict=True)) % 11 == 0
+        return (value, None) if ok else (None, "check_digit")
     from stdnum.exceptions import InvalidChecksum, ValidationError  # only when there are any
     from stdnum.no import orgnr
 
