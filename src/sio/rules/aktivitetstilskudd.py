@@ -373,9 +373,9 @@ def compute_activity(
         flat=np.nan_to_num(np.concatenate([factors.ravel(), (factors / dims).ravel()])),
         first_on_or_after=np.searchsorted(starts, day, side="left").astype(np.intp),
         ending_by=np.searchsorted(ends, day - 1, side="right").astype(np.intp),
-        part_first=part_first.astype(np.int8 if n < 127 else np.int64),
+        part_first=part_first.astype(np.intp),
         days_left=np.where(part_first >= 0, ends[safe] - day + 1, 0).astype(np.intp),
-        part_last=part_last.astype(np.int8 if n < 127 else np.int64),
+        part_last=part_last.astype(np.intp),
         days_into=np.where(part_last >= 0, day - starts[safe_t], 0).astype(np.intp),
     )
     # two halves of the vedtak on two threads (NumPy releases the GIL in its loops); the totals
@@ -393,6 +393,11 @@ def compute_activity(
         totals += t
     doubt = np.concatenate([d for _t, d in parts])
     any_doubt = bool(doubt.any())
+    if any_doubt:  # a vedtak in doubt in any month is left out of the float sums in all
+        if count and totals.max() < 2.0**53:  # sums of lines ≥ 0: every partial sum exact
+            totals -= _chunk_totals(ctx, *(c[doubt] for c in columns))[0]
+        else:
+            totals = _chunk_totals(ctx, *(c[~doubt] for c in columns))[0]
     oere_g = np.rint(totals).astype(np.int64)
 
     rechecks = 0
@@ -423,25 +428,33 @@ class _Window:
     flat: np.ndarray[Any, np.dtype[np.float64]]
     first_on_or_after: np.ndarray[Any, np.dtype[np.intp]]  # by fra: first month starting ≥ fra
     ending_by: np.ndarray[Any, np.dtype[np.intp]]  # by til + 1: months ending ≤ til
-    part_first: np.ndarray[Any, Any]  # by fra: its month if fra is not its first day, else -1
-    days_left: np.ndarray[Any, np.dtype[np.intp]]  # by fra: days from fra to its month's end
-    part_last: np.ndarray[Any, Any]  # by til + 1: til's month if til is not its last day, else -1
-    days_into: np.ndarray[Any, np.dtype[np.intp]]  # by til + 1: days from its month's start
+    # by fra: its month if fra is not the month's first day (else -1), and the days from fra to
+    # the end of that month
+    part_first: np.ndarray[Any, np.dtype[np.intp]]
+    days_left: np.ndarray[Any, np.dtype[np.intp]]
+    # by til + 1: til's month if til is not the month's last day (else -1), and the days from the
+    # start of that month to til
+    part_last: np.ndarray[Any, np.dtype[np.intp]]
+    days_into: np.ndarray[Any, np.dtype[np.intp]]
 
 
 def _round_lines(
-    x: np.ndarray[Any, np.dtype[np.float64]], bound: float
-) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]] | None]:
-    """The float lines `x` rounded to whole øre, and which are in doubt (within 10^-6 øre of
-    x.5, or above 10^8 øre when `bound`, an upper bound of `x`, is), or None if none is. Half
-    to even: a line that near x.5 is in doubt and computed exactly instead."""
-    r = np.rint(x)
+    x: np.ndarray[Any, np.dtype[np.float64]],
+    r: np.ndarray[Any, np.dtype[np.float64]],
+    bad: np.ndarray[Any, np.dtype[np.bool_]],
+    bound: float,
+) -> bool:
+    """Round the float lines `x` to whole øre into `r`, mark in `bad` those in doubt (within
+    10^-6 øre of x.5, or above 10^8 øre when `bound`, an upper bound of `x`, is) and tell
+    whether any is (`x` is overwritten). Half to even: a line that near x.5 is in doubt and
+    computed exactly instead."""
+    np.rint(x, out=r)
     np.subtract(x, r, out=x)
     np.abs(x, out=x)
-    bad = x > _TIE
+    np.greater(x, _TIE, out=bad)
     if bound > _SAFE_MAX:
         bad |= r >= _SAFE_MAX  # every x > 10^8 (lines are not negative)
-    return r, (bad if bad.any() else None)
+    return bool(bad.any())
 
 
 def _chunk_totals(
@@ -453,86 +466,87 @@ def _chunk_totals(
     m: np.ndarray[Any, Any],
 ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]:
     """The øre per group and month of some vedtak (their float lines, rounded), and which of
-    them are in doubt (a line near x.5 øre or above 10^8 øre: left out, computed exactly)."""
+    them are in doubt (a line near x.5 øre or above 10^8 øre). The totals include the vedtak in
+    doubt: the caller takes them out again (the same float lines of just those vedtak) and
+    computes them exactly. Each class of months and part month is added as soon as it is
+    rounded, so that few full-length arrays are alive at once."""
     n, size, lo, hi = w.n, w.size, w.lo, w.hi
     count = len(gid)
+    # work arrays in two blocks: NumPy asks the system for huge pages for blocks from 4 MiB,
+    # so that they cost a few page faults instead of one per 4 KiB
+    ints = np.empty((5, count), np.intp)
+    floats = np.empty((2, count), np.float64)
+    ia, ib, fa, fb, tmp = ints
+    x, r = floats
+    bad = np.empty(count, bool)
     # offsets of fra and of til + 1 in the day tables; a vedtak outside the window covers no
-    # whole month and has no part month, so nothing is filtered
-    ia = np.clip(fra, lo, hi + 1)
+    # whole month and has no part month, so nothing is filtered (intp: NumPy indexes with
+    # other integer types far more slowly)
+    np.clip(fra, lo, hi + 1, out=ia)
     ia -= lo
-    ib = np.clip(til, lo - 1, hi)
+    np.clip(til, lo - 1, hi, out=ib)
     ib -= lo - 1
     # whole months: list indices fa ≤ i < fb are fully covered
-    fa = w.first_on_or_after[ia]
-    fb = w.ending_by[ib]
+    w.first_on_or_after.take(ia, out=fa, mode="clip")
+    w.ending_by.take(ib, out=fb, mode="clip")
     np.maximum(fa, fb, out=fb)  # no whole month: an empty range
     # til's month is a part month unless fra is in it (then the part month of fra has til);
     # fra is in an earlier month exactly when the whole months start by til's month
-    last_j = w.part_last[ib]
-    last_rows = np.flatnonzero(last_j >= fa)
-    row = gid.astype(np.intp)
-    tab = (m > 0.5) * size  # the per-month units' half of the tables
-    tab += row
-    row *= n + 1
+    w.part_last.take(ib, out=tmp, mode="clip")
+    last_rows = np.flatnonzero(tmp >= fa)
+    np.multiply(gid, n + 1, out=tmp, dtype=np.intp)  # the row of the group's months
     at_start = fa
-    at_start += row
+    at_start += tmp
     ending = np.flatnonzero(fb < n)  # an end at column n falls outside the months anyway
-    at_end = row[ending]
-    at_end += fb[ending]
-    del row, fb
+    at_end = tmp.take(ending)
+    at_end += fb.take(ending)
+    tab = tmp  # gid, + size for the per-month units (their half of the tables)
+    np.multiply(m > 0.5, size, out=tab, dtype=np.intp)
+    np.add(tab, gid, out=tab, dtype=np.intp)
     q_max = float(q.max()) if count else 0.0
 
     doubt = np.zeros(count, bool)
-    any_doubt = False
-    rounded: list[np.ndarray[Any, np.dtype[np.float64]]] = []
-    for table, t_max in zip(w.class_tables, w.class_max, strict=True):
-        x = table.take(tab)
+    width = size * (n + 1)
+    totals = np.zeros((size, n))  # øre per group and month (float64: exact integers ≪ 2^53)
+    for c, (table, t_max) in enumerate(zip(w.class_tables, w.class_max, strict=True)):
+        table.take(tab, out=x, mode="clip")
         x *= q
-        r, bad = _round_lines(x, t_max * q_max * (1 + 1e-9))
-        if bad is not None:
+        if _round_lines(x, r, bad, t_max * q_max * (1 + 1e-9)):
             doubt |= bad
-            any_doubt = True
-        rounded.append(r)
+        diff = np.bincount(at_start, r, width)
+        diff -= np.bincount(at_end, r.take(ending), width)
+        run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
+        totals += np.where(w.month_class == c, run, 0.0)
+    del at_start, at_end, ending
 
     # part months: the month of fra if fra is not its first day (the days from fra to the end of
     # the month or til), and the month of til if til is not its last day and fra is not in it
     flat_max = float(w.flat.max()) if len(w.flat) else 0.0
-    pieces: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
     for which in (0, 1):
         if which == 0:
-            j_all = w.part_first[ia]
-            rows_in = np.flatnonzero(j_all >= 0)
-            a = ia[rows_in]
-            d = np.minimum(w.days_left[a], ib[rows_in] - a)  # ib - ia = min(til, hi) - fra + 1
+            rows_in = np.flatnonzero(w.part_first.take(ia) >= 0)
+            k = len(rows_in)
+            a = ia.take(rows_in, out=fb[:k], mode="clip")
+            d = w.days_left.take(a, out=fa[:k], mode="clip")
+            np.minimum(d, ib.take(rows_in) - a, out=d)  # ib − ia = min(til, hi) − fra + 1
+            j = w.part_first.take(a)
         else:
-            j_all, rows_in = last_j, last_rows
-            d = w.days_into[ib[rows_in]]
-        j = j_all[rows_in].astype(np.intp)
-        at = tab[rows_in]
+            rows_in = last_rows
+            k = len(rows_in)
+            b = ib.take(rows_in, out=fb[:k], mode="clip")
+            d = w.days_into.take(b, out=fa[:k], mode="clip")
+            j = w.part_last.take(b)
+        at = tab.take(rows_in)
         at *= n
         at += j
-        x = q[rows_in] * d
-        x *= w.flat.take(at)
-        r, bad = _round_lines(x, q_max * 31 * flat_max * (1 + 1e-9))
-        if bad is not None:
-            doubt[rows_in[bad]] = True
-            any_doubt = True
-        pieces.append((rows_in, at, r))
-
-    width = size * (n + 1)
-    totals = np.zeros((size, n))  # øre per group and month (float64: exact integers ≪ 2^53)
-    left_out = np.flatnonzero(doubt) if any_doubt else None
-    for c, r in enumerate(rounded):
-        if left_out is not None:
-            r[left_out] = 0.0
-        diff = np.bincount(at_start, r, width)
-        diff -= np.bincount(at_end, r[ending], width)
-        run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
-        totals += np.where(w.month_class == c, run, 0.0)
-    for rows_in, at, r in pieces:  # a vedtak in doubt in any month is computed exactly in all
-        if left_out is not None:
-            r[doubt[rows_in]] = 0.0
-        totals += np.bincount(at, r, 2 * size * n).reshape(2, size, n).sum(axis=0)
+        xs, rs, bs = x[:k], r[:k], bad[:k]
+        q.take(rows_in, out=xs, mode="clip")
+        np.multiply(xs, d, out=xs)
+        w.flat.take(at, out=rs, mode="clip")
+        xs *= rs
+        if _round_lines(xs, rs, bs, q_max * 31 * flat_max * (1 + 1e-9)):
+            doubt[rows_in[bs]] = True
+        totals += np.bincount(at, rs, 2 * size * n).reshape(2, size, n).sum(axis=0)
     return totals, doubt
 
 
