@@ -97,3 +97,15 @@ def test_another_running_thread_leaves_the_exit_to_the_caller() -> None:
         """
     )
     assert (done.returncode, done.stdout) == (5, "returned\n")
+
+
+def test_a_profiled_process_exits_the_usual_way_so_that_the_profiler_reports() -> None:
+    done = _run(
+        """
+        sys.setprofile(lambda *a: None)
+        exit_now(4)
+        sys.setprofile(None)
+        print("returned")
+        """
+    )
+    assert (done.returncode, done.stdout) == (0, "returned\n")

@@ -12,7 +12,8 @@ whole-process time between them:
 - The interpreter's teardown at exit, which frees every module and object one by one. Once a
   `short_run` command has returned, the entry point (`sio.entry`) ends the process with
   `exit_now`: the standard streams flushed and the `atexit` handlers run, as at any exit, but
-  without the teardown. A process that still has another thread running exits the usual way.
+  without the teardown. A process that still has another thread running, or that a profiler
+  or coverage measures, exits the usual way.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ def exit_now(code: object) -> None:
     """End the process as ``sys.exit(code)`` would — the same exit status, a code that is not an
     integer printed to standard error, the standard streams flushed, the `atexit` handlers run —
     but without tearing the interpreter down. Returns, leaving the exit to the caller, when
-    another (non-daemon) thread is still running or a standard stream cannot be flushed."""
+    another (non-daemon) thread is still running, a profiler or tracer is active (it reports
+    once the program has returned) or a standard stream cannot be flushed."""
     main = threading.main_thread()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main):
         return
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler or coverage wraps the process: it writes its report after this
     if not _flushed():
         return  # e.g. a closed pipe: the usual exit reports it
     if code is None:
