@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -178,22 +179,30 @@ class Engine:
         if covid.financed_references:
             kernel_months.update(covid.references)
             financed |= covid.financed_references
-        activity = compute_activity(
-            self.data.vedtak,
-            self.params,
-            self.registry,
-            sorted(kernel_months),
-            financed,
-            self.data.vedtak_groups,
-        )
+        # the activity kernel (NumPy, which releases the GIL in its loops) runs in a thread while
+        # this one computes the rules that do not need it
+        with ThreadPoolExecutor(1) as pool:
+            kernel = pool.submit(
+                compute_activity,
+                self.data.vedtak,
+                self.params,
+                self.registry,
+                sorted(kernel_months),
+                financed,
+                self.data.vedtak_groups,
+            )
+            try:
+                ut: dict[str, Exact] = {c: self.uttrekk.uttrekk(c, year) for c in states}
+                values = {c: e.value for c, e in ut.items()}
+                supp = supplements(self.supplement_terms(year), values, months)
+                lump = lump_sums(self.params, year, values, act_months)
+                earm = oeremerket_tilskudd(values, earmarked)
+                topp = toppfinansiering_months(self._topp, year, act_months)
+            except BaseException:
+                kernel.result()  # the kernel's error first, as when it ran before these rules
+                raise
+            activity = kernel.result()
         replaced = covid_replacements(covid, activity, self.registry, part, year, states)
-
-        ut: dict[str, Exact] = {c: self.uttrekk.uttrekk(c, year) for c in states}
-        values = {c: e.value for c, e in ut.items()}
-        supp = supplements(self.supplement_terms(year), values, months)
-        lump = lump_sums(self.params, year, values, act_months)
-        earm = oeremerket_tilskudd(values, earmarked)
-        topp = toppfinansiering_months(self._topp, year, act_months)
 
         rows: list[MunicipalityYear] = []
         for code, code_states in states.items():
