@@ -155,6 +155,47 @@ def test_another_municipalitys_case_is_not_found(svc: Service) -> None:
     assert svc.client.get(f"/api/saker/{d['sak']}", headers=svc.as_("admin")).status_code == 403
 
 
+def test_the_case_list_pages_through_the_municipalitys_cases_newest_first(svc: Service) -> None:
+    h = svc.as_("sb1")
+    ids = [
+        int(
+            svc.client.post(
+                "/api/saker",
+                headers=h,
+                json={
+                    "fodselsnummer": identity_number(n),
+                    "mottatt": "2016-05-02",
+                    "henvendelse": "x",
+                },
+            ).json()["id"]
+        )
+        for n in range(20, 25)
+    ]
+    other = svc.client.post(  # another municipality's case is neither listed nor counted
+        "/api/saker",
+        headers=svc.as_("sb2"),
+        json={"fodselsnummer": identity_number(30), "mottatt": "2016-05-02", "henvendelse": "x"},
+    )
+    assert other.status_code == 201
+
+    def page(n: int) -> tuple[int, list[int]]:
+        body = svc.client.get(f"/api/saker?side={n}&per_side=2", headers=h).json()
+        return body["totalt"], [c["id"] for c in body["saker"]]
+
+    newest_first = sorted(ids, reverse=True)
+    assert page(1) == (5, newest_first[0:2])
+    assert page(2) == (5, newest_first[2:4])
+    assert page(3) == (5, newest_first[4:5])
+    assert page(4) == (5, [])  # past the end: still the number of cases
+    # the list shown is in the access log: one row per case on the page
+    log = svc.client.post(
+        "/api/innsyn/logg", headers=h, json={"fodselsnummer": identity_number(24)}
+    ).json()
+    assert [(r["ressurs"], r["sak_id"]) for r in log if r["handling"] == "les"] == [
+        ("saksliste", ids[4])
+    ]
+
+
 def test_every_read_and_write_is_in_the_persons_access_log(svc: Service) -> None:
     d = walk_case(svc)
     svc.client.get(f"/api/saker/{d['sak']}", headers={**svc.as_("dir"), "X-Begrunnelse": "tilsyn"})

@@ -25,8 +25,8 @@ which then name the problem exactly as an import would. tests/test_casework_feed
 proof against the Polars checks over rows that break each rule.
 
 A data version from the casework is one `INSERT … RETURNING` of the version and one insert of
-its row, both statements built once; its `sha256` is of the row's own content (the version holds
-nothing else), not of any merge.
+its rows, the statements built once; its `sha256` is of the new row itself (with its source and a
+random id), not of any merge.
 """
 
 from __future__ import annotations

@@ -201,11 +201,16 @@ def get_case(
 def list_cases(
     conn: Connection, p: Principal, page: int, per_page: int, reason: str | None
 ) -> dict[str, Any]:
-    base = scoped(select(case.c.id), case, p)
-    total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    # the page and the number of cases in one query (a window count, taken before the page is
+    # cut); only a page past the end, which has no row to carry it, counts on its own
     q = scoped(
         select(
-            case.c.id, case.c.kommunenummer, case.c.mottatt, case.c.person_id, person.c.pseudonym
+            case.c.id,
+            case.c.kommunenummer,
+            case.c.mottatt,
+            case.c.person_id,
+            person.c.pseudonym,
+            func.count().over().label("totalt"),
         )
         .join(person, person.c.id == case.c.person_id)
         .order_by(case.c.id.desc())
@@ -215,6 +220,13 @@ def list_cases(
         p,
     )
     rows = conn.execute(q).fetchall()
+    if rows:
+        total = rows[0].totalt
+    elif page == 1:
+        total = 0
+    else:
+        base = scoped(select(case.c.id), case, p)
+        total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     audit.record(
         conn, p, "les", "saksliste", [(r.id, r.person_id, r.kommunenummer) for r in rows], reason
     )
@@ -470,7 +482,7 @@ def decide(
     dv = feed.append_version(
         conn, vrow, f"saksbehandling: sak {sak_id}, vedtak {vedtak_id}", p.brukernavn
     )
-    did = conn.execute(
+    d = conn.execute(
         insert(decision)
         .values(
             sak_id=sak_id,
@@ -495,12 +507,11 @@ def decide(
             opprettet=_now(),
             opprettet_av=p.konto_id,
         )
-        .returning(decision.c.id)
-    ).scalar_one()
+        .returning(*decision.c)  # the stored row as a read gives it, without reading it again
+    ).one()
     if row.kriterieversjon is None:
         conn.execute(case.update().where(case.c.id == sak_id).values(kriterieversjon=version.id))
     audit.record(conn, p, "skriv", "vedtak", [(sak_id, row.person_id, row.kommunenummer)], reason)
-    d = conn.execute(select(decision).where(decision.c.id == did)).one()
     return _decision_out(d)
 
 
