@@ -421,14 +421,35 @@ class Engine:
         if key in self._year_estimate_sets:
             return self._year_estimate_sets[key]
         sets: set[frozenset[str]] = set()
+        year = part[-1]
+        assert isinstance(year, int)
         try:
-            for mo in range(1, 13):
-                uses = self._activity_month_uses((*part, mo)).values()
-                sets.add(frozenset(u.path for u in uses if u.value.evidence == "estimate"))
+            january = self._activity_month_uses((*part, 1)).values()
+            sets.add(frozenset(u.path for u in january if u.value.evidence == "estimate"))
+            # the same values in force all year: every month makes the same lookups
+            paths = {u.path for u in january}
+            if part[0] == "reise":  # looked up only when the service is home-based
+                paths |= {
+                    f"aktivitetstilskudd.hjemmebasert.{part[1]}",
+                    "aktivitetstilskudd.reise.faktor",
+                }
+            if not all(self._one_value_all_year(path, year) for path in paths):
+                for mo in range(2, 13):
+                    uses = self._activity_month_uses((*part, mo)).values()
+                    sets.add(frozenset(u.path for u in uses if u.value.evidence == "estimate"))
         except LookupError:
             sets = set()
         found = self._year_estimate_sets[key] = sets.pop() if len(sets) == 1 else None
         return found
+
+    def _one_value_all_year(self, path: str, year: int) -> bool:
+        """Whether `path` has the same value (or none) in force on the first of every month."""
+        try:
+            param = self.params.get(path)
+        except LookupError:
+            return True
+        first = param.at(dt.date(year, 1, 1))
+        return all(param.at(dt.date(year, mo, 1)) is first for mo in range(2, 13))
 
     def _part_estimates(self, key: tuple[object, ...]) -> frozenset[str]:
         """The estimated paths among one part's lookups over its months (cached per part)."""
