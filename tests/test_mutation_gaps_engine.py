@@ -5,6 +5,7 @@ parameters in src/sio/params)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from fractions import Fraction
@@ -27,6 +28,7 @@ def test_the_exact_sum_of_monthly_amounts() -> None:
     assert _sum_exact([]) == 0
     assert _sum_exact([third]) == Fraction(1, 3)
     assert _sum_exact([third] * 12) == 4
+    assert _sum_exact([third] * 2) == Fraction(2, 3)  # two months of one shared amount
     assert _sum_exact([third, third, seventh, third]) == Fraction(8, 7)
     # an equal value that is another object counts the same: 1/7 + 3 × 1/3 = 8/7
     assert _sum_exact([seventh, third, third, Fraction(1, 3)]) == Fraction(8, 7)
@@ -256,6 +258,10 @@ def test_project_costs_are_checked_against_the_model_a_months(tmp_path: Path) ->
         assert check.grense == Fraction(875_000, 3)
         assert row.result.netto == -54_692_771
         assert ("inntektspaaslag.prosjektmidler_maks", dt.date(2015, 1, 1)) in row.log.uses
+        # the trace's last step is the check: the amount against the limit, and its parameter
+        step = row.trace.children[-1]
+        assert step.value == beloep and step.unit == "kr"
+        assert [u.path for u in step.params] == ["inntektspaaslag.prosjektmidler_maks"]
         results[beloep] = (check.innenfor, yr.project_cost_breaches)
     assert results[291_667][0] is False and [c.beloep for c in results[291_667][1]] == [291_667]
     assert results[291_666] == (True, [])
@@ -270,7 +276,13 @@ def test_no_project_cost_check_without_a_row_for_the_year(tmp_path: Path) -> Non
     data, params = _case(tmp_path, "010-switch-b-to-a", costs)
     row = Engine(data, params).compute_year(2019).get("9001")
     assert row is not None and row.project_costs is None
+    assert row.trace.children[-1].label == "tilskudd"  # no project-cost step
     assert "inntektspaaslag.prosjektmidler_maks" not in {p for p, _on in row.log.uses}
+    # input without the optional table at all (InputData.prosjektkostnader None): no check either
+    yr = Engine(dataclasses.replace(data, prosjektkostnader=None), params).compute_year(2019)
+    row = yr.get("9001")
+    assert row is not None and row.project_costs is None
+    assert row.result.netto == -54_692_771
 
 
 def test_the_trace_shows_the_year_s_toppfinansiering_row(tmp_path: Path) -> None:
@@ -288,3 +300,62 @@ def test_the_trace_shows_the_year_s_toppfinansiering_row(tmp_path: Path) -> None
         step = next(n for n in row.trace.children if n.label == "toppfinansiering")
         assert step.formula_text.replace("\xa0", " ").startswith(formula)
         assert step.inputs == [f"toppfinansiering: {amount} kr for 2017"]
+
+
+def _world_2018(tmp_path: Path, prices: dict[dt.date, int]) -> tuple[InputData, ParameterSet]:
+    """9001 (zone 1, reiseindeks 0) in model A from 2018-01-01, base year 2017 (KOSTRA 253:
+    50 000 000, the same population both years); one vedtak of HJSPL 7 hours a week (1 hour a
+    day) from 2018-01-01; the HJSPL STANDARD price series replaced by `prices`."""
+    k = {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
+    pop = {"0-66": 5000, "67-79": 700, "80-89": 300, "90+": 60}
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [k | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01", "til": None}
+            | {"aktivitet_fra": None, "covid_saerordning": True}
+        ],
+        "utgifter": [
+            {"kommunenummer": "9001", "aar": 2017, "kostra_funksjon": "253"}
+            | {"netto_driftsutgifter": 50_000_000}
+        ],
+        "befolkning": [
+            {"kommunenummer": "9001", "aar": y, "aldersgruppe": a, "antall": n}
+            for y in (2017, 2018)
+            for a, n in pop.items()
+        ],
+        "vedtak": [
+            {"vedtak_id": "V1", "person_id": "P1", "kommunenummer": "9001", "tjeneste": "HJSPL"}
+            | {"prisgruppe": None, "omfang": "7", "enhet": "timer_per_uke"}
+            | {"fra": "2018-01-01", "til": None}
+        ],
+        "toppfinansiering": [],
+    }
+    params = load_parameters().with_overrides(
+        {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": prices}
+    )
+    data, _ = load_input(write_input(tmp_path, world), params)
+    return data, params
+
+
+def test_an_estimate_behind_some_months_of_a_price_is_listed(tmp_path: Path) -> None:
+    """HJSPL STANDARD (override) 720 kr from 2016-01-01 and 800 kr from 2018-07-01. January–June
+    2018 use 720 × (1 + 0.025) × (1 + 0.030) = 760.14 kr: indexed by the deflator of 2017, an
+    estimate (src/sio/params/uttrekk/deflator.yaml); July–December use 800 kr, dated in its own
+    year: no deflator. Nothing else of 2018 uses the 2017 deflator (uttrekk(2018) = grunnlag ×
+    (1 + deflator 2018), a secondary value), so the deflator is an estimate of the row only
+    through January–June. Activity: 181 h × 760.14 + 184 h × 800 = 137 585.34 + 147 200
+    = 284 785.34 kr → 284 785. With one price of 800 kr from 2018-01-01 no month uses it:
+    365 h × 800 = 292 000 kr, and the deflator is not among the estimates."""
+    defl = "uttrekk.deflator"
+    prices = {dt.date(2016, 1, 1): 720, dt.date(2018, 7, 1): 800}
+    data, params = _world_2018(tmp_path / "mid", prices)
+    row = Engine(data, params).compute_year(2018).get("9001")
+    assert row is not None and row.result.aktivitetstilskudd == 284_785
+    assert defl in row.result.estimerte_parametere
+    assert (defl, dt.date(2017, 1, 1)) in row.log.uses
+
+    data, params = _world_2018(tmp_path / "one", {dt.date(2018, 1, 1): 800})
+    row = Engine(data, params).compute_year(2018).get("9001")
+    assert row is not None and row.result.aktivitetstilskudd == 292_000
+    assert defl not in row.result.estimerte_parametere
+    assert (defl, dt.date(2017, 1, 1)) not in row.log.uses
