@@ -304,3 +304,51 @@ def test_months_of_two_years_are_indexed_to_their_own_year(
     )
     assert grant.get("9001", (2019, 12)) == 2_427_127
     assert grant.get("9001", (2020, 12)) == grant.get("9001", (2020, 1)) == 2_502_368
+
+
+def test_only_lines_in_doubt_are_computed_again_exactly(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """Decision 0002: a float line within 10^-6 øre of x.5 or above 10^8 øre is computed
+    exactly; no other. 9001 (zone 1, reiseindeks 0: factor = the price) in 2016, HJSPL STANDARD
+    720 kr (dated 2016: no deflator). V1 7 hours a week = 1 hour a day: a month of d days is
+    d × 72 000 øre, a whole øre, far from x.5: never in doubt. V2 2 000 hours a month
+    (`timer_per_maaned`): 2 000 × 72 000 = 144 000 000 øre a month, above 10^8 øre: its 12 lines
+    are computed exactly. So 12 lines are rechecked, and the figures are those by hand:
+    January 31 × 72 000 + 144 000 000 = 146 232 000 øre, February (29 days) 146 088 000."""
+    big = _vedtak("V2", "9001", "2016-01-01", None) | {
+        "omfang": "2000",
+        "enhet": "timer_per_maaned",
+    }
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
+            | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2016-01-01", "til": None}
+            | {"aktivitet_fra": None, "covid_saerordning": True}
+        ],
+        "vedtak": [_vedtak("V1", "9001", "2016-01-01", None) | {"omfang": "7"}, big],
+        "utgifter": [],
+        "befolkning": [],
+        "toppfinansiering": [],
+    }
+    data, _ = load_input(write_input(tmp_path / "two", world), params)
+    months = [(2016, mo) for mo in range(1, 13)]
+    financed = {("9001", m) for m in months}
+    reg = Registry(data.kommuner)
+    grant = compute_activity(data.vedtak, params, reg, months, financed, data.vedtak_groups)
+    assert grant.exact_rechecks == 12
+    expected = {mo: DAYS_2016[mo] * 72_000 + 144_000_000 for mo in range(1, 13)}
+    assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 13)} == expected
+    assert (expected[1], expected[2]) == (146_232_000, 146_088_000)
+
+    # V1 alone: no line in doubt, nothing is computed again
+    world["vedtak"] = world["vedtak"][:1]
+    data, _ = load_input(write_input(tmp_path / "one", world), params)
+    grant = compute_activity(data.vedtak, params, reg, months, financed, data.vedtak_groups)
+    assert grant.exact_rechecks == 0
+    assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 13)} == {
+        mo: DAYS_2016[mo] * 72_000 for mo in range(1, 13)
+    }
