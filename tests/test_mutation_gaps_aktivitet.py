@@ -352,3 +352,46 @@ def test_only_lines_in_doubt_are_computed_again_exactly(
     assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 13)} == {
         mo: DAYS_2016[mo] * 72_000 for mo in range(1, 13)
     }
+
+
+def test_vedtak_at_and_beyond_the_edges_of_the_months_asked_for(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    """The kernel asked for the months of 2016 only. 9001 (zone 1, reiseindeks 0), HJSPL
+    STANDARD 720 kr (2016), each vedtak 7 hours a week = 1 hour a day = 72 000 øre a day:
+    V1 from 2016-12-31 (open): December 1 day = 72 000 øre; V2 from 2017-03-01: nothing in 2016;
+    V3 2015-03-01..2015-11-30: nothing in 2016; V4 2015-12-01..2016-01-01: January 1 day
+    = 72 000 øre. Every other month 0. (9001 takes part from 2016-01-01: the 2015 months of V3
+    and V4 are not financed and need no price.)"""
+    vedtak = [
+        _vedtak("V1", "9001", "2016-12-31", None),
+        _vedtak("V2", "9001", "2017-03-01", None),
+        _vedtak("V3", "9001", "2015-03-01", "2015-11-30"),
+        _vedtak("V4", "9001", "2015-12-01", "2016-01-01"),
+    ]
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
+            | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2016-01-01", "til": None}
+            | {"aktivitet_fra": None, "covid_saerordning": True}
+        ],
+        "vedtak": [v | {"omfang": "7"} for v in vedtak],
+        "utgifter": [],
+        "befolkning": [],
+        "toppfinansiering": [],
+    }
+    data, _ = load_input(write_input(tmp_path / "data", world), params)
+    months = [(2016, mo) for mo in range(1, 13)]
+    grant = compute_activity(
+        data.vedtak,
+        params,
+        Registry(data.kommuner),
+        months,
+        {("9001", m) for m in months},
+        data.vedtak_groups,
+    )
+    expected = {mo: 0 for mo in range(1, 13)} | {1: 72_000, 12: 72_000}
+    assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 13)} == expected
