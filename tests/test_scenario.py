@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ from sio.rules.inntektspaaslag import monthly_supplement
 from sio.scenario.project import COMPONENTS, WorldBin, _world_year
 from sio.scenario.run import run_scenario
 from sio.scenario.spec import ScenarioInvalid, load_scenario
+from test_store import _pg_database
 
 EXAMPLES = resources.files("sio.scenario") / "examples"
 
@@ -482,14 +484,24 @@ def test_participation_from_a_date_cuts_the_datas_rows(
     assert abs(int(r.figures[0, 0, u, 1, pa]) - round(half_year * 2 * 0.75)) <= 1
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scenario_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A SQLite file or a fresh PostgreSQL database (which fails, never skips, under CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sio.db'}"
+        return
+    with _pg_database() as url:
+        yield url
+
+
 def test_the_command_runs_on_the_store_as_on_the_files(
-    tmp_path: Path, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, demo_dir: Path, monkeypatch: pytest.MonkeyPatch, scenario_store: str
 ) -> None:
-    """`--db` reads the newest data version of the store (here a SQLite file): the same
-    figures as from the folder it was imported from."""
+    """`--db` reads the newest data version of the store (a SQLite file, and PostgreSQL): the
+    same figures as from the folder it was imported from."""
     from sio.cli import app
 
-    monkeypatch.setenv("SIO_DATABASE_URL", f"sqlite:///{tmp_path / 'sio.db'}")
+    monkeypatch.setenv("SIO_DATABASE_URL", scenario_store)
     runner = CliRunner()
     assert runner.invoke(app, ["importer", str(demo_dir)]).exit_code == 0
     file = _example(tmp_path, 4)
