@@ -374,12 +374,22 @@ def import_path(
     if errors:
         raise InputInvalid(problems + [e for e in errors if e not in problems])
     with engine.connect() as conn:
+        latest = latest_version(conn)
         existing = conn.execute(
             select(data_version.c.id).where(data_version.c.sha256 == sha)
         ).scalar()
-        if existing is not None:
+        if existing is not None and existing == latest:
             return ImportResult(int(existing), False, {}, problems)
-        latest = latest_version(conn)
+        if existing is not None:
+            # The same bytes as an older version, imported again on top of later ones (a
+            # correction taken back): what differs from the newest state is stored as a new
+            # version, under a key of these bytes on top of that newest version.
+            sha = hashlib.sha256(f"{sha}@{latest}".encode()).hexdigest()
+            again = conn.execute(
+                select(data_version.c.id).where(data_version.c.sha256 == sha)
+            ).scalar()
+            if again is not None:
+                return ImportResult(int(again), False, {}, problems)
         state = read_state(conn, latest) if latest else {}
     merged: dict[str, RawTable] = {}
     to_store: dict[str, pl.DataFrame] = {}
