@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from sio.engine import COMPONENTS, YearResult
 from sio.engine import Engine as Calculator
-from sio.engine import YearResult
 from sio.i18n import get_language, language
 from sio.parameters import ParameterSet
 from sio.results import AnnualResult
@@ -303,14 +303,7 @@ def _summary_from_json(version: int, params_version: str, stored: Mapping[str, A
     return Summary(version, params_version, dict(sorted(years.items())), national)
 
 
-_EXACT = (
-    "uttrekk",
-    "toppfinansiering",
-    "aktivitetstilskudd",
-    "rundsumtilskudd",
-    "oeremerket_tilskudd",
-    "inntektspaaslag",
-)
+_EXACT = COMPONENTS  # the month's exact amounts, as the engine names them
 
 
 def _month_json(mr: MonthRow) -> dict[str, Any]:
