@@ -2,9 +2,10 @@
 -- reads its output; see benchmarks/README.md).
 --
 -- Arguments (after `--`): CASES_FILE RATE_PER_THREAD THREADS CLOSE_SHARE LOG_PREFIX TAG
---                         TIMEOUT_MS [KIND]
---   CASES_FILE       lines "case_id<TAB>bearer token" (seeded cases and a caseworker of their
---                    municipality)
+--                         TIMEOUT_MS KIND ROUNDS POOL_PREFIX
+--   CASES_FILE       lines "case_id<TAB>bearer token<TAB>fødselsnummer<TAB>rounds<TAB>next"
+--                    (the cases written to, a caseworker of their municipality, the case's
+--                    person, the write rounds the case has had and its next write)
 --   RATE_PER_THREAD  requests per second that each wrk thread sends
 --   THREADS          wrk threads (thread i writes to every THREADS-th case only, so that two
 --                    threads never write to one case at once)
@@ -12,7 +13,13 @@
 --   LOG_PREFIX       each thread appends its write log to LOG_PREFIX.<thread>.log
 --   TAG              part of every Idempotency-Key (unique per wrk run)
 --   TIMEOUT_MS       a write not answered with 2xx within this time is sent again, same key
---   KIND             optional: send only this kind of request (to time one endpoint)
+--   KIND             "-" for the mix, or send only this kind of request (to time one
+--                    endpoint; a write kind then goes to random cases, in no order)
+--   ROUNDS           write rounds (assessment → recommendation → decision) a case takes before
+--                    the thread opens a new case in its place (0: never, the same cases forever)
+--   POOL_PREFIX      thread i takes the identity numbers of its new cases' persons, one a line,
+--                    from POOL_PREFIX.<i>.txt (when they run out, the person of the case it
+--                    replaces applies again)
 --
 -- Pacing: every thread keeps one schedule of send times, RATE_PER_THREAD apart, and each of its
 -- connections takes the next free slot in `delay()` before it sends. As long as a connection is
@@ -20,10 +27,13 @@
 -- loop, not "send when the last one returned". A request that leaves more than 5 ms after its
 -- slot is counted as late.
 --
--- Mix (issue 16): the case list 3, a case 3, an assessment 1, a recommendation 1, a decision 1.
--- Every write carries an Idempotency-Key. A thread has at most one write in hand per case, so a
--- 2xx answer is matched to its write by the case id in it (`sak_id`, or `SAK<id>-` in the
--- vedtak_id) and by its shape. A write without a 2xx answer after TIMEOUT_MS — no answer yet,
+-- Mix (issue 16): the case list 3, a case 3, a write 3. A write is the next step of a case
+-- (session 6): an assessment, then a recommendation, then a decision, round after round; after
+-- ROUNDS rounds the next step is a new case (`POST /api/saker`, a new person), which takes the
+-- old case's place in the thread's set, so that cases keep a realistic history however long the
+-- run. Every write carries an Idempotency-Key. A thread has at most one write in hand per case,
+-- so a 2xx answer is matched to its write by the case id in it (`sak_id`, or `SAK<id>-` in the
+-- vedtak_id; for a new case the person's identity number) and by its shape. A write without a 2xx answer after TIMEOUT_MS — no answer yet,
 -- or an answer that is not 2xx and so names no case — is sent again with the same key and body,
 -- at most MAX_ATTEMPTS times (then the client gives up and leaves it to the driver). After a
 -- repeated write is acknowledged, its case takes no new write for QUARANTINE_MS, so that a late
@@ -31,8 +41,10 @@
 -- goes to the thread's log ("A" lines: kind, case, key, status, id, vedtak_id, replayed,
 -- attempts, ms since the last attempt); writes unacknowledged when the run ends go to
 -- LOG_PREFIX.pending.log ("U" lines: kind, case, key, token, path, body), so that the
--- driver can retry them as a client would. Any answer that is not 2xx is an error; the status
--- codes and the first few bodies are reported.
+-- driver can retry them as a client would; the thread's cases as they stand at the end go to
+-- LOG_PREFIX.cases.tsv (the next run's CASES_FILE) and the identity numbers used to
+-- LOG_PREFIX.pool.log ("thread<TAB>count"). Any answer that is not 2xx is an error; the
+-- status codes and the first few bodies are reported.
 
 local ffi = require("ffi")
 ffi.cdef([[
@@ -68,7 +80,14 @@ local WRITE = {
   post_assessment = { "/kartlegginger", ASSESSMENT },
   post_recommendation = { "/anbefalinger", "" },
   post_decision = { "/vedtak", DECISION },
+  post_case = { "", nil }, -- the body names the new case's person
 }
+-- a case's steps: after the decision, the next round (or a new case after ROUNDS rounds)
+local AFTER = { post_assessment = "post_recommendation", post_recommendation = "post_decision" }
+local function application(fnr)
+  return '{"fodselsnummer": "' .. fnr .. '", "mottatt": "2020-02-03", '
+    .. '"henvendelse": "Søker hjelp til husarbeid og innkjøp"}'
+end
 
 -- main state: the threads, for done()
 local threads = {}
@@ -106,6 +125,11 @@ acknowledged = 0
 busy_skips = 0
 quarantine = {} -- case id -> until when no new write is sent to it
 log_prefix = ""
+rounds_max = 0
+pool = {} -- identity numbers for new cases
+pool_used = 0
+new_cases = {} -- identity number of a new case in hand -> the case id whose place it takes
+slot_state = {} -- slot index -> its CASES_FILE line (flat, for done())
 
 function init(args)
   local path, rate, nthreads = args[1], tonumber(args[2]), tonumber(args[3])
@@ -113,18 +137,44 @@ function init(args)
   log_prefix = args[5]
   tag = args[6]
   timeout_ms = tonumber(args[7])
-  only = args[8]
+  only = args[8] ~= "-" and args[8] or nil
+  rounds_max = tonumber(args[9]) or 0
+  local pool_file = io.open(args[10] .. "." .. id .. ".txt", "r")
+  if pool_file then
+    for fnr in pool_file:lines() do
+      if fnr:match("^%d+$") then
+        table.insert(pool, fnr)
+      end
+    end
+    pool_file:close()
+  end
   local i = 0
   for line in io.lines(path) do
-    local cid, token = line:match("^(%d+)\t(%S+)$")
+    local cid, token, fnr, done_rounds, step =
+      line:match("^(%d+)\t(%S+)\t(%d+)\t(%d+)\t(%S+)$")
     if cid then
       if i % nthreads == (id - 1) then
-        table.insert(cases, { id = cid, token = token, auth = "Bearer " .. token })
+        local c = {
+          id = cid,
+          token = token,
+          auth = "Bearer " .. token,
+          fnr = fnr,
+          rounds = tonumber(done_rounds),
+          next = step,
+          slot = #cases + 1,
+        }
+        if c.next == "post_assessment" and rounds_max > 0 and c.rounds >= rounds_max then
+          c.next = "post_case"
+        end
+        table.insert(cases, c)
       end
       i = i + 1
     end
   end
   assert(#cases > 0, "no cases for thread " .. id .. " in " .. path)
+  for _, c in ipairs(cases) do
+    slot_state[c.slot] = table.concat({ c.id, c.token, c.fnr, c.rounds, c.next }, "\t")
+  end
   log = assert(io.open(log_prefix .. "." .. id .. ".log", "a"))
   log:setvbuf("line")
   interval_ms = 1000 / rate
@@ -221,6 +271,8 @@ function request()
     if busy(c) then
       busy_skips = busy_skips + 1
       kind = "get_case"
+    elseif not only then
+      kind = c.next -- the case's next step (a new case after its last round)
     end
   end
   sent[kind] = (sent[kind] or 0) + 1
@@ -237,6 +289,15 @@ function request()
       attempts = 0,
       answered = 0,
     }
+    if kind == "post_case" then
+      local fnr = c.fnr -- the same person applies again when the pool has run out
+      if pool_used < #pool then
+        pool_used = pool_used + 1
+        fnr = pool[pool_used]
+      end
+      w.path, w.body, w.fnr = "/api/saker", application(fnr), fnr
+      new_cases[fnr] = c.id
+    end
     inflight[c.id] = w
     inflight_n = inflight_n + 1
     unacknowledged[c.id] = table.concat({ "U", kind, c.id, w.key, c.token, w.path, w.body }, "\t")
@@ -253,6 +314,10 @@ end
 
 -- which case a 2xx answer to a write is about, and the kind of write it answers
 local function answered(body)
+  if body:find('"kartlegginger":[', 1, true) then -- a whole case: a new one
+    local fnr = body:match('"fodselsnummer":"(%d+)"')
+    return fnr and new_cases[fnr], "post_case", nil
+  end
   local vid = body:match('"vedtak_id":"([^"]+)"')
   if vid then
     return vid:match("^SAK(%d+)%-"), "post_decision", vid
@@ -304,6 +369,20 @@ function response(status, headers, body)
   inflight[sak] = nil
   unacknowledged[sak] = nil
   inflight_n = inflight_n - 1
+  local c = w.case
+  if not only then -- the case's next step
+    if kind == "post_case" then
+      new_cases[w.fnr] = nil
+      c.id, c.fnr, c.rounds, c.next = body:match('^{"id":(%d+)'), w.fnr, 0, "post_assessment"
+      sak = c.id
+    elseif kind == "post_decision" then
+      c.rounds = c.rounds + 1
+      c.next = (rounds_max > 0 and c.rounds >= rounds_max) and "post_case" or "post_assessment"
+    else
+      c.next = AFTER[kind]
+    end
+    slot_state[c.slot] = table.concat({ c.id, c.token, c.fnr, c.rounds, c.next }, "\t")
+  end
   if w.attempts > 1 then
     -- answers to the earlier attempts may still come: no new write on the case for a while,
     -- so that such an answer is never taken for the next write's
@@ -322,14 +401,21 @@ function done(summary, latency, requests)
   local total_late, total_non2xx, total_responses = 0, 0, 0
   local writes = { retries = 0, given_up = 0, late_answers = 0, acknowledged = 0, busy_skips = 0 }
   local sample_bodies = {}
-  local pending = nil
-  for _, t in ipairs(threads) do
+  local pending, state, used = nil, nil, nil
+  for i, t in ipairs(threads) do
     if pending == nil then
-      pending = assert(io.open(t:get("log_prefix") .. ".pending.log", "w"))
+      local prefix = t:get("log_prefix")
+      pending = assert(io.open(prefix .. ".pending.log", "w"))
+      state = assert(io.open(prefix .. ".cases.tsv", "w"))
+      used = assert(io.open(prefix .. ".pool.log", "w"))
     end
     for _, u in pairs(t:get("unacknowledged")) do -- writes still without an acknowledgement
       pending:write(u, "\n")
     end
+    for _, line in pairs(t:get("slot_state")) do -- the cases as they stand now
+      state:write(line, "\n")
+    end
+    used:write(i, "\t", t:get("pool_used"), "\n")
     for k, n in pairs(t:get("sent")) do
       by_kind[k] = (by_kind[k] or 0) + n
     end
@@ -355,6 +441,8 @@ function done(summary, latency, requests)
   end
   if pending then
     pending:close()
+    state:close()
+    used:close()
   end
   local e = summary.errors
   local pct = {}

@@ -1,7 +1,16 @@
-"""Load benchmark of the casework service: the mix of issue 16 (the case list 3, a case 3, an
-assessment 1, a recommendation 1, a decision 1; every write with an Idempotency-Key and sent again
-with the same key when it is not acknowledged in time) from wrk on loopback against `sio serve`
-on PostgreSQL, at fixed rates. Not a test.
+"""Load benchmark of the casework service: the mix of issue 16 (the case list 3, a case 3, a
+write 3; every write with an Idempotency-Key and sent again with the same key when it is not
+acknowledged in time) from wrk on loopback against `sio serve` on PostgreSQL, at fixed rates.
+Not a test.
+
+A write is the next step of a case, as a caseworker takes them: an assessment, a recommendation,
+a decision, round after round. After `--rounds` rounds (default 3) the case is done and the
+client opens a new case in its place (`POST /api/saker` for a new person, with an
+Idempotency-Key and accounted for like every other write), so that however long the run, a
+case holds at most a few rounds of history, as real cases do. (Until session 6 the writes went
+to the seeded cases forever, in random order: after 12 minutes at 200/s each case held some 60
+assessments, recommendations and decisions, and reading one cost three times as much as at the
+start. `--rounds 0` still does that, in order.)
 
 Set-up: a fresh PostgreSQL database, the demo data of 2020 imported (the municipalities a case
 needs), caseworker accounts and bearer tokens for two municipalities, and seeded cases walked
@@ -10,8 +19,9 @@ reads have data. Then `sio serve` runs as a subprocess and wrk sends the mix
 (benchmarks/casework_load.lua) step by step as `--plan` says (or `--rate` × `--duration` ×
 `--repeat`; `--soak MINUTES` for a long run in one-minute slices, with the workers' memory
 sampled between slices). After the load, writes still unacknowledged are sent again with their
-key (as a client would), and every acknowledged write is checked against the database: each
-in the store exactly once, and nothing in the store that no client was told of. The figures go
+key (as a client would), and every acknowledged write — the new cases too — is checked against
+the database: each in the store exactly once, and nothing in the store that no client was told
+of. The figures go
 to benchmarks/results-casework.json; the database is dropped and the server stopped at the end.
 
 Run: .venv/bin/python benchmarks/casework_load.py [--rate 200] [--duration 60] [--repeat 2]
@@ -97,6 +107,66 @@ def identity_number(n: int) -> str:
     raise ValueError(f"no valid number for {n}")
 
 
+def new_persons(n: int) -> list[str]:
+    """n distinct valid fødselsnumre of persons born 1941–1999 (so none is a seeded case's),
+    up to three a day, for the cases the load opens."""
+    out: list[str] = []
+    day = dt.date(1941, 1, 1)
+    while len(out) < n:
+        if day.year > 1999:
+            raise ValueError(f"no more than {len(out)} identity numbers")
+        found = 0
+        for ind in range(500):  # individual numbers 000–499: born 1900–1999
+            base = f"{day:%d%m%y}{ind:03d}"
+            try:
+                k1 = fodselsnummer.calc_check_digit1(base)
+                k2 = fodselsnummer.calc_check_digit2(base + k1)
+                out.append(str(fodselsnummer.validate(base + k1 + k2)))
+            except Exception:
+                continue
+            found += 1
+            if found == 3 or len(out) == n:
+                break
+        day += dt.timedelta(days=1)
+    return out
+
+
+class Pools:
+    """The identity numbers each wrk thread takes for the cases it opens, one file a thread;
+    after a run the numbers it used are taken off (LOG_PREFIX.pool.log says how many)."""
+
+    def __init__(self, prefix: Path, threads: int, numbers: list[str]) -> None:
+        self.prefix = prefix
+        self.left = {t: numbers[t - 1 :: threads] for t in range(1, threads + 1)}
+        self._write()
+
+    def _write(self) -> None:
+        for t, numbers in self.left.items():
+            Path(f"{self.prefix}.{t}.txt").write_text("".join(f"{x}\n" for x in numbers))
+
+    def used(self, log_prefix: Path) -> int:
+        """Take off what the run of `log_prefix` used; returns how many that was."""
+        f = Path(f"{log_prefix}.pool.log")
+        if not f.exists():
+            return 0
+        n = 0
+        for ln in f.read_text().splitlines():
+            t, k = (int(x) for x in ln.split("\t"))
+            self.left[t] = self.left[t][k:]
+            n += k
+        self._write()
+        return n
+
+
+def carry_cases(cases_file: Path, log_prefix: Path) -> None:
+    """The cases as a run left them (a case it opened in place of a finished one, each case's
+    next write) become the next run's cases file."""
+    state = Path(f"{log_prefix}.cases.tsv")
+    if state.exists() and state.read_text().strip():
+        lines = sorted(state.read_text().splitlines(), key=lambda ln: int(ln.split("\t")[0]))
+        cases_file.write_text("".join(f"{ln}\n" for ln in lines))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -171,9 +241,25 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def seed_cases(base: str, tokens: dict[str, list[str]], n: int) -> list[tuple[int, str]]:
+@dataclass
+class Seeded:
+    """A case the load writes to: its id, a caseworker's token, the person's identity number,
+    the write rounds it has had and the kind of its next write."""
+
+    sak: int
+    token: str
+    fnr: str
+    rounds: int
+    next: str
+
+    def line(self) -> str:
+        return f"{self.sak}\t{self.token}\t{self.fnr}\t{self.rounds}\t{self.next}\n"
+
+
+def seed_cases(base: str, tokens: dict[str, list[str]], n: int) -> list[Seeded]:
     """n cases walked through the API, split over the municipalities; three in four get a
-    decision, the rest stay at the recommendation (so that deadlines run over)."""
+    decision (their first round done), the rest stay at the recommendation (so that deadlines
+    run over; their next write is the decision)."""
 
     def ok(r: httpx.Response) -> Any:
         if r.status_code not in (200, 201):
@@ -182,16 +268,17 @@ def seed_cases(base: str, tokens: dict[str, list[str]], n: int) -> list[tuple[in
             )
         return r.json()
 
-    def one(i: int) -> tuple[int, str]:
+    def one(i: int) -> Seeded:
         k = MUNICIPALITIES[i % len(MUNICIPALITIES)]
         token = tokens[k][i // len(MUNICIPALITIES) % len(tokens[k])]
         h = {"Authorization": f"Bearer {token}"}
         received = dt.date(2020, 1, 2) + dt.timedelta(days=i % 60)
+        fnr = identity_number(i)
         r = client.post(
             "/api/saker",
             headers=h,
             json={
-                "fodselsnummer": identity_number(i),
+                "fodselsnummer": fnr,
                 "mottatt": received.isoformat(),
                 "henvendelse": "Søker hjelp til husarbeid og innkjøp",
             },
@@ -212,7 +299,8 @@ def seed_cases(base: str, tokens: dict[str, list[str]], n: int) -> list[tuple[in
         ok(client.post(f"/api/saker/{sak}/anbefalinger", headers=h))
         if i % 4 != 3:
             ok(client.post(f"/api/saker/{sak}/vedtak", headers=h, json=DECISION))
-        return sak, token
+            return Seeded(sak, token, fnr, 1, "post_assessment")
+        return Seeded(sak, token, fnr, 0, "post_decision")
 
     with httpx.Client(base_url=base, timeout=30) as client, ThreadPoolExecutor(4) as pool:
         return list(pool.map(one, range(n)))
@@ -238,17 +326,22 @@ def cpu_snapshot(proc: subprocess.Popen[bytes]) -> tuple[float, float, float]:
 
 
 def run_wrk(
-    url: str, cases_file: Path, step: Step, threads: int, close_share: float, log_prefix: Path,
-    tag: str, timeout_ms: int, wrk_timeout: int, kind: str | None = None,
+    url: str, cases_file: Path, step: Step, threads: int, close_share: float, rounds: int,
+    pools: Pools, log_prefix: Path, tag: str, timeout_ms: int, wrk_timeout: int,
+    kind: str | None = None,
 ) -> tuple[dict[str, Any], str, float]:  # fmt: skip
-    """One wrk run; (its result line, the command, wrk's own CPU seconds)."""
+    """One wrk run; (its result line, the command, wrk's own CPU seconds). The cases file is
+    then the cases as the run left them, and the identity numbers it used are gone from the
+    pools."""
     cmd = ["wrk", "-t", str(threads), "-c", str(step.connections), "-d", f"{step.seconds}s"]
     cmd += ["--timeout", f"{wrk_timeout}s", "-s", str(HERE / "casework_load.lua"), url, "--"]
     cmd += [str(cases_file), f"{step.rate / threads:g}", str(threads), f"{close_share:g}"]
-    cmd += [str(log_prefix), tag, str(timeout_ms)] + ([kind] if kind else [])
+    cmd += [str(log_prefix), tag, str(timeout_ms), kind or "-", str(rounds), str(pools.prefix)]
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    carry_cases(cases_file, log_prefix)
+    pools.used(log_prefix)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if p.returncode != 0:
         raise SystemExit(f"wrk failed:\n{p.stdout}\n{p.stderr}")
@@ -342,6 +435,7 @@ def worker_rss(proc: subprocess.Popen[bytes]) -> list[float]:
 # -- every acknowledged write in the store exactly once ----------------------------------------
 
 KIND_TABLE = {
+    "post_case": "sak",
     "post_assessment": "kartlegging",
     "post_recommendation": "anbefaling",
     "post_decision": "sak_vedtak",
@@ -633,6 +727,13 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=5, help="seconds of load before (default 5)")
     ap.add_argument("--workers", type=int, default=2, help="sio serve workers (default 2)")
     ap.add_argument("--cases", type=int, default=400, help="seeded cases (default 400)")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="write rounds (assessment, recommendation, decision) a case takes before the\n"
+        "client opens a new case in its place (default 3; 0: the seeded cases forever)",
+    )
     ap.add_argument("--caseworkers", type=int, default=2, help="per municipality (default 2)")
     ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     ap.add_argument("--connections", type=int, default=50, help="wrk connections (default 50)")
@@ -706,9 +807,11 @@ def main() -> None:
         "close_share": args.close_share,
         "client_timeout_ms": args.client_timeout,
         "wrk_timeout_s": args.wrk_timeout,
-        "mix": "list_cases 3, get_case 3, post_assessment 1, post_recommendation 1, "
-        "post_decision 1 (writes with Idempotency-Key, sent again with the same key when not "
-        "acknowledged within the client time-out)",
+        "mix": "list_cases 3, get_case 3, a write 3: a case's next step (post_assessment, "
+        "post_recommendation, post_decision in turn; after --rounds rounds post_case, a new "
+        "case in its place); writes with Idempotency-Key, sent again with the same key when "
+        "not acknowledged within the client time-out",
+        "rounds_per_case": args.rounds,
         "target": f"p99 <= {TARGET_P99_MS:g} ms, no errors, at the rate asked",
         "machine": {"cpus": os.cpu_count(), "shared": "other work ran on the machine"},
     }
@@ -724,12 +827,18 @@ def main() -> None:
             seeded = seed_cases(base, store["tokens"], args.cases)
             t2 = time.perf_counter()
             cases_file = Path("/tmp/casework_cases.tsv") if args.keep else tmp / "cases.tsv"
-            cases_file.write_text("".join(f"{sak}\t{tok}\n" for sak, tok in seeded))
+            cases_file.write_text("".join(c.line() for c in seeded))
+            # identity numbers enough for the most cases the writes can open (a third of the
+            # requests are writes, a case takes 3 × rounds of them and one to open it)
+            seconds = args.warmup + sum(s.seconds for s in steps)
+            most = args.rate * seconds // (3 * (3 * args.rounds + 1)) + 100 if args.rounds else 0
+            pools = Pools(tmp / "pool", args.threads, new_persons(most))
             results["setup"] = {
                 "demo_seconds": round(store["demo_seconds"], 2),
                 "import_seconds": round(store["import_seconds"], 2),
                 "seed_seconds": round(t2 - t1, 2),
                 "seeded_cases": len(seeded),
+                "identity_numbers_for_new_cases": most,
                 "municipalities": list(MUNICIPALITIES),
                 "caseworkers": args.caseworkers * len(MUNICIPALITIES),
             }
@@ -739,7 +848,7 @@ def main() -> None:
                 f"{len(seeded)} cases seeded through the API in {t2 - t1:.1f} s"
             )
             before = max_ids(url)
-            common = (args.threads, args.close_share)
+            common = (args.threads, args.close_share, args.rounds, pools)
             if args.warmup:
                 run_wrk(
                     base, cases_file, Step(min(args.rate, 200), args.warmup, args.connections),
