@@ -35,6 +35,7 @@ from sio.data.validation import (
     _empty,
     _join_validity,
     _present,
+    looked_up,
 )
 from sio.i18n import _
 
@@ -302,7 +303,7 @@ def check_kartlegging(
         born = personer.select(
             "person_id", pl.col("foedselsaar").alias("_born"), pl.lit(True).alias("_known_person")
         )
-        df = df.join(born.unique("person_id"), on="person_id", how="left", maintain_order="left")
+        df = looked_up(df, born.unique("person_id"), "person_id")
         c.check(
             table,
             df,

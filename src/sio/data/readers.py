@@ -85,12 +85,16 @@ def read_table_file(path: Path) -> pl.DataFrame:
     return to_text(pl.read_csv(path, infer_schema=False, encoding="utf8"))
 
 
-def read_table_native(path: Path, columns: Sequence[str]) -> pl.DataFrame:
-    """Read those of `columns` that one CSV or Parquet file has, typed as the file types them (a
-    CSV: all text, not stripped), in the file's column order."""
+def read_table_native(path: Path, columns: Sequence[str] | None) -> pl.DataFrame:
+    """Read those of `columns` (None: all columns) that one CSV or Parquet file has, typed as the
+    file types them (a CSV: all text, not stripped), in the file's column order."""
     if path.suffix == ".parquet":
+        if columns is None:
+            return pl.read_parquet(path)
         names = list(pl.read_parquet_schema(path))
         return pl.read_parquet(path, columns=[c for c in names if c in columns])
+    if columns is None:
+        return pl.read_csv(path, infer_schema=False, encoding="utf8")
     names = pl.read_csv(path, infer_schema=False, encoding="utf8", n_rows=0).columns
     return pl.read_csv(
         path, infer_schema=False, encoding="utf8", columns=[c for c in names if c in columns]
@@ -136,14 +140,15 @@ def _check_not_empty(path: Path) -> None:
         raise ReadError(path.name, _("the file is empty (not even a header)"))
 
 
-def read_table(path: Path, name: str, native: bool = False) -> RawTable:
+def read_table(path: Path, name: str, native: bool = False, whole: bool = False) -> RawTable:
     """One table from a CSV or Parquet file.
 
     A CSV file in the documented format (UTF-8, comma-separated) is read as it is; one that
     Norwegian Excel saved (semicolons, decimal commas, Windows-1252) is read when its dialect is
     unambiguous, and the console says what was detected (`sio.data.csv_dialect`). With `native`
-    only the table's columns are read, typed as the file types them (see `RawTable`); a file
-    that cannot be read so is read as text, which names the problem."""
+    only the table's columns are read, typed as the file types them (see `RawTable`), or with
+    `whole` too every column of the file (its text form is then the text read's, cell for cell);
+    a file that cannot be read so is read as text, which names the problem."""
     from sio.data.csv_dialect import DialectError, describe, detect, read_dialect
     from sio.i18n import _
 
@@ -172,7 +177,7 @@ def read_table(path: Path, name: str, native: bool = False) -> RawTable:
     if native:
         spec = TABLE_BY_NAME[name]
         try:
-            frame = read_table_native(path, spec.all_columns)
+            frame = read_table_native(path, None if whole else spec.all_columns)
             to_text(frame.head(0))  # a column that can never be text: the text read says so
             return RawTable(name, path.name, frame, True)
         except (pl.exceptions.PolarsError, OSError, ValueError):
@@ -231,10 +236,15 @@ def _near_names(directory: Path, stem: str, sheets: dict[str, Path]) -> list[str
 
 
 def read_input_dir(
-    directory: Path, native: Collection[str] = (), skip: Collection[str] = ()
+    directory: Path,
+    native: Collection[str] = (),
+    skip: Collection[str] = (),
+    whole: Collection[str] = (),
 ) -> RawInput:
     """Find and read every table of interfaces.md §1 in `directory` but those named in `skip`;
-    the tables named in `native` are read natively from CSV and Parquet (see `RawTable`)."""
+    the tables named in `native` are read natively from CSV and Parquet (see `RawTable`), those
+    in `whole` natively with every column of the file: they are turned into text only when they
+    are validated, so that the text form need not live as long as the table."""
     from sio.i18n import _
 
     raw = RawInput(directory)
@@ -253,10 +263,11 @@ def read_input_dir(
             continue
         csv, parquet = directory / f"{spec.name}.csv", directory / f"{spec.name}.parquet"
         try:
+            as_read = spec.name in native or spec.name in whole
             if csv.exists():
-                raw.tables[spec.name] = read_table(csv, spec.name, spec.name in native)
+                raw.tables[spec.name] = read_table(csv, spec.name, as_read, spec.name in whole)
             elif parquet.exists():
-                raw.tables[spec.name] = read_table(parquet, spec.name, spec.name in native)
+                raw.tables[spec.name] = read_table(parquet, spec.name, as_read, spec.name in whole)
             elif spec.name in sheets:
                 raw.tables[spec.name] = read_sheet(sheets[spec.name], spec.name)
             elif near := _near_names(directory, spec.name, sheets):

@@ -99,8 +99,10 @@ class _Collector:
     def __init__(self, only: frozenset[str] | None = None) -> None:
         self.problems: list[Problem] = []
         self.only = only
-        # checks wait here, per frame, and are evaluated in one pass over it (`flush`)
-        self._pending: dict[int, tuple[RawTable, pl.DataFrame, list[_Check]]] = {}
+        # checks wait here, per frame, and are evaluated in one pass over it (`flush`); a frame's
+        # checks evaluated early (`settle`) wait here as their problems, under a key of their own
+        self._pending: dict[object, tuple[RawTable, pl.DataFrame, list[_Check]] | list[Problem]]
+        self._pending = {}
 
     def add(
         self,
@@ -131,32 +133,53 @@ class _Collector:
         if self.only is not None and rule not in self.only:
             return
         entry = self._pending.setdefault(id(frame), (table, frame, []))
+        assert not isinstance(entry, list)  # a settled key is never a frame's id
         entry[2].append(_Check(bad, field, rule, message, severity))
 
     def flush(self) -> None:
-        """Evaluate the waiting checks: one pass per frame, problems in line order. A message
-        with ``{value}`` names the value it refused (`_echo`)."""
-        for table, frame, checks in self._pending.values():
-            flags = [ch.bad.fill_null(False).alias(f"_c{i}") for i, ch in enumerate(checks)]
-            keep = ["_line", *(["_src"] if "_src" in frame.columns else [])]
-            echoed = sorted({ch.field for ch in checks if _VALUE in ch.message})
-            values = [pl.col(f).cast(pl.Utf8).alias(f"_v_{f}") for f in echoed]
-            hits = (
-                frame.lazy()
-                .select(*keep, *values, *flags)
-                .filter(pl.any_horizontal([pl.col(f"_c{i}") for i in range(len(checks))]))
-                .collect()
-            )
-            for row in hits.iter_rows(named=True):
-                line = None if row["_line"] is None else int(row["_line"])
-                src = row.get("_src") or table.file
-                for i, ch in enumerate(checks):
-                    if row[f"_c{i}"]:
-                        msg = ch.message
-                        if _VALUE in msg:
-                            msg = msg.replace(_VALUE, _echo(row[f"_v_{ch.field}"]))
-                        self.add(src, line, ch.field, ch.rule, msg, ch.severity)
+        """Evaluate the waiting checks: one pass per frame, problems in line order, frames in the
+        order of their first check. A message with ``{value}`` names the value it refused
+        (`_echo`)."""
+        for entry in self._pending.values():
+            self.problems += entry if isinstance(entry, list) else _evaluate(*entry)
         self._pending.clear()
+
+    def settle(self, keep: pl.DataFrame) -> None:
+        """Evaluate the waiting checks of every frame but `keep` now, and let go of those frames;
+        their problems wait in their place, so that `flush` gives the same problems in the same
+        order as without this."""
+        settled: dict[object, tuple[RawTable, pl.DataFrame, list[_Check]] | list[Problem]] = {}
+        for key, entry in self._pending.items():
+            if isinstance(entry, list) or entry[1] is keep:
+                settled[key] = entry
+            else:
+                settled[object()] = _evaluate(*entry)
+        self._pending = settled
+
+
+def _evaluate(table: RawTable, frame: pl.DataFrame, checks: Sequence[_Check]) -> list[Problem]:
+    """The problems of `checks` on `frame`: one pass over it, in line order."""
+    flags = [ch.bad.fill_null(False).alias(f"_c{i}") for i, ch in enumerate(checks)]
+    keep = ["_line", *(["_src"] if "_src" in frame.columns else [])]
+    echoed = sorted({ch.field for ch in checks if _VALUE in ch.message})
+    values = [pl.col(f).cast(pl.Utf8).alias(f"_v_{f}") for f in echoed]
+    hits = (
+        frame.lazy()
+        .select(*keep, *values, *flags)
+        .filter(pl.any_horizontal([pl.col(f"_c{i}") for i in range(len(checks))]))
+        .collect()
+    )
+    problems: list[Problem] = []
+    for row in hits.iter_rows(named=True):
+        line = None if row["_line"] is None else int(row["_line"])
+        src = row.get("_src") or table.file
+        for i, ch in enumerate(checks):
+            if row[f"_c{i}"]:
+                msg = ch.message
+                if _VALUE in msg:
+                    msg = msg.replace(_VALUE, _echo(row[f"_v_{ch.field}"]))
+                problems.append(Problem(src, line, ch.field, ch.rule, msg, ch.severity))
+    return problems
 
 
 _VALUE = "{value}"
@@ -305,6 +328,12 @@ def validate_raw(
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
     personer, kartlegging = _check_evaluation_tables(c, t, frames, codes)
+    # the checks of the tables but the vedtak are evaluated now (their problems keep their place),
+    # so that the text forms of the tables (the evaluation's large ones) are freed before the
+    # vedtak are typed
+    c.settle(keep=frames["vedtak"])
+    for name in ("kartlegging", "personer"):
+        frames.pop(name, None)
     vtable = t["vedtak"]
     typed = _typed_vedtak(frames["vedtak"], codes, params, vtable.native) if fast else None
     if typed is None:  # the full diagnosis, row by row
@@ -605,13 +634,23 @@ def _shipped_history() -> KommuneHistorikk:
     return KommuneHistorikk.shipped()
 
 
+def looked_up(df: pl.DataFrame, right: pl.DataFrame, on: str) -> pl.DataFrame:
+    """`df` with the other columns of `right` for each row's `on` (null where `right` has none):
+    a left join, rows in `df`'s order, that copies none of `df`'s own columns (only the key is
+    joined). If `right` holds a key more than once, the join itself (rows repeated)."""
+    found = df.select(on).join(right, on=on, how="left", maintain_order="left")
+    if found.height != df.height:
+        return df.join(right, on=on, how="left", maintain_order="left")
+    return df.hstack(found.drop(on).get_columns())
+
+
 def _join_validity(df: pl.DataFrame, codes: pl.DataFrame) -> pl.DataFrame:
-    return df.join(
+    return looked_up(
+        df,
         codes.rename({"gyldig_fra_d": "_k_fra", "gyldig_til_d": "_k_til"}).with_columns(
             pl.lit(True).alias("_k_known")
         ),
-        on="kommunenummer",
-        how="left",
+        "kommunenummer",
     )
 
 
@@ -1036,7 +1075,8 @@ def load_input(
     With `evaluation=False` the evaluation's tables (`EVALUATION_TABLES`) are neither read nor
     checked, and `InputData.kartlegging` and `.personer` are None (the engine's commands)."""
     skip = () if evaluation else EVALUATION_TABLES
-    raw = read_input_dir(directory, native=("vedtak",), skip=skip)
+    # the evaluation's tables are large: their text form is made only while they are checked
+    raw = read_input_dir(directory, native=("vedtak",), skip=skip, whole=EVALUATION_TABLES)
     data, problems = validate_raw(raw, params)
     if data is None:
         raise InputInvalid(problems)
