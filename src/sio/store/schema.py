@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -65,7 +66,20 @@ for spec in TABLES:
         Column("rad", Integer, nullable=True),
         *[Column(c, Text, nullable=True) for c in spec.all_columns],
         Index(f"ix_inn_{spec.name}_key", *KEYS[spec.name], "versjon"),
+        # migration 0009: the rows of the versions after a columnar copy (`sio.store.columns`)
+        Index(f"ix_inn_{spec.name}_versjon", "versjon"),
     )
+
+# migration 0009: the state as of an imported version, per input table, as one Parquet blob
+# (derived from the rows, which stay the source of truth; `sio.store.columns`)
+column_copy = Table(
+    "inn_kolonner",
+    metadata,
+    Column("data_versjon", Integer, ForeignKey("data_versjon.id"), primary_key=True),
+    Column("tabell", String(40), primary_key=True),
+    Column("rader", Integer, nullable=False),
+    Column("innhold", LargeBinary, nullable=False),
+)
 
 result = Table(
     "resultat",

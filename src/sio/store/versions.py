@@ -7,9 +7,11 @@ leaves the store exactly as before. Importing the same content twice is a no-op 
 imports of the same content at the same time produce one version (the content hash is unique).
 
 `load_version` reads the state as of a version: per key, the row of the newest version up to it.
-Each table is read in one query straight into Arrow columns by the database's ADBC driver (SQLite:
-a large table in two halves at once), then re-checked against the parameter rules only and typed
-on the fast path of `sio.data.vedtak_fast`.
+An import also stores that state as a columnar copy (`sio.store.columns`), and a version is read
+from the newest copy at or below it plus the rows stored after it. Without a copy each table is
+read in one query straight into Arrow columns by the database's ADBC driver (SQLite: a large
+table in two halves at once). The state is then re-checked against the parameter rules only and
+typed on the fast path of `sio.data.vedtak_fast`.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from sio.data.validation import (
 )
 from sio.i18n import _
 from sio.parameters import ParameterSet
+from sio.store.columns import schema as _schema
+from sio.store.columns import state_from_copy, write_copy
 from sio.store.schema import INPUT_TABLES, KEYS, data_version
 
 if TYPE_CHECKING:
@@ -205,11 +209,6 @@ def _id_range(conn: Connection, name: str) -> tuple[int, int] | None:
     return None if lo is None or hi is None else (int(lo), int(hi))
 
 
-def _schema(name: str) -> dict[str, pl.DataType]:
-    cols = TABLE_BY_NAME[name].all_columns
-    return {"versjon": pl.Int64(), "rad": pl.Int64()} | {c: pl.Utf8() for c in cols}
-
-
 def _read_rows(
     connection: AdbcConnection,
     sqlite: bool,
@@ -228,14 +227,20 @@ def _read_rows(
 
 
 def read_state(
-    conn: Connection, version: int, skip: Collection[str] = ()
+    conn: Connection, version: int, skip: Collection[str] = (), *, use_copy: bool = True
 ) -> dict[str, pl.DataFrame]:
     """Every input table as of `version` (text columns plus `versjon` and `rad`): per key, the row
-    of the newest version up to `version`. Each table is read as columns (Arrow), not as rows."""
+    of the newest version up to `version`: from the newest columnar copy at or below it and the
+    rows after it, or else (and with `use_copy=False`) with each table read from its rows as
+    columns (Arrow), not as rows."""
+    specs = [spec for spec in TABLES if spec.name not in skip]
+    if use_copy:
+        copied = state_from_copy(conn, version, [spec.name for spec in specs])
+        if copied is not None:
+            return copied
     from adbc_driver_manager import AdbcConnection
 
     sqlite = conn.engine.url.get_backend_name() == "sqlite"
-    specs = [spec for spec in TABLES if spec.name not in skip]
     ranges = {spec.name: _id_range(conn, spec.name) for spec in specs}
     known = conn.execute(select(data_version.c.id).where(data_version.c.id <= version)).all()
     scope = _Scope(
@@ -464,10 +469,12 @@ def _store(
             )
             .returning(data_version.c.id)
         ).scalar_one()
+        stored: dict[str, pl.DataFrame] = {}
         for name, df in tables.items():
             if df.height:
-                _bulk_insert(conn, name, df, int(version))
+                stored[name] = _bulk_insert(conn, name, df, int(version))
                 _fault_injection_pause()
+        write_copy(conn, int(version), stored)
     return int(version)
 
 
@@ -479,7 +486,8 @@ def _fault_injection_pause() -> None:
         time.sleep(float(hold))
 
 
-def _bulk_insert(conn: Connection, name: str, df: pl.DataFrame, version: int) -> None:
+def _bulk_insert(conn: Connection, name: str, df: pl.DataFrame, version: int) -> pl.DataFrame:
+    """Store the rows `df` of table `name` as `version`; returns them as stored."""
     cols = list(TABLE_BY_NAME[name].all_columns)
     frame = df.select(pl.lit(version).alias("versjon"), pl.col("_line").alias("rad"), *cols)
     table = INPUT_TABLES[name].name
@@ -491,12 +499,13 @@ def _bulk_insert(conn: Connection, name: str, df: pl.DataFrame, version: int) ->
         with raw.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[attr-defined]
             for row in frame.iter_rows():
                 copy.write_row(row)
-        return
+        return frame
     placeholders = ", ".join("?" for _n in names)
     conn.exec_driver_sql(
         f"INSERT INTO {table} ({', '.join(names)}) VALUES ({placeholders})",
         list(frame.iter_rows()),
     )
+    return frame
 
 
 def list_versions(engine: Engine) -> list[VersionInfo]:

@@ -1,0 +1,212 @@
+"""The columnar copy of a stored version: the state as of an imported data version, per input
+table, as one Parquet blob (table `inn_kolonner`, migration 0009).
+
+Reading a version's million vedtak row by row costs more than everything else `sio compute --db`
+does; reading one blob of a few megabytes costs a tenth of it. So an import writes, in its own
+transaction (nothing of it stays if the import fails), the state as of the new version — per key
+the row of the newest version up to it, with `versjon` and `rad`, exactly the frames that
+`sio.store.versions.read_state` reads from the rows — and a read of version v takes the newest copy
+at or below v and applies the few rows stored after it (a casework decision is a version of its
+own, with one row and no copy), found through the index on `versjon`.
+
+The rows stay the source of truth: a copy is derived from them and equal to what they give (the
+tests compare them after imports, corrections and casework versions). A store without copies —
+migrated from before 0009, or a version whose import could not write one — is read from its rows
+as before, and so is a version with more than `DELTA_MAX` rows after its newest copy.
+
+On PostgreSQL, rows of an older version can still be in flight when an import writes its copy (a
+casework decision that took its version number before the import did and has not committed yet);
+the copy would miss them. So the copy is written only once no other transaction that has inserted
+a data version is still open (`_older_writers_done`), waiting at most `WAIT_S`; otherwise that
+version simply has no copy. On SQLite an import is the only writer (`BEGIN IMMEDIATE`).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Collection, Mapping
+
+import polars as pl
+from sqlalchemy import Connection, func, insert, select, text
+
+from sio.data.tables import TABLE_BY_NAME, TABLES
+from sio.store.schema import INPUT_TABLES, KEYS, column_copy
+
+__all__ = ["DELTA_MAX", "WAIT_S", "newest_copy", "schema", "state_from_copy", "write_copy"]
+
+# more rows than this stored after the newest copy: the version is read from its rows instead
+DELTA_MAX = 50_000
+# how long an import waits for older versions' transactions before it writes no copy
+WAIT_S = 10.0
+_BATCH = 50_000
+
+
+def schema(name: str) -> dict[str, pl.DataType]:
+    """The columns of a table's state: `versjon`, `rad` and the text columns of the format."""
+    cols = TABLE_BY_NAME[name].all_columns
+    return {"versjon": pl.Int64(), "rad": pl.Int64()} | {c: pl.Utf8() for c in cols}
+
+
+def newest_copy(conn: Connection, version: int) -> int | None:
+    """The newest version at or below `version` that has a columnar copy."""
+    v = conn.execute(
+        select(func.max(column_copy.c.data_versjon)).where(column_copy.c.data_versjon <= version)
+    ).scalar()
+    return None if v is None else int(v)
+
+
+def _encode(df: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.write_parquet(buf, compression="zstd", statistics=False)
+    return buf.getvalue()
+
+
+def _decode(blob: bytes, name: str) -> pl.DataFrame:
+    df = pl.read_parquet(io.BytesIO(blob))
+    want = schema(name)
+    if df.columns != list(want):  # a copy of another layout of the table: not used
+        raise _Unusable(name)
+    return df.select(pl.col(c).cast(t) for c, t in want.items())
+
+
+class _Unusable(Exception):
+    """A copy that does not fit the table as it is now."""
+
+
+def _blobs(conn: Connection, version: int, names: Collection[str]) -> dict[str, bytes]:
+    rows = conn.execute(
+        select(column_copy.c.tabell, column_copy.c.innhold).where(
+            column_copy.c.data_versjon == version, column_copy.c.tabell.in_(list(names))
+        )
+    ).all()
+    return {str(t): bytes(b) for t, b in rows}
+
+
+def _count_after(conn: Connection, name: str, after: int, upto: int) -> int:
+    table = INPUT_TABLES[name]
+    n = conn.execute(
+        select(func.count())
+        .select_from(table)
+        .where(table.c.versjon > after, table.c.versjon <= upto)
+    ).scalar()
+    return int(n or 0)
+
+
+def _rows_after(conn: Connection, name: str, after: int, before: int) -> pl.DataFrame:
+    """The stored rows of versions after `after` and before `before` (exclusive), in the order
+    they were stored (versjon, id), as a frame of `schema(name)`."""
+    table = INPUT_TABLES[name]
+    want = schema(name)
+    columns = [table.c[c] for c in want]
+    query = (
+        select(*columns)
+        .where(table.c.versjon > after, table.c.versjon < before)
+        .order_by(table.c.versjon, table.c.id)
+    )
+    result = conn.execute(query.execution_options(yield_per=_BATCH))
+    frames = [
+        pl.DataFrame([tuple(r) for r in part], schema=want, orient="row")
+        for part in result.partitions()
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=want)
+
+
+def _apply(base: pl.DataFrame, later: pl.DataFrame, name: str) -> pl.DataFrame:
+    """`base` (a state) with the rows of `later` (of newer versions, in the order stored) on
+    top: per key, the newest row (as `read_state` keeps it)."""
+    if not later.height:
+        return base
+    df = pl.concat([base, later], how="vertical")
+    return df.unique(list(KEYS[name]), keep="last", maintain_order=True)
+
+
+def state_from_copy(
+    conn: Connection, version: int, names: Collection[str]
+) -> dict[str, pl.DataFrame] | None:
+    """The tables `names` as of `version` from the newest copy at or below it and the rows
+    stored after it; None when there is no usable copy or too many rows after it."""
+    copied = newest_copy(conn, version)
+    if copied is None:
+        return None
+    blobs = _blobs(conn, copied, names)
+    if set(blobs) != set(names):
+        return None
+    counts = {n: _count_after(conn, n, copied, version) if copied < version else 0 for n in names}
+    if sum(counts.values()) > DELTA_MAX:
+        return None
+    out: dict[str, pl.DataFrame] = {}
+    try:
+        for name in names:
+            base = _decode(blobs.pop(name), name)
+            if counts[name]:
+                base = _apply(base, _rows_after(conn, name, copied, version + 1), name)
+            out[name] = base
+    except _Unusable:
+        return None
+    return out
+
+
+# another open transaction in this database that has inserted a data version (an INSERT holds
+# ROW EXCLUSIVE on the table until it ends; foreign keys to it take ROW SHARE)
+_OTHER_WRITERS = text(
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND relation = 'data_versjon'::regclass AND mode = 'RowExclusiveLock' AND granted "
+    "AND pid <> pg_backend_pid()"
+)
+
+
+def _older_writers_done(conn: Connection, wait_s: float) -> bool:
+    """Whether every transaction that took a version number before this one's has ended
+    (PostgreSQL; waits at most `wait_s`). Such a transaction inserted its version before this
+    one did, so it holds its lock on `data_versjon` until it ends: once no other transaction
+    holds one, every older version is committed or rolled back, and the next statement sees
+    it. (A transaction that takes its lock later has a newer version, which no copy of this
+    one contains.)"""
+    deadline = time.monotonic() + wait_s
+    pause = 0.002
+    while True:
+        if not conn.execute(_OTHER_WRITERS).scalar():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def write_copy(conn: Connection, version: int, stored: Mapping[str, pl.DataFrame]) -> bool:
+    """Write the copy of `version` in the caller's transaction, which has just stored the rows
+    `stored` (per table, in `schema` columns) as that version. False: no copy was written."""
+    if conn.dialect.name == "postgresql" and not _older_writers_done(conn, WAIT_S):
+        return False
+    names = [spec.name for spec in TABLES]
+    copied = newest_copy(conn, version - 1)
+    base: dict[str, pl.DataFrame] = {}
+    if copied is not None:
+        blobs = _blobs(conn, copied, names)
+        try:
+            base = {n: _decode(blobs.pop(n), n) for n in names} if set(blobs) == set(names) else {}
+        except _Unusable:
+            base = {}
+    after = copied if base and copied is not None else 0  # no copy: every older row, stored
+    entries = []
+    for name in names:
+        want = schema(name)
+        state = base.get(name, pl.DataFrame(schema=want))
+        own = stored.get(name, pl.DataFrame(schema=want)).select(
+            pl.col(c).cast(t) for c, t in want.items()
+        )
+        later = pl.concat([_rows_after(conn, name, after, version), own], how="vertical")
+        state = _apply(state, later, name)
+        entries.append(
+            {
+                "data_versjon": version,
+                "tabell": name,
+                "rader": state.height,
+                "innhold": _encode(state),
+            }
+        )
+        del state
+    conn.execute(insert(column_copy), entries)
+    return True
