@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Collection, Mapping
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, func, insert, select, text
@@ -75,6 +76,19 @@ class _Unusable(Exception):
 
 
 def _blobs(conn: Connection, version: int, names: Collection[str]) -> dict[str, bytes]:
+    """The blobs of the copy of `version` for the tables `names`."""
+    if conn.dialect.name == "postgresql":
+        # bytea in the binary protocol: as stored, not as twice as much hexadecimal text that
+        # the server encodes and the client decodes again
+        raw: Any = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            cur.execute(
+                "SELECT tabell, innhold FROM inn_kolonner WHERE data_versjon = %s "
+                "AND tabell = ANY(%s)",
+                (version, list(names)),
+                binary=True,
+            )
+            return {str(t): bytes(b) for t, b in cur.fetchall()}
     rows = conn.execute(
         select(column_copy.c.tabell, column_copy.c.innhold).where(
             column_copy.c.data_versjon == version, column_copy.c.tabell.in_(list(names))
