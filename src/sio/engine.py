@@ -25,11 +25,11 @@ from typing import Any
 from sio.data.model import InputData
 from sio.data.registry import Registry
 from sio.i18n import _
-from sio.money import round_half_away
+from sio.money import round_half_away, round_ratio
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
 from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
-from sio.rules.inntektspaaslag import SupplementTerms, supplement_terms, supplements
+from sio.rules.inntektspaaslag import Supplement, SupplementTerms, supplement_terms, supplements
 from sio.rules.modell_b import oeremerket_tilskudd
 from sio.rules.participation import Month, MonthState, Participation
 from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
@@ -74,13 +74,22 @@ class MunicipalityYear:
     result: AnnualResult
     build_trace: Callable[[], Node]
     build_months: Callable[[], list[MonthFigures]] = list
-    exact: dict[str, Fraction] = field(default_factory=dict)
+    build_exact: Callable[[], dict[str, Fraction]] = dict
     build_log: Callable[[], UsageLog] = UsageLog
     project_costs: ProjectCostCheck | None = None
     notes: list[Node] = field(default_factory=list)  # e.g. a phase-out that ended this year
     _trace: Node | None = field(default=None, repr=False)
     _months: list[MonthFigures] | None = field(default=None, repr=False)
     _log: UsageLog | None = field(default=None, repr=False)
+    _exact: dict[str, Fraction] | None = field(default=None, repr=False)
+
+    @property
+    def exact(self) -> dict[str, Fraction]:
+        """Each component's exact annual sum (kroner) before its one rounding (built on first
+        use: the annual figures are rounded from the same sums in integers)."""
+        if self._exact is None:
+            self._exact = self.build_exact()
+        return self._exact
 
     @property
     def log(self) -> UsageLog:
@@ -198,6 +207,22 @@ class Engine:
                 lump = lump_sums(self.params, year, values, act_months)
                 earm = oeremerket_tilskudd(values, earmarked)
                 topp = toppfinansiering_months(self._topp, year, act_months)
+                # what each row needs that does not depend on the activity grant
+                prepared = {
+                    c: _Prepared(
+                        _YearSums(
+                            values[c],
+                            len(cs),
+                            self._topp.get((c, year), 0),
+                            len(act_months[c]),
+                            lump[c].parts,
+                            len(earmarked[c]),
+                            supp[c],
+                        ),
+                        [lump[c].uses, supp[c].uses, _uttrekk_uses(ut[c])],
+                    )
+                    for c, cs in states.items()
+                }
             except BaseException:
                 kernel.result()  # the kernel's error first, as when it ran before these rules
                 raise
@@ -205,24 +230,25 @@ class Engine:
         replaced = covid_replacements(covid, activity, self.registry, part, year, states)
 
         rows: list[MunicipalityYear] = []
+        oere = activity.oere
         for code, code_states in states.items():
             rep = replaced.get(code, {})
             act_oere = {
-                mo: rep[mo].oere if mo in rep else activity.get(code, (year, mo))
+                mo: rep[mo].oere if mo in rep else oere.get((code, (year, mo)), 0)
                 for mo in act_months[code]
             }
-            twelfth = values[code] / 12
-            exact = {
-                "uttrekk": twelfth * len(code_states),
-                "toppfinansiering": Fraction(self._topp.get((code, year), 0) * len(act_oere), 12),
-                "aktivitetstilskudd": Fraction(sum(act_oere.values()), 100),
-                "rundsumtilskudd": _sum_exact(lump[code].months.values()),
-                "oeremerket_tilskudd": twelfth * len(earmarked[code]),
-                "inntektspaaslag": _sum_exact(supp[code].months.values()),
-            }
+            # the parameter values used, lowest priority first (the first lookup of each wins)
+            uses: list[Mapping[tuple[str, dt.date], Use]] = []
+            used = activity.used_groups.get((code, year))
+            if used:
+                uses.append(self._activity_param_uses(code, used, year))
+            if rep:
+                uses.append(covid.uses)
+            prep = prepared[code]
+            prep.sums.activity = act_oere
             figures = _month_builder(
                 code_states,
-                twelfth,
+                values[code],
                 supp[code].months,
                 lump[code].months,
                 topp[code],
@@ -230,17 +256,7 @@ class Engine:
                 act_oere,
                 set(rep),
             )
-            # the parameter values used, lowest priority first (the first lookup of each wins)
-            uses: list[Mapping[tuple[str, dt.date], Use]] = []
-            used = activity.used_groups.get((code, year))
-            if used:
-                uses.append(self._activity_param_uses(code, frozenset(used.items()), year))
-            if rep:
-                uses.append(covid.uses)
-            uses += [lump[code].uses, supp[code].uses, ut[code].log.uses]
-            rows.append(
-                self._assemble(code, year, code_states, exact, figures, uses, ut[code], rep)
-            )
+            rows.append(self._assemble(code, year, code_states, prep, figures, uses, ut[code], rep))
         po = phase_outs(self.params, self.registry, part, self.uttrekk, self.supplement_terms, year)
         rows.extend(self._phase_out_row(p) for p in po.paid)
         by_code = {r.result.kommunenummer: r for r in rows}
@@ -256,34 +272,39 @@ class Engine:
         code: str,
         year: int,
         states: dict[int, MonthState],
-        exact: dict[str, Fraction],
+        prep: _Prepared,
         months: Callable[[], list[MonthFigures]],
         uses: list[Mapping[tuple[str, dt.date], Use]],
         ut: Exact,
         replaced: dict[int, Replacement],
     ) -> MunicipalityYear:
         """The annual row: each component's exact sum over the months, rounded once; the
-        estimated parameters it rests on (`uses`: the parameter lookups of its rules)."""
-        estimates: set[str] = set()
-        for u in uses:
-            estimates |= self._estimates(u)
-        rounded = {k: round_half_away(v) for k, v in exact.items()}
+        estimated parameters it rests on (the parameter lookups of its rules: `uses`, the
+        activity grant's and the Covid months', then the prepared rules')."""
+        sums = prep.sums
+        estimates = prep.estimates
+        if uses:
+            estimates = set(estimates)
+            for u in uses:
+                estimates |= self._estimates(u)
+        uses = uses + prep.uses
+        rounded = prep.rounded
+        akt = round_ratio(sum(sums.activity.values()), 100)
         tilskudd = (
-            rounded["aktivitetstilskudd"]
+            akt
             + rounded["rundsumtilskudd"]
             + rounded["oeremerket_tilskudd"]
             + rounded["inntektspaaslag"]
         )
-        k = self.registry.get(code)
         result = AnnualResult(
             kommunenummer=code,
-            navn=k.navn,
+            navn=self.registry.get(code).navn,
             aar=year,
             modell=states[max(states)].model,
             maaneder=len(states),
             uttrekk=rounded["uttrekk"],
             toppfinansiering=rounded["toppfinansiering"],
-            aktivitetstilskudd=rounded["aktivitetstilskudd"],
+            aktivitetstilskudd=akt,
             rundsumtilskudd=rounded["rundsumtilskudd"],
             oeremerket_tilskudd=rounded["oeremerket_tilskudd"],
             inntektspaaslag=rounded["inntektspaaslag"],
@@ -300,7 +321,7 @@ class Engine:
                 self._project[(code, year)],
                 self.params,
                 [mo for mo, st in states.items() if st.model == "A"],
-                exact["inntektspaaslag"],
+                sums.supplement.total,
                 check_log,
             )
 
@@ -311,16 +332,24 @@ class Engine:
             return UsageLog(merged)
 
         topp_year = self._topp.get((code, year), 0)
-        covid_nodes = [replaced[mo].node for mo in sorted(replaced)]
 
         def build() -> Node:
             from sio.explain import year_trace
 
+            covid_nodes = [replaced[mo].node for mo in sorted(replaced)]
             return year_trace(
-                self, result, row.months, exact, ut.node, covid_nodes, row.log, topp_year, check
+                self,
+                result,
+                row.months,
+                row.exact,
+                ut.node,
+                covid_nodes,
+                row.log,
+                topp_year,
+                check,
             )
 
-        row = MunicipalityYear(result, build, months, exact, build_log, check)
+        row = MunicipalityYear(result, build, months, sums.exact, build_log, check)
         return row
 
     @staticmethod
@@ -351,12 +380,11 @@ class Engine:
         )
         node = p.node
         log = p.log
-        return MunicipalityYear(
-            result, lambda: node, list, {"inntektspaaslag": p.amount}, lambda: log
-        )
+        exact = {"inntektspaaslag": p.amount}
+        return MunicipalityYear(result, lambda: node, list, lambda: exact, lambda: log)
 
     def _activity_param_uses(
-        self, code: str, used: frozenset[tuple[tuple[str, str], tuple[int, ...]]], year: int
+        self, code: str, used: Mapping[tuple[str, str], tuple[int, ...]], year: int
     ) -> _LazyUses:
         """The parameters behind a municipality's activity lines: unit prices and units of the
         groups it used, in the months they have lines; k_aga of its zone; k_reise of home-based
@@ -367,14 +395,14 @@ class Engine:
         travel = k.reiseindeks != 0
 
         def all_parts() -> list[tuple[object, ...]]:
-            all_months = tuple(sorted({mo for _g, ms in used for mo in ms}))
+            all_months = tuple(sorted({mo for ms in used.values() for mo in ms}))
             parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
-            for (s, g), ms in sorted(used):
+            for (s, g), ms in sorted(used.items()):
                 parts.append(("price", s, g, year, ms))
                 parts.append(("reise", s, travel, year, ms))
             return parts
 
-        found = self._year_estimates(k.aga_sone, travel, frozenset(sg for sg, _ in used), year)
+        found = self._year_estimates(k.aga_sone, travel, frozenset(used), year)
         if found is None:  # some part's estimated paths differ between the months of the year
             estimates: set[str] = set()
             for part in all_parts():
@@ -529,9 +557,86 @@ class _LazyUses(Mapping[tuple[str, dt.date], Use]):
         return len(self._get())
 
 
+@dataclass
+class _YearSums:
+    """What a municipality's annual components are summed from: its uttrekk and months, the
+    year's toppfinansiering, its rules' monthly amounts and (once known) its activity øre per
+    activity-financed month."""
+
+    uttrekk: Fraction
+    months: int
+    topp: int
+    activity_months: int
+    lump: list[tuple[Fraction, int]]
+    earmarked_months: int
+    supplement: Supplement
+    activity: dict[int, int] = field(default_factory=dict)
+
+    def rounded(self) -> dict[str, int]:
+        """Each exact annual sum but the activity grant's rounded once to whole kroner, in
+        integers (the sums as numerator and denominator, not normalised)."""
+        n, d = self.uttrekk.numerator, self.uttrekk.denominator
+        return {
+            "uttrekk": round_ratio(n * self.months, 12 * d),
+            "toppfinansiering": round_ratio(self.topp * self.activity_months, 12),
+            "rundsumtilskudd": _round_parts(self.lump),
+            "oeremerket_tilskudd": round_ratio(n * self.earmarked_months, 12 * d),
+            "inntektspaaslag": _round_parts(self.supplement.parts, self.supplement.months),
+        }
+
+    def exact(self) -> dict[str, Fraction]:
+        twelfth = self.uttrekk / 12
+        return {
+            "uttrekk": twelfth * self.months,
+            "toppfinansiering": Fraction(self.topp * self.activity_months, 12),
+            "aktivitetstilskudd": Fraction(sum(self.activity.values()), 100),
+            "rundsumtilskudd": _sum_parts(self.lump, {}),
+            "oeremerket_tilskudd": twelfth * self.earmarked_months,
+            "inntektspaaslag": _sum_parts(self.supplement.parts, self.supplement.months),
+        }
+
+
+class _Prepared:
+    """A row's sums, rounded figures and lookups that do not depend on the activity grant
+    (computed while the activity kernel runs)."""
+
+    __slots__ = ("estimates", "rounded", "sums", "uses")
+
+    def __init__(self, sums: _YearSums, uses: list[Mapping[tuple[str, dt.date], Use]]) -> None:
+        self.sums = sums
+        self.uses = uses
+        self.rounded = sums.rounded()
+        estimates: set[str] = set()
+        for u in uses:
+            estimates |= Engine._estimates(u)
+        self.estimates = estimates
+
+
+def _sum_parts(parts: list[tuple[Fraction, int]], months: Mapping[int, Fraction]) -> Fraction:
+    """The exact sum of monthly amounts given as (amount, number of months); `months` if none."""
+    if not parts:
+        return _sum_exact(months.values())
+    return sum((a * n for a, n in parts), Fraction(0))
+
+
+def _round_parts(
+    parts: list[tuple[Fraction, int]], months: Mapping[int, Fraction] | None = None
+) -> int:
+    """`_sum_parts` rounded half away from zero (one amount: in integers)."""
+    if len(parts) == 1:
+        ((a, n),) = parts
+        return round_ratio(a.numerator * n, a.denominator)
+    return round_half_away(_sum_parts(parts, months or {}))
+
+
+def _uttrekk_uses(ut: Exact) -> _LazyUses:
+    """The lookups behind an uttrekk, merged on first use; its estimates known at once."""
+    return _LazyUses(lambda: ut.log.uses, ut.estimates)
+
+
 def _month_builder(
     states: dict[int, MonthState],
-    twelfth: Fraction,
+    uttrekk: Fraction,
     supplement: dict[int, Fraction],
     lump: dict[int, Fraction],
     topp: dict[int, Fraction],
@@ -542,6 +647,7 @@ def _month_builder(
     """A function giving a municipality-year's months from its rules' monthly amounts."""
 
     def build() -> list[MonthFigures]:
+        twelfth = uttrekk / 12
         out: list[MonthFigures] = []
         for mo, s in states.items():
             mf = MonthFigures(mo, s.model, s.activity, uttrekk=twelfth)

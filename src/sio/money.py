@@ -23,6 +23,14 @@ def round_half_away(x: Fraction | int) -> int:
     return q if n >= 0 else -q
 
 
+def round_ratio(n: int, d: int) -> int:
+    """n / d (d > 0, not necessarily in lowest terms) rounded as `round_half_away`, in integers."""
+    q, r = divmod(abs(n), d)
+    if 2 * r >= d:
+        q += 1
+    return q if n >= 0 else -q
+
+
 def kroner_from_oere(oere: Fraction | int) -> int:
     """Whole kroner from an exact amount in øre, rounded half away from zero."""
     return round_half_away(Fraction(oere) / ORE_PER_KRONE)

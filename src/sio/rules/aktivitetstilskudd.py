@@ -244,6 +244,9 @@ def _factor_matrix(
         raise ValueError("a unit price is negative")
 
     tau = [params.number("aktivitetstilskudd.reise.faktor", first_day(m)) for m in months]
+    # the distinct factors and each month's among them (hashing a Fraction is slow)
+    taus = list(dict.fromkeys(tau))
+    tau_of = [taus.index(t) for t in tau]
     # the financed municipalities: their months, zones and travel indices as small tables
     month_pos = {m: i for i, m in enumerate(months)}
     codes = sorted({c for c, _ in financed})
@@ -265,8 +268,8 @@ def _factor_matrix(
         rkey = (ri.numerator, ri.denominator)  # hashing a Fraction is slow
         if rkey not in travel:
             travel[rkey] = len(travel_rows)
-            by_tau = {t: float(1 + t * ri) for t in set(tau)}
-            travel_rows.append([by_tau[t] for t in tau])
+            by_tau = [float(1 + t * ri) for t in taus]
+            travel_rows.append([by_tau[i] for i in tau_of])
         travel_of[i] = travel[rkey]
     aga_z = np.array(
         [[float(k_aga(params, z, m)) for m in months] for z in zones], np.float64

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from fractions import Fraction
 
 import polars as pl
@@ -36,13 +36,45 @@ class DataGap(ValueError):
         super().__init__(f"{table}: {message}")
 
 
-@dataclass
 class Exact:
-    """An exact value with its trace and the parameter lookups behind it."""
+    """An exact value with its trace and the parameter lookups behind it.
 
-    value: Fraction
-    node: Node
-    log: UsageLog = field(default_factory=UsageLog)
+    The trace (`node`) and the lookups (`log`) may be given as functions that build them on first
+    use: a national year needs every value but rarely a trace. `estimates` are the paths among
+    the lookups whose value is an estimate (given when known without building the log)."""
+
+    __slots__ = ("_estimates", "_log", "_node", "value")
+
+    def __init__(
+        self,
+        value: Fraction,
+        node: Node | Callable[[], Node],
+        log: UsageLog | Callable[[], UsageLog] | None = None,
+        estimates: frozenset[str] | None = None,
+    ) -> None:
+        self.value = value
+        self._node = node
+        self._log: UsageLog | Callable[[], UsageLog] = UsageLog() if log is None else log
+        self._estimates = estimates
+
+    @property
+    def node(self) -> Node:
+        if not isinstance(self._node, Node):
+            self._node = self._node()
+        return self._node
+
+    @property
+    def log(self) -> UsageLog:
+        if not isinstance(self._log, UsageLog):
+            self._log = self._log()
+        return self._log
+
+    @property
+    def estimates(self) -> frozenset[str]:
+        """The estimated parameters among the lookups (without building the log if known)."""
+        if self._estimates is None:
+            self._estimates = frozenset(self.log.estimate_paths())
+        return self._estimates
 
 
 def jan1(year: int) -> dt.date:
@@ -50,7 +82,13 @@ def jan1(year: int) -> dt.date:
 
 
 class UttrekkCalculator:
-    """Computes grunnlag, W and uttrekk for any municipality and year, memoised."""
+    """Computes grunnlag, W and uttrekk for any municipality and year, memoised.
+
+    The values are computed at once, each step of the chain one exact division of integers
+    (W over the weights' common denominator, which cancels in the ratio); the trace of a value
+    and the lookups behind it are built on first use, from what is shared by every municipality
+    of a year (the deflator and weights of the year, the base functions flagged in a base year).
+    """
 
     def __init__(
         self,
@@ -64,23 +102,44 @@ class UttrekkCalculator:
         self.registry = registry
         self.participation = participation
         self._utg: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        for k, y, f, v in utgifter.select(
-            "kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"
-        ).iter_rows():
+        cols = utgifter.select("kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter")
+        for k, y, f, v in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
             self._utg.setdefault((k, y), []).append((f, v))
         self._pop: dict[tuple[str, int], dict[str, int]] = {}
-        for k, y, g, n in befolkning.select(
-            "kommunenummer", "aar", "aldersgruppe", "antall"
-        ).iter_rows():
-            self._pop.setdefault((k, y), {})[g] = n
+        cols = befolkning.select("kommunenummer", "aar", "aldersgruppe", "antall")
+        for k, y, g, n in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
+            pop = self._pop.get((k, y))
+            if pop is None:
+                pop = self._pop[(k, y)] = {}
+            pop[g] = n
         self._memo: dict[tuple[str, int], Exact] = {}
-        # the base functions flagged on 1 January of a base year, with the lookups behind them
-        self._flags: dict[int, dict[str, tuple[bool, list[Use]]]] = {}
+        self._starts: dict[str, tuple[str, int]] = {}
+        # the base functions flagged on 1 January of a base year: whether on, the lookups behind
+        # the flag and the estimated paths among them
+        self._flags: dict[int, dict[str, tuple[bool, list[Use], frozenset[str]]]] = {}
+        self._flag_estimates: dict[tuple[int, tuple[str, ...]], frozenset[str]] = {}
         self._weights: dict[int, list[Fraction]] = {}
         self._weight_uses: dict[int, dict[tuple[str, dt.date], Use]] = {}
         self._weight_ints: dict[int, tuple[list[int], int]] = {}
+        # per year of a step: the deflator, and the step's lookups (built on first use)
+        self._deflators: dict[int, Fraction] = {}
+        self._step_logs: dict[int, UsageLog] = {}
+        self._step_estimates: dict[int, frozenset[str]] = {}
 
     # -- grunnlag ---------------------------------------------------------------------------------
+    def _flag(self, f: str, base_year: int) -> tuple[bool, list[Use], frozenset[str]]:
+        flags = self._flags.setdefault(base_year, {})
+        flag = flags.get(f)
+        if flag is None:
+            flag_log = UsageLog()
+            on = self.params.flag(f"uttrekk.kostra_funksjoner.f{f}", jan1(base_year), flag_log)
+            flag = flags[f] = (
+                on,
+                list(flag_log.uses.values()),
+                frozenset(flag_log.estimate_paths()),
+            )
+        return flag
+
     def grunnlag(self, code: str, base_year: int) -> Exact:
         rows = self._utg.get((code, base_year))
         if not rows:
@@ -90,46 +149,49 @@ class UttrekkCalculator:
                     code=code, year=base_year
                 ),
             )
-        log = UsageLog()
+        rows = sorted(rows)
         total = 0
         parts: list[tuple[str, int]] = []
-        flags = self._flags.setdefault(base_year, {})
-        for f, v in sorted(rows):
-            flag = flags.get(f)
-            if flag is None:
-                flag_log = UsageLog()
-                on = self.params.flag(f"uttrekk.kostra_funksjoner.f{f}", jan1(base_year), flag_log)
-                flag = flags[f] = (on, list(flag_log.uses.values()))
-            for u in flag[1]:
-                log.add(u)
-            if flag[0]:
+        for f, v in rows:
+            if self._flag(f, base_year)[0]:
                 total += v
                 parts.append((f, v))
-        node = Node(
-            _("grunnlag {code} (base year {year})").format(code=code, year=base_year),
-            Fraction(total),
-            "kr",
-            lambda: " + ".join(f"f{f} {fmt_exact(v)}" for f, v in parts) if parts else "0",
-            params=list(log.uses.values()),
-            inputs=[
-                _("utgifter: {n} rows for {code} {year}").format(
-                    n=len(rows), code=code, year=base_year
-                )
-            ],
-        )
-        return Exact(Fraction(total), node, log)
+        key = (base_year, tuple(f for f, _v in rows))
+        estimates = self._flag_estimates.get(key)
+        if estimates is None:
+            estimates = frozenset().union(*(self._flag(f, base_year)[2] for f in key[1]))
+            self._flag_estimates[key] = estimates
+        value = Fraction(total)
+
+        def build_log() -> UsageLog:
+            log = UsageLog()
+            for f, _v in rows:
+                for u in self._flag(f, base_year)[1]:
+                    log.add(u)
+            return log
+
+        def build_node() -> Node:
+            return Node(
+                _("grunnlag {code} (base year {year})").format(code=code, year=base_year),
+                value,
+                "kr",
+                lambda: " + ".join(f"f{f} {fmt_exact(v)}" for f, v in parts) if parts else "0",
+                params=list(ex.log.uses.values()),
+                inputs=[
+                    _("utgifter: {n} rows for {code} {year}").format(
+                        n=len(rows), code=code, year=base_year
+                    )
+                ],
+            )
+
+        ex = Exact(value, build_node, build_log, estimates)
+        return ex
 
     # -- demography -------------------------------------------------------------------------------
-    def w(self, code: str, t: int, weight_year: int, log: UsageLog) -> Fraction:
-        """W(k, t) = Σ pop(k, group, t) × weight(group, 1 January of weight_year)."""
-        pop = self._pop.get((code, t))
-        if pop is None or any(g not in pop for g in AGE_GROUPS):
-            raise DataGap(
-                "befolkning",
-                _("population by age group missing for {code} in {year}").format(code=code, year=t),
-            )
-        weights = self._weights.get(weight_year)
-        if weights is None:
+    def _weights_of(self, weight_year: int) -> tuple[list[int], int]:
+        """The weights of 1 January of `weight_year` over their common denominator."""
+        found = self._weight_ints.get(weight_year)
+        if found is None:
             wlog = UsageLog()
             weights = [
                 self.params.number(
@@ -141,71 +203,150 @@ class UttrekkCalculator:
             self._weight_uses[weight_year] = wlog.uses
             # over a common denominator, so W is one exact division of integers
             den = math.lcm(*(w.denominator for w in weights))
-            self._weight_ints[weight_year] = ([int(w * den) for w in weights], den)
+            found = self._weight_ints[weight_year] = ([int(w * den) for w in weights], den)
+        return found
+
+    def _w_sum(self, code: str, t: int, weight_year: int) -> int:
+        """W(k, t) × the weights' common denominator (an integer)."""
+        pop = self._pop.get((code, t))
+        if pop is None or any(g not in pop for g in AGE_GROUPS):
+            raise DataGap(
+                "befolkning",
+                _("population by age group missing for {code} in {year}").format(code=code, year=t),
+            )
+        ints, _den = self._weights_of(weight_year)
+        return sum(pop[g] * n for g, n in zip(AGE_GROUPS, ints, strict=True))
+
+    def w(self, code: str, t: int, weight_year: int, log: UsageLog) -> Fraction:
+        """W(k, t) = Σ pop(k, group, t) × weight(group, 1 January of weight_year)."""
+        total = self._w_sum(code, t, weight_year)
         log.add_all(self._weight_uses[weight_year])
-        ints, den = self._weight_ints[weight_year]
-        return Fraction(sum(pop[g] * n for g, n in zip(AGE_GROUPS, ints, strict=True)), den)
+        return Fraction(total, self._weight_ints[weight_year][1])
 
     def start(self, code: str) -> tuple[str, int]:
         """('successor', y0) for a successor taking part from its first day, else ('base', b)."""
+        found = self._starts.get(code)
+        if found is not None:
+            return found
         k = self.registry.get(code)
         first = self.participation.first_fra(code)
         if first is None:
             raise DataGap("deltakelse", _("{code} does not take part").format(code=code))
         preds = self.registry.predecessors(code)
         if preds and first == k.gyldig_fra:
-            return "successor", k.gyldig_fra.year
-        return "base", first.year - 1
+            found = ("successor", k.gyldig_fra.year)
+        else:
+            found = ("base", first.year - 1)
+        self._starts[code] = found
+        return found
 
-    def w_prev(self, code: str, y: int, log: UsageLog) -> tuple[Fraction, str]:
+    def _w_prev_sum(self, code: str, y: int) -> tuple[int, bool]:
+        """W of the year before `y` over the weights' denominator (Σ over the predecessors in
+        a successor's first year), and whether it is that sum."""
         kind, y0 = self.start(code)
         if kind == "successor" and y == y0:
-            preds = self.registry.predecessors(code)
-            total = sum((self.w(p, y - 1, y, log) for p in preds), Fraction(0))
-            return total, "Σ W(" + ", ".join(preds) + f", {y - 1})"
-        return self.w(code, y - 1, y, log), f"W({code}, {y - 1})"
+            return sum(self._w_sum(p, y - 1, y) for p in self.registry.predecessors(code)), True
+        return self._w_sum(code, y - 1, y), False
+
+    def w_prev(self, code: str, y: int, log: UsageLog) -> tuple[Fraction, str]:
+        total, summed = self._w_prev_sum(code, y)
+        log.add_all(self._weight_uses[y])
+        label = (
+            "Σ W(" + ", ".join(self.registry.predecessors(code)) + f", {y - 1})"
+            if summed
+            else f"W({code}, {y - 1})"
+        )
+        return Fraction(total, self._weight_ints[y][1]), label
+
+    def _deflator(self, y: int) -> Fraction:
+        defl = self._deflators.get(y)
+        if defl is None:
+            defl = self._deflators[y] = self.params.number("uttrekk.deflator", jan1(y))
+        return defl
+
+    def _step_log(self, y: int) -> UsageLog:
+        """The lookups of a step to year `y`: its deflator and the weights of year y."""
+        step = self._step_logs.get(y)
+        if step is None:
+            step = UsageLog()
+            self.params.number("uttrekk.deflator", jan1(y), step)
+            self._weights_of(y)
+            step.add_all(self._weight_uses[y])
+            self._step_logs[y] = step
+            self._step_estimates[y] = frozenset(step.estimate_paths())
+        return step
 
     # -- uttrekk ----------------------------------------------------------------------------------
     def uttrekk(self, code: str, y: int) -> Exact:
         """The exact annual extraction uttrekk(k, y) in kroner, with its trace."""
         key = (code, y)
-        if key in self._memo:
-            return self._memo[key]
+        found = self._memo.get(key)
+        if found is not None:
+            return found
         kind, y0 = self.start(code)
-        label = _("uttrekk {code} {year}").format(code=code, year=y)
         if kind == "base" and y == y0:
             g = self.grunnlag(code, y)
-            ex = Exact(g.value, Node(label, g.value, "kr", "= grunnlag", children=[g.node]), g.log)
+            ex = Exact(
+                g.value,
+                lambda: Node(
+                    _("uttrekk {code} {year}").format(code=code, year=y),
+                    g.value,
+                    "kr",
+                    "= grunnlag",
+                    children=[g.node],
+                ),
+                lambda: g.log,
+                g.estimates,
+            )
         elif kind == "successor" and y == y0 - 1:
-            ex = self._successor_start(code, y, label)
+            ex = self._successor_start(code, y)
         elif y < (y0 if kind == "base" else y0 - 1):
             raise DataGap(
                 "deltakelse",
                 _("uttrekk for {code} is not defined before {year}").format(code=code, year=y0),
             )
         else:
-            prev = self.uttrekk(code, y - 1)
-            step = UsageLog()  # this step's own lookups, for its node
-            defl = self.params.number("uttrekk.deflator", jan1(y), step)
-            w_now = self.w(code, y, y, step)
-            w_before, w_label = self.w_prev(code, y, step)
+            ex = self._step(code, y, self.uttrekk(code, y - 1))
+        self._memo[key] = ex
+        return ex
+
+    def _step(self, code: str, y: int, prev: Exact) -> Exact:
+        """uttrekk(k, y) = uttrekk(k, y − 1) × (1 + deflator(y)) × W(k, y) / W(k, y − 1)."""
+        defl = self._deflator(y)
+        w_now = self._w_sum(code, y, y)
+        w_before, summed = self._w_prev_sum(code, y)
+        growth = 1 + defl
+        p = prev.value
+        value = Fraction(  # one normalisation (the weights' denominator cancels)
+            p.numerator * growth.numerator * w_now,
+            p.denominator * growth.denominator * w_before,
+        )
+        self._step_log(y)
+        estimates = prev.estimates | self._step_estimates[y]
+
+        def build_log() -> UsageLog:
             log = UsageLog()
             log.merge(prev.log)
-            log.merge(step)
-            step_factor = (1 + defl) * w_now
-            value = Fraction(  # one normalisation instead of three
-                prev.value.numerator * step_factor.numerator * w_before.denominator,
-                prev.value.denominator * step_factor.denominator * w_before.numerator,
+            log.merge(self._step_log(y))
+            return log
+
+        def build_node() -> Node:
+            den = self._weight_ints[y][1]
+            now, before = Fraction(w_now, den), Fraction(w_before, den)
+            w_label = (
+                "Σ W(" + ", ".join(self.registry.predecessors(code)) + f", {y - 1})"
+                if summed
+                else f"W({code}, {y - 1})"
             )
-            node = Node(
-                label,
+            return Node(
+                _("uttrekk {code} {year}").format(code=code, year=y),
                 value,
                 "kr",
                 lambda: (
-                    f"{fmt_exact(prev.value)} × (1 + {fmt_exact(defl)}) × {fmt_exact(w_now, 0)}"
-                    f" / {fmt_exact(w_before, 0)} = {fmt_exact(value)}"
+                    f"{fmt_exact(p)} × (1 + {fmt_exact(defl)}) × {fmt_exact(now, 0)}"
+                    f" / {fmt_exact(before, 0)} = {fmt_exact(value)}"
                 ),
-                params=list(step.uses.values()),
+                params=list(self._step_log(y).uses.values()),
                 inputs=[
                     _("demographic index W({code}, {y}) / {prev}").format(
                         code=code, y=y, prev=w_label
@@ -213,30 +354,34 @@ class UttrekkCalculator:
                 ],
                 children=[prev.node],
             )
-            ex = Exact(value, node, log)
-        self._memo[key] = ex
-        return ex
 
-    def _successor_start(self, code: str, y: int, label: str) -> Exact:
-        log = UsageLog()
-        total = Fraction(0)
-        children: list[Node] = []
-        terms: list[str] = []
+        return Exact(value, build_node, build_log, estimates)
+
+    def _successor_start(self, code: str, y: int) -> Exact:
+        parts: list[tuple[str, Exact]] = []
         for p in self.registry.predecessors(code):
             if self.participation.state(p, (y, 12)) is not None:
-                part = self.uttrekk(p, y)
+                parts.append((p, self.uttrekk(p, y)))
             else:
-                part = self.grunnlag(p, y)
-            log.merge(part.log)
-            total += part.value
-            children.append(part.node)
-            terms.append(f"{p}: {fmt_exact(part.value)}")
-        node = Node(
-            label,
-            total,
-            "kr",
-            " + ".join(terms) + f" = {fmt_exact(total)}",
-            inputs=[_("successor: sum over its predecessors")],
-            children=children,
-        )
-        return Exact(total, node, log)
+                parts.append((p, self.grunnlag(p, y)))
+        total = sum((part.value for _p, part in parts), Fraction(0))
+        estimates = frozenset().union(*(part.estimates for _p, part in parts))
+
+        def build_log() -> UsageLog:
+            log = UsageLog()
+            for _p, part in parts:
+                log.merge(part.log)
+            return log
+
+        def build_node() -> Node:
+            terms = [f"{p}: {fmt_exact(part.value)}" for p, part in parts]
+            return Node(
+                _("uttrekk {code} {year}").format(code=code, year=y),
+                total,
+                "kr",
+                " + ".join(terms) + f" = {fmt_exact(total)}",
+                inputs=[_("successor: sum over its predecessors")],
+                children=[part.node for _p, part in parts],
+            )
+
+        return Exact(total, build_node, build_log, estimates)
