@@ -67,6 +67,12 @@ class Formatter:
             text += self._decimal + f"{part:0{decimals}d}"
         return "-" + text if scaled < 0 else text
 
+    def oere(self, amount: int) -> str:
+        """Øre as kroner with øre and the unit: `1 234 567,89 kr` (no-break spaces; the text of
+        `number(Fraction(amount, 100), 2)`, without the exact fraction: a run's page shows some
+        thousand amounts)."""
+        return self._digits(amount, 2) + "\u00a0kr"
+
     def value(self, value: object) -> str:
         """A parameter value: an exact number with as many decimals as it has (at most 6),
         a flag as yes/no, anything else as text."""

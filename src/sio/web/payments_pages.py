@@ -15,15 +15,15 @@ import datetime as dt
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from fractions import Fraction
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 from sqlalchemy import Connection
 
 from sio.casework.access import Forbidden, NotFound, Principal
-from sio.i18n import translations
+from sio.i18n import SUPPORTED_LANGUAGES, translations
 from sio.store import ledger
 from sio.utbetaling.model import Brev, InngaendeSaldo, Kjoring
 from sio.utbetaling.run import Computed, RunOutcome, StatusMonth, StatusRow
@@ -36,6 +36,7 @@ __all__ = ["router"]
 ROLES = ("direktorat", "okonomi")
 SHOWN_LINES = 400  # ledger lines listed on a run's page (the sums are of all)
 KEEP_RUNS = 8  # stored runs kept with their letters in memory (a run never changes)
+KEEP_TABLES = 16  # payment status tables kept rendered in memory (per state and language)
 MONTH_RE = r"^\d{4}-\d{2}$"
 
 
@@ -61,8 +62,7 @@ def own_codes(p: Principal) -> frozenset[str] | None:
 
 def oere_text(lang: str) -> Callable[[int], str]:
     """Øre as kroner with øre in the page's language: `1 234 567,89 kr`."""
-    f = Formatter(lang)
-    return lambda oere: f.number(Fraction(oere, 100), 2) + "\u00a0kr"
+    return Formatter(lang).oere
 
 
 def _letters_for(p: Principal, brever: list[Brev]) -> list[Brev]:
@@ -154,6 +154,24 @@ def router(ctx: PageContext) -> APIRouter:
         with ctx.engine.connect() as conn:
             return ledger.list_runs(conn), latest_version(conn), ledger.opening_balances(conn)
 
+    def status_key(
+        year: int,
+        codes: frozenset[str] | None,
+        runs: list[Kjoring],
+        balances: Mapping[tuple[str, int], InngaendeSaldo],
+    ) -> str:
+        """The status's key among the stored figures of a data and parameter version: the year,
+        the codes and the state of the ledger (its newest run and opening balance: both are
+        only ever added to)."""
+        return ":".join(
+            [
+                str(year),
+                ",".join(sorted(codes)) if codes is not None else "*",
+                str(runs[-1].id if runs else 0),
+                str(max((b.id or 0 for b in balances.values()), default=0)),
+            ]
+        )
+
     def status_of(
         year: int,
         codes: frozenset[str] | None,
@@ -168,14 +186,7 @@ def router(ctx: PageContext) -> APIRouter:
         from sio.store import cache as stored
         from sio.utbetaling.run import status
 
-        key = ":".join(
-            [
-                str(year),
-                ",".join(sorted(codes)) if codes is not None else "*",
-                str(runs[-1].id if runs else 0),
-                str(max((b.id or 0 for b in balances.values()), default=0)),
-            ]
-        )
+        key = status_key(year, codes, runs, balances)
         with ctx.engine.connect() as conn:
             kept = stored.read(conn, STATUS_ART, newest, ctx.params.version, key)
         if kept is not None:
@@ -197,15 +208,59 @@ def router(ctx: PageContext) -> APIRouter:
         )
         return rows
 
+    # the status tables as rendered, per (data version, parameter version, key, language): a
+    # national year is some 350 rows of a dozen amounts each, which took most of the page's time
+    # to read back and render on every request, and made enough objects to set off the garbage
+    # collector's full passes
+    tables: OrderedDict[tuple[int, str, str, str], Markup] = OrderedDict()
+
+    def status_table(
+        year: int,
+        codes: frozenset[str] | None,
+        runs: list[Kjoring],
+        newest: int,
+        balances: Mapping[tuple[str, int], InngaendeSaldo],
+        lang: str,
+    ) -> Markup:
+        """The status of `year` (of `codes`) as the page's table in `lang`: rendered once per
+        state of the ledger, data version, parameter version and language, then kept (the
+        rows as `status_of` gives them). Raises `PaymentError` as `status_of`."""
+        key = (newest, ctx.params.version, status_key(year, codes, runs, balances), lang)
+        with lock:
+            found = tables.get(key)
+            if found is not None:
+                tables.move_to_end(key)
+                return found
+        rows = status_of(year, codes, runs, newest, balances)
+        tr = translations(lang)
+        html = Markup(
+            ctx.env.get_template("_payments_status_table.j2").render(
+                {
+                    "_": tr.gettext,
+                    "lang": lang,
+                    "f": Formatter(lang),
+                    "oere": oere_text(lang),
+                    "rows": rows,
+                    "estimates": sorted({e for x in rows for e in x.estimerte_parametere}),
+                }
+            )
+        )
+        with lock:
+            tables[key] = html
+            while len(tables) > KEEP_TABLES:
+                tables.popitem(last=False)
+        return html
+
     def prepare_status(year: int) -> None:
         """After a run: the directorate's status of the run's year, computed now and stored
-        (the status page then reads it)."""
+        (the status page then reads it), and its table rendered in each language."""
         from sio.utbetaling.run import PaymentError
 
         runs, newest, balances = ledger_state()
         if newest is not None:
             with contextlib.suppress(PaymentError):
-                status_of(year, None, runs, newest, balances)
+                for lang in SUPPORTED_LANGUAGES:
+                    status_table(year, None, runs, newest, balances, lang)
 
     def runs_page(
         request: Request, c: Connection, p: Principal, status: int = 200, **values: object
@@ -372,11 +427,13 @@ def router(ctx: PageContext) -> APIRouter:
             months = [x.periode for x in runs if x.art == "maaned"]
             years = sorted({int(x[:4]) for x in months})
             year = aar if aar is not None else (max(years) if years else None)
-            rows: list[StatusRow] = []
+            table = Markup()
             error = None
             if year is not None and newest is not None:
                 try:
-                    rows = status_of(year, codes, runs, newest, balances)
+                    table = status_table(
+                        year, codes, runs, newest, balances, page_language(request)
+                    )
                 except PaymentError as exc:
                     error = str(exc)
             return render(
@@ -386,9 +443,8 @@ def router(ctx: PageContext) -> APIRouter:
                 422 if error else 200,
                 year=year,
                 years=years,
-                rows=rows,
+                table=table,
                 error=error,
-                estimates=sorted({e for x in rows for e in x.estimerte_parametere}),
             )
 
         return Deferred(work)
