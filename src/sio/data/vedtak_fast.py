@@ -76,6 +76,8 @@ def _mapped(col: str, old: pl.Series, new: pl.Series, dtype: pl.DataType) -> pl.
         return pl.col(col)
     keep = old.is_not_null()
     old, new = old.filter(keep), new.filter(keep)
+    if old.dtype == dtype and old.equals(new, check_names=False, null_equal=True):
+        return pl.col(col)  # only a null was to become something else: nulls stay null
     if old.dtype == pl.Utf8:  # a text column: by its index in the distinct values
         index = pl.col(col).cast(pl.Enum(old.to_list())).to_physical()
         return pl.lit(new.cast(dtype)).gather(index).alias(col)
@@ -112,10 +114,23 @@ def typed_vedtak(
         repeated = (ids == ids.shift(1)).any()  # duplicates side by side
     else:  # distinct hashes are distinct values (equal hashes: left to the full diagnosis)
         repeated = ids.hash().n_unique() != n
+    # A date column's text is monotone in the date (YYYY-MM-DD while the year has four digits):
+    # its least and greatest dates (and a null, if any) stand for all its distinct values.
+    as_dates = [c for c in ("fra", "til") if native and schema[c] == pl.Date]
+
+    def distinct(c: str) -> list[pl.Expr]:
+        if c not in as_dates:
+            return [pl.col(c).unique().implode()]
+        return [
+            pl.col(c).min().alias(f"{c}:min"),
+            pl.col(c).max().alias(f"{c}:max"),
+            pl.col(c).has_nulls().alias(f"{c}:null"),
+        ]
+
     summary = (
         frame.lazy()
         .select(
-            *(pl.col(c).unique().implode() for c in _DISTINCT),
+            *(e for c in _DISTINCT for e in distinct(c)),
             pl.any_horizontal(empty(ids).any(), empty(persons).any(), *padded).alias("bad"),
             repeated.alias("repeated"),
             persons.str.contains(PSEUDONYM_RE).any().alias("pseudonym"),
@@ -125,7 +140,13 @@ def typed_vedtak(
     first = summary.select("bad", "repeated", "pseudonym").row(0, named=True)
     if first["bad"] or first["repeated"] or first["pseudonym"]:
         return None
-    u: dict[str, pl.Series] = {c: summary.get_column(c)[0] for c in _DISTINCT}
+    u: dict[str, pl.Series] = {}
+    for c in _DISTINCT:
+        if c in as_dates:
+            low, high, null = (summary.get_column(f"{c}:{x}")[0] for x in ("min", "max", "null"))
+            u[c] = pl.Series(c, [low, high, *([None] if null else [])], dtype=pl.Date)
+        else:
+            u[c] = summary.get_column(c)[0]
     t = {c: _texts(u[c], native) for c in _DISTINCT}
 
     known = (
