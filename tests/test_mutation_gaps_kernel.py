@@ -345,3 +345,24 @@ def test_a_negative_price_or_employer_tax_factor_is_refused(tmp_path: Path) -> N
         params = _with(tmp_path, override)
         with pytest.raises(ValueError, match=f"^an? {message} is negative$"):
             compute_activity(vedtak, params, _registry("9001"), JANUARY, {("9001", (2016, 1))})
+
+
+def test_a_vedtak_in_doubt_in_an_early_class_of_months_only_is_computed_exactly() -> None:
+    """The months January–April 2016 fall in three classes (31, 29 and 30 days, in that order).
+    INST_LANG STANDARD 0.00005 a day = 15.5 øre a day: January and March 31 × 15.5 = 480.5 → 481,
+    February 29 × 15.5 = 449.5 → 450 (ties, away from zero: the vedtak is computed exactly), April
+    30 × 15.5 = 465. That the last class has no tie must not clear the doubt of the first."""
+    vedtak = _vedtak(
+        [("9001", "INST_LANG", "STANDARD", "0.00005", "doegn", D(2016, 1, 1), D(2016, 4, 30))]
+    )
+    months = [(2016, mo) for mo in range(1, 5)]
+    grant = compute_activity(
+        vedtak, load_parameters(), _registry("9001"), months, {("9001", m) for m in months}
+    )
+    assert {mo: grant.get("9001", (2016, mo)) for mo in range(1, 5)} == {
+        1: 481,
+        2: 450,
+        3: 481,
+        4: 465,
+    }
+    assert grant.exact_rechecks == 4
