@@ -1,7 +1,8 @@
 """The payment status page keeps its table rendered per state of the ledger, data version,
 parameter version and language (`sio.web.payments_pages.status_table`), and shows a new run,
 a new data version and the other language as soon as they are there, on SQLite and
-PostgreSQL; and the amounts in øre as the pages write them (`Formatter.oere`).
+PostgreSQL; the amounts in øre as the pages write them (`Formatter.oere`); and the server's
+garbage collector set up at start (`sio.web.warm_up`).
 
 The figures are test_cli.small_world's (9001, model A from May 2016, home nursing 7 hours a
 week at 720 kr in 2016: every day of an activity month is 1 hour, 72 000 øre), worked out by
@@ -14,6 +15,7 @@ doubles to 2 × 61 × 72 000 øre against 2 × 31 × 72 000 paid on the old data
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from fractions import Fraction
@@ -21,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import write_input
-from sio.casework.api import create_account
+from sio.casework.api import create_account, create_app
 from sio.parameters import ParameterSet
 from sio.store.db import make_engine, migrate
 from sio.store.versions import import_path
@@ -143,3 +146,24 @@ def test_oere_by_hand() -> None:
 def test_oere_is_the_number_of_kroner_with_two_decimals(amount: int, lang: str) -> None:
     f = Formatter(lang)
     assert f.oere(amount) == f.number(Fraction(amount, 100), 2) + "\u00a0kr"
+
+
+def test_the_server_s_start_takes_what_it_made_out_of_the_collector_s_reach(
+    tmp_path: Path, params: ParameterSet
+) -> None:
+    from sio.web import GC_YOUNG, warm_up
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'sio.db'}")
+    migrate(engine)
+    app = create_app(engine, params=params, secure_cookies=False)
+    threshold = gc.get_threshold()
+    try:
+        warm_up(app)
+        assert gc.get_freeze_count() > 10_000  # the modules, templates and catalogs
+        assert gc.get_threshold() == (GC_YOUNG, *threshold[1:])
+        # a page answers as before
+        assert TestClient(app).get("/tilgjengelighet").status_code == 200
+    finally:  # the test process's own objects are collected as before
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        engine.dispose()
