@@ -143,8 +143,10 @@ def typed_vedtak(
     u: dict[str, pl.Series] = {}
     for c in _DISTINCT:
         if c in as_dates:
-            low, high, null = (summary.get_column(f"{c}:{x}")[0] for x in ("min", "max", "null"))
-            u[c] = pl.Series(c, [low, high, *([None] if null else [])], dtype=pl.Date)
+            ends = [summary.get_column(f"{c}:{x}") for x in ("min", "max")]  # kept in Polars:
+            if summary.get_column(f"{c}:null")[0]:  # a year of five digits is no Python date
+                ends.append(pl.Series([None], dtype=pl.Date))
+            u[c] = pl.concat(ends).rename(c)
         else:
             u[c] = summary.get_column(c)[0]
     t = {c: _texts(u[c], native) for c in _DISTINCT}
