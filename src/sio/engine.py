@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from sio.data.model import InputData
@@ -162,10 +163,18 @@ class Engine:
         self._estimate_parts: dict[tuple[object, ...], frozenset[str]] = {}
         self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
         self._year_estimate_sets: dict[tuple[object, ...], frozenset[str] | None] = {}
-        self._project: dict[tuple[str, int], int] = {}
-        if data.prosjektkostnader is not None:
-            self._project = yearly_amounts(data.prosjektkostnader)
-        self._topp = yearly_amounts(data.toppfinansiering)
+
+    @cached_property
+    def _project(self) -> dict[tuple[str, int], int]:
+        """Reported project costs by (municipality, year) (read on first use)."""
+        if self.data.prosjektkostnader is None:
+            return {}
+        return yearly_amounts(self.data.prosjektkostnader)
+
+    @cached_property
+    def _topp(self) -> dict[tuple[str, int], int]:
+        """Toppfinansiering by (municipality, year) (read on first use)."""
+        return yearly_amounts(self.data.toppfinansiering)
 
     def supplement_terms(self, year: int) -> SupplementTerms:
         """The supplement's rate and cap of each month of `year` (looked up once)."""
@@ -231,12 +240,16 @@ class Engine:
 
         rows: list[MunicipalityYear] = []
         oere = activity.oere
+        in_year = [(year, mo) for mo in range(13)]
         for code, code_states in states.items():
             rep = replaced.get(code, {})
-            act_oere = {
-                mo: rep[mo].oere if mo in rep else oere.get((code, (year, mo)), 0)
-                for mo in act_months[code]
-            }
+            if rep:
+                act_oere = {
+                    mo: rep[mo].oere if mo in rep else oere.get((code, in_year[mo]), 0)
+                    for mo in act_months[code]
+                }
+            else:
+                act_oere = {mo: oere.get((code, in_year[mo]), 0) for mo in act_months[code]}
             # the parameter values used, lowest priority first (the first lookup of each wins)
             uses: list[Mapping[tuple[str, dt.date], Use]] = []
             used = activity.used_groups.get((code, year))
@@ -392,7 +405,7 @@ class Engine:
         municipality); which of them are estimates is known at once, the merged lookups only
         when a log is asked for."""
         k = self.registry.get(code)
-        travel = k.reiseindeks != 0
+        travel = k.reiseindeks.numerator != 0
 
         def all_parts() -> list[tuple[object, ...]]:
             all_months = tuple(sorted({mo for ms in used.values() for mo in ms}))

@@ -17,6 +17,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from fractions import Fraction
+from functools import cached_property
 
 import polars as pl
 
@@ -101,17 +102,8 @@ class UttrekkCalculator:
         self.params = params
         self.registry = registry
         self.participation = participation
-        self._utg: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        cols = utgifter.select("kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter")
-        for k, y, f, v in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
-            self._utg.setdefault((k, y), []).append((f, v))
-        self._pop: dict[tuple[str, int], dict[str, int]] = {}
-        cols = befolkning.select("kommunenummer", "aar", "aldersgruppe", "antall")
-        for k, y, g, n in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
-            pop = self._pop.get((k, y))
-            if pop is None:
-                pop = self._pop[(k, y)] = {}
-            pop[g] = n
+        self._utgifter = utgifter
+        self._befolkning = befolkning
         self._memo: dict[tuple[str, int], Exact] = {}
         self._starts: dict[str, tuple[str, int]] = {}
         # the base functions flagged on 1 January of a base year: whether on, the lookups behind
@@ -125,6 +117,30 @@ class UttrekkCalculator:
         self._deflators: dict[int, Fraction] = {}
         self._step_logs: dict[int, UsageLog] = {}
         self._step_estimates: dict[int, frozenset[str]] = {}
+
+    @cached_property
+    def _utg(self) -> dict[tuple[str, int], list[tuple[str, int]]]:
+        """The expenditure rows by (municipality, year), read on first use (the engine starts
+        the activity kernel first)."""
+        utg: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        cols = self._utgifter.select(
+            "kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"
+        )
+        for k, y, f, v in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
+            utg.setdefault((k, y), []).append((f, v))
+        return utg
+
+    @cached_property
+    def _pop(self) -> dict[tuple[str, int], dict[str, int]]:
+        """The population by (municipality, year) and age group, read on first use."""
+        pops: dict[tuple[str, int], dict[str, int]] = {}
+        cols = self._befolkning.select("kommunenummer", "aar", "aldersgruppe", "antall")
+        for k, y, g, n in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
+            pop = pops.get((k, y))
+            if pop is None:
+                pop = pops[(k, y)] = {}
+            pop[g] = n
+        return pops
 
     # -- grunnlag ---------------------------------------------------------------------------------
     def _flag(self, f: str, base_year: int) -> tuple[bool, list[Use], frozenset[str]]:
