@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 
 from sio import i18n
@@ -35,11 +35,6 @@ MUTATION_EXAMPLES = 4
 def max_examples(n: int) -> int:
     """The number of hypothesis examples of a property: n, or fewer in the mutation run."""
     return min(n, MUTATION_EXAMPLES) if os.environ.get("SIO_MUTATION") == "1" else n
-
-
-if os.environ.get("SIO_MUTATION") == "1":  # the same few examples for every mutant
-    settings.register_profile("mutation", derandomize=True, database=None)
-    settings.load_profile("mutation")
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +91,18 @@ def write_input(
 # (hypothesis' default is 200 ms) only makes them fail on a busy machine.
 hypothesis_settings.register_profile("sio", deadline=None)
 hypothesis_settings.load_profile("sio")
+
+if os.environ.get("SIO_MUTATION") == "1":
+    # the same few examples for every mutant (loaded after "sio", which would replace it), and no
+    # shrinking: a failing example already kills the mutant, shrinking it only costs CPU time
+    hypothesis_settings.register_profile(
+        "mutation",
+        parent=hypothesis_settings.get_profile("sio"),
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
+    hypothesis_settings.load_profile("mutation")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
