@@ -231,12 +231,14 @@ def _mo_bytes(header: str, messages: _Messages) -> bytes:
             ids = context.encode() + b"\x04" + ids
         pairs.append((ids, strs))
     pairs.sort()
-    ids_blob = strs_blob = b""
     offsets: list[tuple[int, int, int, int]] = []
+    ids_at = strs_at = 0  # the blobs are joined once: adding to a bytes object copies it
     for msgid_b, msgstr_b in pairs:
-        offsets.append((len(ids_blob), len(msgid_b), len(strs_blob), len(msgstr_b)))
-        ids_blob += msgid_b + b"\0"
-        strs_blob += msgstr_b + b"\0"
+        offsets.append((ids_at, len(msgid_b), strs_at, len(msgstr_b)))
+        ids_at += len(msgid_b) + 1
+        strs_at += len(msgstr_b) + 1
+    ids_blob = b"".join(i + b"\0" for i, _s in pairs)
+    strs_blob = b"".join(s + b"\0" for _i, s in pairs)
     start = 7 * 4 + 16 * len(pairs)
     koffsets: list[int] = []
     voffsets: list[int] = []
