@@ -16,6 +16,7 @@ figure is built on demand (`sio.explain`) from the same rules' results.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -148,6 +149,23 @@ class YearResult:
         return None
 
 
+@dataclass
+class _ParameterCache:
+    """Parameter lookups behind the activity lines, by part (see `Engine._activity_param_uses`):
+    what they are depends on the parameter set only."""
+
+    estimate_parts: dict[tuple[object, ...], frozenset[str]] = field(default_factory=dict)
+    activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = field(
+        default_factory=dict
+    )
+    year_estimate_sets: dict[tuple[object, ...], frozenset[str] | None] = field(
+        default_factory=dict
+    )
+
+
+_SHARED: weakref.WeakKeyDictionary[ParameterSet, _ParameterCache] = weakref.WeakKeyDictionary()
+
+
 class Engine:
     """Computes annual figures from validated input and a parameter set."""
 
@@ -160,9 +178,14 @@ class Engine:
             params, self.registry, self.participation, data.utgifter, data.befolkning
         )
         self._terms: dict[int, SupplementTerms] = {}
-        self._estimate_parts: dict[tuple[object, ...], frozenset[str]] = {}
-        self._activity_parts: dict[tuple[object, ...], dict[tuple[str, dt.date], Use]] = {}
-        self._year_estimate_sets: dict[tuple[object, ...], frozenset[str] | None] = {}
+        # the activity grant's parameter lookups depend on the parameters alone: shared by every
+        # engine of the same parameter set
+        shared = _SHARED.get(params)
+        if shared is None:
+            shared = _SHARED[params] = _ParameterCache()
+        self._estimate_parts = shared.estimate_parts
+        self._activity_parts = shared.activity_parts
+        self._year_estimate_sets = shared.year_estimate_sets
 
     @cached_property
     def _project(self) -> dict[tuple[str, int], int]:
