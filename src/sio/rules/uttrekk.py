@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from collections.abc import Callable
 from fractions import Fraction
 from functools import cached_property
@@ -168,8 +169,13 @@ class UttrekkCalculator:
         rows = sorted(rows)
         total = 0
         parts: list[tuple[str, int]] = []
+        flags = self._flags.get(base_year, {})
         for f, v in rows:
-            if self._flag(f, base_year)[0]:
+            flag = flags.get(f)
+            if flag is None:
+                flag = self._flag(f, base_year)
+                flags = self._flags[base_year]
+            if flag[0]:
                 total += v
                 parts.append((f, v))
         key = (base_year, tuple(f for f, _v in rows))
@@ -231,7 +237,7 @@ class UttrekkCalculator:
                 _("population by age group missing for {code} in {year}").format(code=code, year=t),
             )
         ints, _den = self._weights_of(weight_year)
-        return sum(pop[g] * n for g, n in zip(AGE_GROUPS, ints, strict=True))
+        return sum(map(operator.mul, map(pop.__getitem__, AGE_GROUPS), ints))
 
     def w(self, code: str, t: int, weight_year: int, log: UsageLog) -> Fraction:
         """W(k, t) = Σ pop(k, group, t) × weight(group, 1 January of weight_year)."""
