@@ -224,3 +224,20 @@ def test_an_import_waits_for_an_older_version_to_commit_and_copies_it(
     assert from_copy == from_rows
     assert _activity_2016(engine, params, 3) == 529_200
     engine.dispose()
+
+
+def test_postgresql_refuses_to_change_a_copy(
+    pg_url: str, tmp_path: Path, params: ParameterSet
+) -> None:
+    """A copy is never changed in place (it may be deleted: the rows are read then)."""
+    from sqlalchemy.exc import DBAPIError
+
+    engine = _store(pg_url)
+    import_path(engine, write_input(tmp_path / "d", small_world()), params)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("UPDATE inn_kolonner SET rader = 0"))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM inn_kolonner"))
+    assert _copies(engine) == []
+    assert _activity_2016(engine, params, 1) == 176_400
+    engine.dispose()
