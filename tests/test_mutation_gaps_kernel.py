@@ -128,6 +128,7 @@ WORLD = [
     ("9002", "PB_DAGL", "STANDARD", "0.00002", "timer_per_maaned", D(2016, 1, 1), D(2016, 1, 31)),
     ("9002", "INST_LANG", "STANDARD", "0.000001", "per_maaned", D(2016, 1, 1), D(2016, 1, 31)),
     ("9002", "AVLASTNING_INST", "STANDARD", "1", "doegn", D(2016, 1, 20), D(2016, 1, 25)),
+    ("9002", "PB_DAGL", "STANDARD", "1", "timer_per_maaned", D(2016, 3, 1), D(2016, 4, 1)),
     ("9002", "HJSPL", "STANDARD", "7", "timer_per_uke", D(2015, 6, 1), D(2015, 12, 31)),  # before
     ("9001", "HJSPL", "STANDARD", "7", "timer_per_uke", D(2017, 2, 1), None),  # after
     # 9004: not financed
@@ -143,7 +144,8 @@ WORLD = [
 # 29 February (1 day), 31-day months 4 464 000, January 2017 31 × 147 600 = 4 575 600.
 # 9002's PB_DAGL: 0.00002 × 52 000 = 1.04 → 1 øre; its INST_LANG: 0.000001 × 310 000 = 0.31 → 0;
 # its AVLASTNING_INST (3 100 kr a day; the first service and group with a price) 20–25 January:
-# 6 × 310 000 = 1 860 000.
+# 6 × 310 000 = 1 860 000; its PB_DAGL 1 hour a month 1 March – 1 April: March, a whole month,
+# 52 000 (April, the day after March, is not asked for).
 LINES = {
     ("9001", (2016, 1)): [31 * 72_000, 310_000],
     ("9001", (2016, 2)): [29 * 72_000, 358_621, 53_793],
@@ -152,7 +154,7 @@ LINES = {
     ("9001", (2017, 1)): [31 * 73_800, 3_587_500],
     ("9002", (2016, 1)): [1, 0, 1_860_000],
     ("9002", (2016, 2)): [144_000],
-    ("9002", (2016, 3)): [4_464_000],
+    ("9002", (2016, 3)): [4_464_000, 52_000],
     ("9002", (2016, 5)): [4_464_000],
     ("9002", (2016, 12)): [4_464_000],
     ("9002", (2017, 1)): [4_575_600],
@@ -188,7 +190,7 @@ def test_a_worked_world_of_part_months_gaps_and_two_years() -> None:
         ("9001", 2017): {("HJSPL", "STANDARD"): (1,), ("INST_LANG", "SKJERMET"): (1,)},
         ("9002", 2016): {
             ("HJSPL", "STANDARD"): (2, 3, 5, 12),
-            ("PB_DAGL", "STANDARD"): (1,),
+            ("PB_DAGL", "STANDARD"): (1, 3),
             ("AVLASTNING_INST", "STANDARD"): (1,),
         },
         ("9002", 2017): {("HJSPL", "STANDARD"): (1,)},
