@@ -241,3 +241,20 @@ def test_postgresql_refuses_to_change_a_copy(
     assert _copies(engine) == []
     assert _activity_2016(engine, params, 1) == 176_400
     engine.dispose()
+
+
+def test_two_imports_of_the_same_file_at_once_make_one_version_with_its_copy(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The second import waits on the first's content hash and then finds the version stored;
+    the first does not wait for the second (which waits for it: it would give up after
+    `WAIT_S` and write no copy) and writes its copy."""
+    from test_store import _import_subprocess
+
+    engine = _store(pg_url)
+    d = write_input(tmp_path / "d", small_world())
+    procs = [_import_subprocess(pg_url, d, hold=1.0) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [(v, n) for v, t, n in _copies(engine) if t == "vedtak"] == [(1, 1)]
+    engine.dispose()

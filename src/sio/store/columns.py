@@ -162,12 +162,14 @@ def state_from_copy(
 
 
 # another open transaction in this database that has inserted a data version (an INSERT holds
-# ROW EXCLUSIVE on the table until it ends; foreign keys to it take ROW SHARE)
+# ROW EXCLUSIVE on the table until it ends; foreign keys to it take ROW SHARE) — except one that
+# waits for this transaction: an import of the same content, waiting on the unique content hash,
+# which fails once this one commits
 _OTHER_WRITERS = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "AND relation = 'data_versjon'::regclass AND mode = 'RowExclusiveLock' AND granted "
-    "AND pid <> pg_backend_pid()"
+    "AND pid <> pg_backend_pid() AND NOT pg_backend_pid() = ANY(pg_blocking_pids(pid))"
 )
 
 
