@@ -1,7 +1,7 @@
 """The payment status page keeps its table rendered per state of the ledger, data version,
 parameter version and language (`sio.web.payments_pages.status_table`), and shows a new run,
 a new data version and the other language as soon as they are there, on SQLite and
-PostgreSQL; the amounts in øre as the pages write them (`Formatter.oere`); and the server's
+PostgreSQL; a run or an import made on the pages computes the status with it; the amounts in øre as the pages write them (`Formatter.oere`); and the server's
 garbage collector set up at start (`sio.web.warm_up`).
 
 The figures are test_cli.small_world's (9001, model A from May 2016, home nursing 7 hours a
@@ -131,6 +131,38 @@ def test_a_run_made_on_the_page_has_its_status_table_ready_in_both_languages(
     client.cookies.set("sio_spraak", "en")
     assert _months(client.get(STATUS).text) == ["May"]
     assert cache.computations["utbetalingsstatus"] == before
+
+
+def test_an_import_on_the_page_computes_the_status_of_the_newest_run_s_year_with_it(
+    store: Any, params: ParameterSet, tmp_path: Path
+) -> None:
+    from sio.store import cache
+    from sio.utbetaling.run import run_month
+
+    for m in range(1, 7):
+        run_month(store, params, (2016, m), user="test")
+    client = _client(store, params)
+    assert _outstanding(client.get(STATUS).text) == -72_000
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/direktorat/import").text)
+    assert token is not None
+    folder = write_input(tmp_path / "v2", _world("14"))  # 14 hours a week
+    files = [("filer", (f.name, f.read_bytes(), "text/csv")) for f in sorted(folder.iterdir())]
+    checked = client.post("/direktorat/import", data={"csrf_token": token.group(1)}, files=files)
+    assert checked.status_code == 200, checked.text[:2000]
+    staged = re.search(r'name="token" value="([^"]+)"', checked.text)
+    assert staged is not None
+    before = cache.computations["utbetalingsstatus"]
+    done = client.post(
+        "/direktorat/import/bekreft",
+        data={"csrf_token": token.group(1), "token": staged.group(1)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text[:2000]
+    assert cache.computations["utbetalingsstatus"] == before + 1  # with the new figures
+    newer = client.get(STATUS)
+    assert _outstanding(newer.text) == 60 * 72_000
+    assert "Rettighet etter dataversjon 2 " in newer.text
+    assert cache.computations["utbetalingsstatus"] == before + 1  # read, not computed
 
 
 def test_oere_by_hand() -> None:

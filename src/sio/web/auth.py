@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -76,6 +76,9 @@ class PageContext:
     route_class: type[APIRoute]
     login: Callable[..., Any]  # the API's sign-in handler (body, request, response)
     logout: Callable[..., Any]  # the API's sign-out handler (request, connection, principal)
+    # what the pages prepare once a data version is stored from the import page (called with
+    # the version after its figures are stored): the payment status of the newest run's year
+    after_import: list[Callable[[int], None]] = field(default_factory=list)
 
     @classmethod
     def of(

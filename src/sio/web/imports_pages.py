@@ -263,6 +263,8 @@ def router(ctx: PageContext) -> APIRouter:
                 shutil.rmtree(folder, ignore_errors=True)
             # the pages' figures of the new version, computed once now and stored
             ctx.figures.summary_of(res.versjon)
+            for prepare in ctx.after_import:
+                prepare(res.versjon)
             return RedirectResponse(f"/direktorat/import?ny={res.versjon}", 303)
 
         return Deferred(store)

@@ -251,16 +251,28 @@ def router(ctx: PageContext) -> APIRouter:
                 tables.popitem(last=False)
         return html
 
-    def prepare_status(year: int) -> None:
+    def prepare_status(year: int | None = None) -> None:
         """After a run: the directorate's status of the run's year, computed now and stored
-        (the status page then reads it), and its table rendered in each language."""
+        (the status page then reads it), and its table rendered in each language. None: the
+        year of the newest monthly run (what the status page shows first)."""
         from sio.utbetaling.run import PaymentError
 
         runs, newest, balances = ledger_state()
-        if newest is not None:
+        months = [x.periode for x in runs if x.art == "maaned"]
+        if year is None and months:
+            year = int(max(months)[:4])
+        if newest is not None and year is not None:
             with contextlib.suppress(PaymentError):
                 for lang in SUPPORTED_LANGUAGES:
                     status_table(year, None, runs, newest, balances, lang)
+
+    def after_import(_version: int) -> None:
+        """A new data version from the import page changes every entitlement: the status of
+        the newest run's year on the newest version, computed with its figures (loaded by
+        then) and stored."""
+        prepare_status()
+
+    ctx.after_import.append(after_import)
 
     def runs_page(
         request: Request, c: Connection, p: Principal, status: int = 200, **values: object
