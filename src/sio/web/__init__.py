@@ -65,9 +65,10 @@ def warm_up(app: FastAPI) -> None:
     pages were 5–10 times their median, and those were the collector's full passes):
     - what start-up made — some 140 000 objects of modules, classes, functions, templates and
       catalogs, kept for the life of the process — is moved out of its reach (`gc.freeze`):
-      each full pass walked every one of them, 40–130 ms in the middle of whichever request
-      set it off. What is loaded later (a data version, its computed years) is not frozen: it
-      is let go of when a newer version replaces it.
+      each full pass walked every one of them (about 130 ms of CPU on the shared 2-CPU
+      machine) in the middle of whichever request set it off. What is loaded later (a data
+      version, its computed years) is not frozen: it is let go of when a newer version
+      replaces it.
     - a young pass runs after `GC_YOUNG` new objects instead of 700: a page of the national
       data makes thousands of objects that live until its answer is made (a run's page, the
       overview's 356 rows), so with 700 every request ran 5–15 young passes, each moving the
