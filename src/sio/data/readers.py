@@ -60,6 +60,8 @@ def text_expr(name: str, dtype: pl.DataType) -> pl.Expr:
         c = pl.when(c.is_null()).then(None).when(c).then(pl.lit("true")).otherwise(pl.lit("false"))
     elif dtype != pl.Utf8:
         c = c.cast(pl.Utf8)
+    if dtype.is_numeric() or dtype in (pl.Date, pl.Boolean) or isinstance(dtype, pl.Datetime):
+        return c.alias(name)  # written without spaces: stripping would only copy the column
     return c.str.strip_chars().alias(name)
 
 
