@@ -9,7 +9,8 @@ the retention run, which may delete only the rows older than the cutoff it write
 Migration 0004 added `sak.vedtak_teller` (the case's decision counter, taken with one atomic
 UPDATE … RETURNING so that concurrent decisions get distinct `vedtak_id`s), a unique index on a
 decision's first row, the `idempotens` table of `Idempotency-Key`s and the audit log's indexes
-by account and by time.
+by account and by time. Migration 0010 made each record table's index by case `(sak_id, id)`, so
+that a case's latest record is found without walking the table.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ assessment = Table(
     Column("hva_er_viktig", Text, nullable=False),
     Column("opprettet", DateTime(timezone=True), nullable=False),
     Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
-    Index("ix_kartlegging_sak", "sak_id"),
+    Index("ix_kartlegging_sak", "sak_id", "id"),  # the latest first (migration 0010)
 )
 
 recommendation = Table(
@@ -133,7 +134,7 @@ recommendation = Table(
     Column("resultat", JSON, nullable=False),
     Column("opprettet", DateTime(timezone=True), nullable=False),
     Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
-    Index("ix_anbefaling_sak", "sak_id"),
+    Index("ix_anbefaling_sak", "sak_id", "id"),
 )
 
 decision = Table(
@@ -161,7 +162,7 @@ decision = Table(
     Column("data_versjon", Integer, ForeignKey("data_versjon.id"), nullable=False),
     Column("opprettet", DateTime(timezone=True), nullable=False),
     Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
-    Index("ix_sak_vedtak_sak", "sak_id"),
+    Index("ix_sak_vedtak_sak", "sak_id", "id"),
     Index("ix_sak_vedtak_kommune", "kommunenummer", "kriterieversjon"),
     # one first row per vedtak_id: a second decision with the same id can never be stored
     Index(
@@ -183,7 +184,7 @@ reevaluation = Table(
     Column("vurdering", Text, nullable=False),
     Column("opprettet", DateTime(timezone=True), nullable=False),
     Column("opprettet_av", Integer, ForeignKey("konto.id"), nullable=False),
-    Index("ix_revurdering_sak", "sak_id"),
+    Index("ix_revurdering_sak", "sak_id", "id"),
 )
 
 audit_log = Table(

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy import case as sql_case
 
 from sio.casework import audit, feed
@@ -201,8 +201,19 @@ def get_case(
 def list_cases(
     conn: Connection, p: Principal, page: int, per_page: int, reason: str | None
 ) -> dict[str, Any]:
-    # the page and the number of cases in one query (a window count, taken before the page is
-    # cut); only a page past the end, which has no row to carry it, counts on its own
+    # the page and the number of cases in one query: the window count is taken over the case
+    # ids alone (the municipality's index, no table row read), before the page is cut, and only
+    # the page's cases are then read and joined to their persons — counted over the join, every
+    # case of the municipality cost a person lookup (26 ms at 6 000 cases against 2 ms).
+    # Only a page past the end, which has no row to carry the count, counts on its own.
+    ids = scoped(
+        select(case.c.id, func.count().over().label("totalt"))
+        .order_by(case.c.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page),
+        case,
+        p,
+    ).subquery("side")
     q = scoped(
         select(
             case.c.id,
@@ -210,12 +221,11 @@ def list_cases(
             case.c.mottatt,
             case.c.person_id,
             person.c.pseudonym,
-            func.count().over().label("totalt"),
+            ids.c.totalt,
         )
+        .join_from(ids, case, case.c.id == ids.c.id)
         .join(person, person.c.id == case.c.person_id)
-        .order_by(case.c.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page),
+        .order_by(case.c.id.desc()),
         case,
         p,
     )
@@ -303,13 +313,14 @@ def add_assessment(
     return {"id": int(aid), "sak_id": sak_id, "kartlagt_dato": a.assessed_on}
 
 
+def _latest(table: Table, sak_id: int) -> Select[Any]:
+    """The case's latest record in `table`: one entry of the index `(sak_id, id)` (migration
+    0010), however many records other cases got since."""
+    return select(table).where(table.c.sak_id == sak_id).order_by(table.c.id.desc()).limit(1)
+
+
 def _latest_assessment(conn: Connection, sak_id: int) -> Any:
-    return conn.execute(
-        select(assessment)
-        .where(assessment.c.sak_id == sak_id)
-        .order_by(assessment.c.id.desc())
-        .limit(1)
-    ).first()
+    return conn.execute(_latest(assessment, sak_id)).first()
 
 
 def _as_assessment(a: Any) -> Assessment:
@@ -410,12 +421,7 @@ def decide(
     """
     require(p, "saksbehandler")
     row = _case_row(conn, p, sak_id)
-    rec_row = conn.execute(
-        select(recommendation)
-        .where(recommendation.c.sak_id == sak_id)
-        .order_by(recommendation.c.id.desc())
-        .limit(1)
-    ).first()
+    rec_row = conn.execute(_latest(recommendation, sak_id)).first()
     if rec_row is None:
         raise Invalid("sak_id", _("the case has no recommendation yet: make one first"))
     version: CriteriaVersion = criteria.by_id(rec_row.kriterieversjon)
