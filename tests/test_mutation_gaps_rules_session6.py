@@ -1,0 +1,86 @@
+"""Tests for the mutants that survived the mutation run of the rewritten per-municipality rules
+(docs/mutation-testing.md, "The rewritten rules"). Expected figures are worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from conftest import write_input
+from sio.data.validation import load_input
+from sio.engine import Engine
+from sio.money import round_ratio
+from sio.parameters import load_parameters
+from sio.rules.inntektspaaslag import monthly_supplement
+from sio.rules.uttrekk import Exact
+from sio.trace import Node, fmt_exact
+from test_cli import small_world
+
+
+@pytest.mark.parametrize(
+    ("n", "d", "rounded"),
+    [
+        (5, 2, 3),  # 2.5 → 3
+        (-5, 2, -3),  # −2.5 → −3, away from zero
+        (-10, 4, -3),  # −2.5 again, not in lowest terms
+        (-7, 3, -2),  # −2.33… → −2
+        (-8, 3, -3),  # −2.66… → −3
+        (7, 3, 2),
+        (-1, 3, 0),  # −0.33… → 0
+        (0, 7, 0),
+    ],
+)
+def test_round_ratio_rounds_half_away_from_zero_on_both_sides(n: int, d: int, rounded: int) -> None:
+    assert round_ratio(n, d) == rounded
+
+
+@pytest.mark.parametrize(
+    ("uttrekk", "month", "binds"),
+    [
+        (5_000, Fraction(500, 12), False),  # 10 % = 500 < 500.5
+        (5_005, Fraction(1_001, 24), True),  # 500.5: exactly the cap
+        (6_000, Fraction(1_001, 24), True),  # 600 → the cap 500.5, a twelfth of it
+    ],
+)
+def test_a_cap_with_decimals(uttrekk: int, month: Fraction, binds: bool) -> None:
+    """A cap of 500.5 kr (denominator 2): min(0.10 × uttrekk, 500.5) / 12."""
+    got = monthly_supplement(Fraction(uttrekk), Fraction(1, 10), Fraction(1_001, 2))
+    assert got == (month, binds)
+
+
+def test_an_exact_value_without_lookups_has_an_empty_log() -> None:
+    ex = Exact(Fraction(5), Node("x", Fraction(5), "kr", "5"))
+    assert ex.log.uses == {}
+    assert ex.estimates == frozenset()
+    assert ex.node.value == 5
+
+
+def test_a_step_s_trace_shows_both_w_with_decimal_weights(tmp_path: Path) -> None:
+    """test_cli.small_world with the 67–79 weight 20 000.5 (from 2015): W(9001, 2016) =
+    8000·3000 + 1010·20 000.5 + 400·110 000 + 50·300 000 = 103 200 505, W(9001, 2015) with the
+    same weights = 8000·3000 + 1000·20 000.5 + 400·110 000 + 50·300 000 = 103 000 500;
+    uttrekk(2016) = 100 000 000 × 1.027 × 103 200 505 / 103 000 500."""
+    params = load_parameters().with_overrides(
+        {"uttrekk.demografi.kostnadsvekt.alder_67_79": {dt.date(2015, 1, 1): 20_000.5}}
+    )
+    data, _ = load_input(write_input(tmp_path, small_world()), params)
+    step = Engine(data, params).uttrekk.uttrekk("9001", 2016)
+    value = Fraction(100_000_000) * Fraction(1_027, 1_000) * Fraction(103_200_505, 103_000_500)
+    assert step.value == step.node.value == value
+    assert "9001" in step.node.label and "2016" in step.node.label
+    assert step.node.formula_text == (
+        f"{fmt_exact(100_000_000)} × (1 + {fmt_exact(Fraction(27, 1_000))})"
+        f" × {fmt_exact(103_200_505)} / {fmt_exact(103_000_500)} = {fmt_exact(value)}"
+    )
+    assert step.node.inputs[0].endswith("W(9001, 2016) / W(9001, 2015)")
+    assert step.node.unit == "kr"
+    # the step's own lookups: the deflator and the four weights of 1 January 2016
+    weights = {f"uttrekk.demografi.kostnadsvekt.alder_{g}" for g in ("0_66", "67_79", "80_89")}
+    assert {(u.path, u.on) for u in step.node.params} == {
+        (path, dt.date(2016, 1, 1))
+        for path in {"uttrekk.deflator", "uttrekk.demografi.kostnadsvekt.alder_90_pluss"} | weights
+    }
+    assert [c.value for c in step.node.children] == [100_000_000]  # uttrekk(2015) = grunnlag
