@@ -70,7 +70,7 @@ def test_a_step_s_trace_shows_both_w_with_decimal_weights(tmp_path: Path) -> Non
     step = Engine(data, params).uttrekk.uttrekk("9001", 2016)
     value = Fraction(100_000_000) * Fraction(1_027, 1_000) * Fraction(103_200_505, 103_000_500)
     assert step.value == step.node.value == value
-    assert "9001" in step.node.label and "2016" in step.node.label
+    assert step.node.label == "uttrekk 9001 2016"  # the same words in bokmål and English
     assert step.node.formula_text == (
         f"{fmt_exact(100_000_000)} × (1 + {fmt_exact(Fraction(27, 1_000))})"
         f" × {fmt_exact(103_200_505)} / {fmt_exact(103_000_500)} = {fmt_exact(value)}"
@@ -84,3 +84,9 @@ def test_a_step_s_trace_shows_both_w_with_decimal_weights(tmp_path: Path) -> Non
         for path in {"uttrekk.deflator", "uttrekk.demografi.kostnadsvekt.alder_90_pluss"} | weights
     }
     assert [c.value for c in step.node.children] == [100_000_000]  # uttrekk(2015) = grunnlag
+    # every lookup behind the value: the step's, and the flag of f253 on 1 January of the base
+    # year 2015 (f232 has no parameter: it counts as 0 without a lookup)
+    assert {(u.path, u.on) for u in step.log.uses.values()} == {
+        (path, dt.date(2016, 1, 1))
+        for path in {"uttrekk.deflator", "uttrekk.demografi.kostnadsvekt.alder_90_pluss"} | weights
+    } | {("uttrekk.kostra_funksjoner.f253", dt.date(2015, 1, 1))}
