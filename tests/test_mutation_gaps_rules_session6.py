@@ -8,6 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import write_input
 from sio.data.validation import load_input
@@ -18,6 +19,8 @@ from sio.rules.inntektspaaslag import monthly_supplement
 from sio.rules.uttrekk import Exact
 from sio.trace import Node, fmt_exact
 from test_cli import small_world
+
+CASE_041 = Path(__file__).parent / "cases" / "041-successor-predecessor-joined-in-june.yaml"
 
 
 @pytest.mark.parametrize(
@@ -90,3 +93,25 @@ def test_a_step_s_trace_shows_both_w_with_decimal_weights(tmp_path: Path) -> Non
         (path, dt.date(2016, 1, 1))
         for path in {"uttrekk.deflator", "uttrekk.demografi.kostnadsvekt.alder_90_pluss"} | weights
     } | {("uttrekk.kostra_funksjoner.f253", dt.date(2015, 1, 1))}
+
+
+def test_a_successor_s_second_step_uses_its_own_w(tmp_path: Path) -> None:
+    """Worked case 041 (tests/cases) with 9003's population of 2020 (9000, 1340, 560, 112):
+    W(9003, 2020) = 9000·3000 + 1340·20 000 + 560·110 000 + 112·300 000 = 149 000 000, and the
+    step to 2020 divides by 9003's own W(9003, 2019) = 148 800 000, not by its predecessors'
+    (who have no population in 2019). Deflator 3 % in every year, as the case's 2018 and 2019."""
+    params = load_parameters().with_overrides({"uttrekk.deflator": {dt.date(2015, 1, 1): 0.03}})
+    case = yaml.safe_load(CASE_041.read_text(encoding="utf-8"))
+    world = case["input"]
+    for g, n in (("0-66", 9000), ("67-79", 1340), ("80-89", 560), ("90+", 112)):
+        world["befolkning"].append(
+            {"kommunenummer": "9003", "aar": 2020, "aldersgruppe": g, "antall": n}
+        )
+    data, _ = load_input(write_input(tmp_path, world, only_present=True), params)
+    ut = Engine(data, params).uttrekk
+    assert ut.uttrekk("9003", 2019).value == Fraction(884_325_616_800, 12_779)
+    step = ut.uttrekk("9003", 2020)
+    assert step.value == Fraction(884_325_616_800, 12_779) * Fraction(103, 100) * Fraction(
+        149_000_000, 148_800_000
+    )
+    assert step.node.inputs[0].endswith("W(9003, 2020) / W(9003, 2019)")
