@@ -1,8 +1,9 @@
 """The payment status page keeps its table rendered per state of the ledger, data version,
 parameter version and language (`sio.web.payments_pages.status_table`), and shows a new run,
 a new data version and the other language as soon as they are there, on SQLite and
-PostgreSQL; a run or an import made on the pages computes the status with it; the amounts in øre as the pages write them (`Formatter.oere`); and the server's
-garbage collector set up at start (`sio.web.warm_up`).
+PostgreSQL; a run or an import made on the pages computes the status with it; the amounts in
+øre as the pages write them (`Formatter.oere`); and the server's garbage collector set up at
+start (`sio.web.warm_up`).
 
 The figures are test_cli.small_world's (9001, model A from May 2016, home nursing 7 hours a
 week at 720 kr in 2016: every day of an activity month is 1 hour, 72 000 øre), worked out by
