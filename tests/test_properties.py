@@ -9,7 +9,7 @@ away from zero.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from conftest import max_examples, write_input
 from sio.data.registry import Registry
 from sio.data.validation import load_input
 from sio.engine import Engine
-from sio.money import round_half_away
+from sio.money import round_half_away, round_ratio
 from sio.parameters import ParameterSet, load_parameters
 from sio.rules.aktivitetstilskudd import compute_activity, lines_for_month
 
@@ -59,6 +59,23 @@ def test_round_half_away_matches_decimal_half_up(n: int, d: int) -> None:
     assert round_half_away(x) == exact
     if abs(x - Fraction(round(float(x)))) != Fraction(1, 2):
         assert round_half_away(x) == expected or abs(x - expected) <= Fraction(1, 2)
+
+
+@given(st.integers(-(10**30), 10**30), st.integers(1, 10**12), st.integers(1, 1000))
+def test_round_ratio_matches_decimal_half_up(n: int, d: int, k: int) -> None:
+    # Decimal's ROUND_HALF_UP is half away from zero; 80 digits hold n / d exactly enough, since
+    # a quotient that is not a tie lies at least 1 / (2d) from one
+    with localcontext() as ctx:
+        ctx.prec = 80
+        expected = int((Decimal(n) / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert round_ratio(n, d) == expected
+    assert round_ratio(n * k, d * k) == expected  # not in lowest terms
+
+
+@given(st.integers(-(10**15), 10**15), st.integers(1, 10**9))
+def test_round_ratio_ties_go_away_from_zero(q: int, h: int) -> None:
+    # (2q + 1)h / 2h = q + 1/2: up to q + 1 when positive, down to q when negative
+    assert round_ratio((2 * q + 1) * h, 2 * h) == (q + 1 if q >= 0 else q)
 
 
 def test_round_half_away_examples() -> None:
