@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
+import test_store
 from conftest import write_input
 from sio.casework.feed import VedtakRow, append_version
 from sio.engine import Engine as SioEngine
@@ -25,22 +25,11 @@ from sio.store.db import alembic_config, current_revision
 from sio.store.schema import KEYS
 from sio.store.versions import import_path, load_version, read_state
 from test_cli import EXPECTED_2016, small_world
-from test_store import _pg_database, _store
+from test_store import _store
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sio.db'}"
-        return
-    with _pg_database() as url:
-        yield url
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with _pg_database() as url:
-        yield url
+# the store's tests' fixtures: each store on SQLite and PostgreSQL, and PostgreSQL alone
+store_url = test_store.store_url
+pg_url = test_store.pg_url
 
 
 def _sorted(state: dict[str, pl.DataFrame]) -> dict[str, list[dict[str, object]]]:
