@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 from stdnum.no import fodselsnummer
 
@@ -164,7 +165,7 @@ def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Ser
     # the assessment: a signature before the assessment is refused next to its field
     page.goto(f"{server.url}/saker/{sak}")
     page.get_by_role("link", name="Kartlegg (IPLOS)").click()
-    assert page.locator("fieldset.iplos").count() == 17
+    expect(page.locator("fieldset.iplos")).to_have_count(17)
     first = page.get_by_role("group", name="1. Sosial deltakelse")
     assert first.get_by_role("radio").count() == 6
     assert first.get_by_label("5 Utfører ikke aktiviteten selv").count() == 1
@@ -274,12 +275,12 @@ def test_a_case_from_application_to_the_activity_grant(browser: Any, server: Ser
     # the person's history and access log
     page.goto(f"{server.url}/saker/{sak}")
     page.get_by_role("link", name="Personens historikk").click()
-    assert page.locator(f'#history li[data-sak="{sak}"]').count() == 1
+    expect(page.locator(f'#history li[data-sak="{sak}"]')).to_have_count(1)
     assert f"vedtak SAK{sak}-1" in page.locator("#history").inner_text()
     _accessible(page, "saksbehandling-historikk")
     page.get_by_role("link", name="Innsynslogg").click()
     log = page.locator("#access-log tbody")
-    assert log.locator("tr", has_text="skrev vedtak").count() == 1
+    expect(log.locator("tr", has_text="skrev vedtak")).to_have_count(1)
     assert log.locator("tr", has_text="demo-saksbehandler").count() >= 5
     _accessible(page, "saksbehandling-innsynslogg")
 

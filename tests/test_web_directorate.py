@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from web_support import Server, browser, screenshot, serious_violations, serve, sign_in
 
@@ -89,7 +90,7 @@ def test_a_bad_upload_names_file_row_and_field_and_stores_nothing(
     page = sign_in(browser, server, "direktorat")
     page.get_by_role("link", name="Import").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Import og dataversjoner"
-    assert page.locator("#versions tbody tr").count() == 1
+    expect(page.locator("#versions tbody tr")).to_have_count(1)
     _accessible(page, "direktorat-import")
     page.get_by_label("Filer (CSV, Parquet eller Excel)").set_input_files(str(bad))
     page.get_by_role("button", name="Kontroller filene").click()
@@ -176,19 +177,19 @@ def test_a_month_run_and_its_letter_pay_the_engine_s_month(
     assert page.locator("#maaned").get_attribute("aria-invalid") == "true"
     assert page.locator("#runs tbody tr").count() == 1
     page.get_by_role("link", name="Utbetalingsstatus per kommune").click()
-    assert page.locator('#status tr[data-kommune="1664"]').count() == 1
+    expect(page.locator('#status tr[data-kommune="1664"]')).to_have_count(1)
     _accessible(page, "direktorat-utbetalingsstatus")
     page.close()
 
     # the finance officer of 5035 sees its own letter and lines only
     finance = sign_in(browser, server, "okonomi")
     finance.get_by_role("link", name="Utbetalinger").click()
-    assert finance.locator("#runs tbody tr").count() == 1
+    expect(finance.locator("#runs tbody tr")).to_have_count(1)
     assert finance.get_by_role("button", name="Kjør utbetalingen").count() == 0
     _accessible(finance, "okonomi-utbetaling")
     finance.get_by_role("link", name="Kjøring 1").click()
     # May 2016 paid Stjørdal under its code then, 1714, which 5035 continues
-    assert finance.locator("#letters tbody tr").count() == 1
+    expect(finance.locator("#letters tbody tr")).to_have_count(1)
     assert finance.locator('#letters tr[data-kommune="1714"]').count() == 1
     assert set(finance.locator("#lines tbody tr td:nth-child(2)").all_inner_texts()) <= {
         "5035",

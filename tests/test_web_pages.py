@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from web_support import Server, browser, screenshot, serious_violations, server, sign_in
 
@@ -81,7 +82,7 @@ def test_directorate_sees_the_national_figures_of_the_engine(
     # a municipality, then "explain this figure" down to the vedtak lines of a month
     page.locator('#municipalities tr[data-kommune="5035"] th a').click()
     assert page.get_by_role("heading", level=1).inner_text() == "5035 Stjørdal"
-    assert page.locator("#months tbody tr").count() == 12
+    expect(page.locator("#months tbody tr")).to_have_count(12)
     _assert_accessible(page, "kommune-5035")
     page.get_by_role("link", name="Forklar 2019").click()
     netto_2019 = int(page.locator("#netto").get_attribute("data-value"))
@@ -95,8 +96,10 @@ def test_directorate_sees_the_national_figures_of_the_engine(
     first.locator("summary").first.click()
     assert first.get_attribute("open") == ""
     page.get_by_role("link", name="mars").first.click()
-    rows = page.locator("#lines tbody tr").count()
-    assert rows > 0
+    # the click returns once the new page starts loading: wait for its lines before counting
+    expect(page.locator("#lines tbody tr").first).to_be_attached()
+    page.wait_for_load_state()
+    assert page.locator("#lines tbody tr").count() > 0
     summed = page.locator("#line-sum").inner_text()
     total, reported = [
         s.split(" øre")[0].split(": ")[-1].replace("\u00a0", "") for s in summed.split(";")[:2]
