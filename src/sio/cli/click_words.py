@@ -9,6 +9,12 @@ help and error boxes (module constants of ``typer.rich_utils``) each time a usag
 which is the first thing both a help page and an error box print. ``typer.rich_utils`` is not
 imported here (it is slow to import, and only help and errors need it).
 
+When a help page is written, :func:`import_rich_utils` imports ``typer.rich_utils`` without the
+two modules it imports at its top but uses only elsewhere: ``rich.markdown`` (markdown-it, for help
+written in Markdown, which `sio` does not use) and ``rich.traceback`` (Pygments, for a crash's
+traceback) — between them about a third of ``sio --help``. Stand-ins take their place in it and
+import the real class when it is used, so a help page prints as before.
+
 Error messages are translated by pattern (`translate_message`): Click builds them with the option
 or value inside, so the English sentence is matched and its parts put into the Norwegian one; an
 unknown sentence stays as Click wrote it.
@@ -16,14 +22,16 @@ unknown sentence stays as Click wrote it.
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
 from sio.i18n import _
 
-__all__ = ["install", "translate_message"]
+__all__ = ["import_rich_utils", "install", "translate_message"]
 
 _installed = False
 
@@ -47,6 +55,56 @@ def _rich_words() -> None:
     }
     for name, text in words.items():
         setattr(rich_utils, name, text)
+
+
+class _StandIn(type):
+    """The class of a stand-in: its attributes are those of the real class."""
+
+    _module: str
+    _real: type | None
+
+    def real(cls) -> type:
+        if cls._real is None:
+            cls._real = getattr(importlib.import_module(cls._module), cls.__name__)
+        return cls._real
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(cls.real(), name)
+
+
+def _stand_in(module: str, name: str) -> type:
+    """A class named `name` that, called, returns an instance of `module`'s class of that name
+    (imported then) and whose attributes (``Traceback.from_exception``) are the real class's."""
+
+    def new(cls: _StandIn, *args: Any, **kwargs: Any) -> Any:
+        return cls.real()(*args, **kwargs)
+
+    return _StandIn(name, (), {"__new__": new, "_module": module, "_real": None})
+
+
+# the modules `typer.rich_utils` imports at its top and a help page does not use, and their names
+# it imports
+_UNUSED_BY_HELP = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+
+
+def import_rich_utils() -> None:
+    """Import ``typer.rich_utils`` (if it is not yet) with stand-ins for ``rich.markdown`` and
+    ``rich.traceback``, which are imported only if a stand-in is used. The stand-in modules are
+    in ``sys.modules`` only while ``typer.rich_utils`` is imported."""
+    if "typer.rich_utils" in sys.modules:
+        return
+    stand_ins: dict[str, types.ModuleType] = {}
+    for module, name in _UNUSED_BY_HELP.items():
+        if module not in sys.modules:
+            stand_ins[module] = types.ModuleType(module)
+            setattr(stand_ins[module], name, _stand_in(module, name))
+    sys.modules.update(stand_ins)
+    try:
+        importlib.import_module("typer.rich_utils")
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
 
 
 def _usage_pieces(args: str) -> str:
@@ -120,13 +178,27 @@ def _wrap_format_message(cls: type) -> None:
     cls.format_message = format_message  # type: ignore[attr-defined]
 
 
+def _import_before_help(cls: type) -> None:
+    original: Callable[..., None] = cls.__dict__["format_help"]
+
+    def format_help(self: Any, ctx: Any, formatter: Any) -> None:
+        import_rich_utils()
+        original(self, ctx, formatter)
+
+    cls.format_help = format_help  # type: ignore[attr-defined]
+
+
 def install() -> None:
     """Route Click's and Typer's own words through :mod:`sio.i18n` (once per process)."""
     global _installed
     if _installed:
         return
     _installed = True
+    from typer import core as typer_core
     from typer._click import core, exceptions, formatting
+
+    for command_class in (typer_core.TyperCommand, typer_core.TyperGroup):
+        _import_before_help(command_class)
 
     write_usage = formatting.HelpFormatter.write_usage
 
