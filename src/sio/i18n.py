@@ -4,10 +4,10 @@ Users speak Norwegian bokmål (``nb``, the default); English (``en``) is availab
 written in English in the code and wrapped in :func:`_`; their translations live in
 ``sio/locale/<lang>/LC_MESSAGES/sio.po`` and, for the larger parts of the package, in catalogs
 beside it named after the part (``evaluation.po``, ``web_casework.po`` …), merged in file-name
-order after ``sio.po`` into one catalog. The ``.po`` files are read at run time (compiled in
-memory to ``.mo``, the way Babel's ``read_po`` and ``write_mo`` would, and read by the standard
-library's :class:`gettext.GNUTranslations`), so there is no compile step and no binary file in the
-repository.
+order after ``sio.po`` into one catalog. The ``.po`` files are read at run time (into the
+standard library's :class:`gettext.GNUTranslations`, with the catalog it would read from the
+``.mo`` file that Babel's ``read_po`` and ``write_mo`` make), so there is no compile step and no
+binary file in the repository.
 
 Importing this module is cheap, and so is the first message (the catalog is compiled by the small
 reader below, not by ``babel.messages``): the help texts of `sio` are translated when the command
@@ -111,6 +111,13 @@ def _unescape(quoted: str) -> str:
     return "".join(out)
 
 
+def _joined(pieces: list[str]) -> str:
+    """The text of a message's quoted pieces (`_unescape` on each, unless none has a backslash)."""
+    if any("\\" in piece for piece in pieces):
+        return "".join(map(_unescape, pieces))
+    return "".join([piece[1:-1] for piece in pieces])
+
+
 # {(msgid, msgctxt): (id, string, fuzzy)}: id and string are tuples for a plural message.
 _Messages = dict[tuple[str, str | None], tuple[Any, Any, bool]]
 
@@ -142,7 +149,7 @@ def _po_messages(lines: list[str]) -> tuple[str, _Messages]:
             return entry
         if not entry.strings:
             entry.strings.append((0, []))
-        text = ["".join(_unescape(s) for s in pieces) for pieces in entry.ids]
+        text = [_joined(pieces) for pieces in entry.ids]
         msgid: Any
         string: Any
         if len(text) > 1:
@@ -150,12 +157,12 @@ def _po_messages(lines: list[str]) -> tuple[str, _Messages]:
             forms = ["" for _ in range(num_plurals)]
             for idx, pieces in sorted(entry.strings, key=lambda s: s[0]):
                 if idx < num_plurals:
-                    forms[idx] = "".join(_unescape(s) for s in pieces)
+                    forms[idx] = _joined(pieces)
             string = tuple(forms)
         else:
             msgid = text[0]
-            string = "".join(_unescape(s) for s in entry.strings[0][1])
-        context = None if entry.context is None else "".join(_unescape(s) for s in entry.context)
+            string = _joined(entry.strings[0][1])
+        context = None if entry.context is None else _joined(entry.context)
         key = (text[0], context)
         fuzzy = "fuzzy" in entry.flags
         if entry.obsolete:
@@ -184,18 +191,24 @@ def _po_messages(lines: list[str]) -> tuple[str, _Messages]:
         line = raw.strip()
         if not line:
             continue
-        obsolete = False
-        if line.startswith("#~"):
-            line, obsolete = line[2:].lstrip(), True
-        elif line.startswith("#"):
-            entry = finish()
-            if line.startswith("#,"):
-                entry.flags.update(f.strip() for f in line[2:].lstrip().split(","))
-            continue
-        if line.startswith('"'):
+        first = line[0]
+        if first == '"':
             if entry.current is not None:
                 entry.current.append(line)
             continue
+        obsolete = False
+        if first == "#":
+            if line.startswith("#~"):
+                line, obsolete = line[2:].lstrip(), True
+                if line.startswith('"'):
+                    if entry.current is not None:
+                        entry.current.append(line)
+                    continue
+            else:
+                entry = finish()
+                if line.startswith("#,"):
+                    entry.flags.update(f.strip() for f in line[2:].lstrip().split(","))
+                continue
         keyword, _sep, arg = line.partition(" ")
         arg = arg.strip()
         if keyword in ("msgid", "msgctxt"):
@@ -265,8 +278,28 @@ def catalog_files(lang: str) -> list[Path]:
 
 
 def _compile(po_text: str) -> GNUTranslations:
-    """The translations of a ``.po`` file's text."""
-    return GNUTranslations(BytesIO(_mo_bytes(*_po_messages(po_text.splitlines()))))
+    """The translations of a ``.po`` file's text: the catalog that ``GNUTranslations`` reads from
+    the ``.mo`` file of `_mo_bytes`, filled in directly (the header alone is read from a ``.mo``:
+    the metadata, charset and plural rule as the standard library sets them). A catalog it
+    could not read the same way directly (another charset than UTF-8, a NUL character, a plural
+    message with other than two ids) goes through the ``.mo`` file."""
+    header, messages = _po_messages(po_text.splitlines())
+    translations = GNUTranslations(BytesIO(_mo_bytes(header, {})))
+    if (translations.charset() or "").lower() not in ("utf-8", "utf8") or "\0" in po_text:
+        return GNUTranslations(BytesIO(_mo_bytes(header, messages)))
+    catalog: dict[Any, str] = translations._catalog  # type: ignore[attr-defined]
+    for (_key, context), (msgid, string, fuzzy) in messages.items():
+        if fuzzy or not string:
+            continue
+        prefix = "" if context is None else context + "\x04"
+        if isinstance(msgid, tuple):
+            if len(msgid) != 2:
+                return GNUTranslations(BytesIO(_mo_bytes(header, messages)))
+            for idx, form in enumerate(string):
+                catalog[(prefix + msgid[0], idx)] = form or msgid[min(idx, 1)]
+        else:
+            catalog[prefix + msgid] = string
+    return translations
 
 
 def translations(lang: str | None = None) -> GNUTranslations:
