@@ -136,6 +136,20 @@ class _Collector:
         assert not isinstance(entry, list)  # a settled key is never a frame's id
         entry[2].append(_Check(bad, field, rule, message, severity))
 
+    def reserve(self) -> object:
+        """A place for the problems of a frame not yet at hand (`place`): they come where the
+        first check of a frame given now would have put them."""
+        key = object()
+        self._pending[key] = []
+        return key
+
+    def place(self, key: object, table: RawTable, frame: pl.DataFrame) -> None:
+        """The checks of `frame` wait in the place `key` reserved (`reserve`)."""
+        self._pending = {
+            (id(frame) if k is key else k): ((table, frame, []) if k is key else v)
+            for k, v in self._pending.items()
+        }
+
     def flush(self) -> None:
         """Evaluate the waiting checks: one pass per frame, problems in line order, frames in the
         order of their first check. A message with ``{value}`` names the value it refused
@@ -248,9 +262,10 @@ def validate_raw(
     """Check everything; return typed data if there are no errors, and every problem found.
 
     With `trusted` (a version read back from the store) only the parameter rules are checked.
-    The vedtak are first tried on the fast path (`sio.data.vedtak_fast`), which either proves
-    that they break no rule or leaves them to the row-by-row diagnosis; `fast=False` goes
-    straight to the diagnosis (same result, slower)."""
+    The vedtak are first tried on the fast path (`sio.data.vedtak_fast`), and the evaluation's
+    tables on theirs (`sio.data.evaluation_fast`), which either proves that they break no rule
+    or leaves them to the row-by-row diagnosis; `fast=False` goes straight to the diagnosis
+    (same result, slower)."""
     c = _Collector(only=PARAMETER_RULES if trusted else None)
     for file, message in raw.read_errors:
         c.add(file, None, None, "read", message)
@@ -264,8 +279,10 @@ def validate_raw(
             # the header's line: 1 in a file, the header's row in a sheet with a title above
             header_line = table.first_line - 1
             c.add(table.file, header_line, col, "column", _("required column is missing"))
-        if not missing:  # a native vedtak table is first tried on the fast path
-            frame = table.frame if spec.name == "vedtak" else table.text()
+        if not missing:  # a native vedtak table is first tried on the fast path, and so are
+            # the evaluation's tables (their text form is made only if their proof fails)
+            quick = spec.name == "vedtak" or spec.name in EVALUATION_TABLES
+            frame = table.frame if quick else table.text()
             frames[spec.name] = with_optional_columns(_with_lines(frame, table.first_line), spec)
     absent = [n for n, spec in TABLE_BY_NAME.items() if not spec.optional and n not in frames]
     if absent:
@@ -289,21 +306,18 @@ def validate_raw(
             )
             raw.tables.setdefault(optional, RawTable(optional, optional, frames[optional]))
     t = raw.tables
+    # the evaluation's tables are checked once the municipalities are known: their problems, if
+    # any, take the place that their first check (for NUL characters) has here
+    places: dict[str, object] = {}
     for name, frame in frames.items():  # NUL cannot be stored (PostgreSQL refuses it)
+        if name in EVALUATION_TABLES:
+            places[name] = c.reserve()
+            continue
         # the vedtak's coded columns are checked against their sets of values; ids are free text
         free_text = ["vedtak_id", "person_id"] if name == "vedtak" else frame.columns
         if name == "vedtak":  # a million ids: first one quick look whether any holds a NUL
             free_text = _may_hold_nul(frame, free_text)
-        for col in free_text:
-            if col in frame.columns and col != "_src" and frame.schema[col] == pl.Utf8:
-                c.check(
-                    t[name],
-                    frame,
-                    pl.col(col).str.contains("\x00", literal=True),
-                    col,
-                    "nul",
-                    _("contains a NUL character, which cannot be stored"),
-                )
+        _check_nul(c, t[name], frame, free_text)
     kommuner = _check_kommuner(c, t["kommuner"], frames["kommuner"])
     if c.only is None:  # a stored version was compared when it was imported
         _check_against_history(c, t["kommuner"], frames["kommuner"])
@@ -327,7 +341,7 @@ def validate_raw(
     prosjekt = _check_keyed_amounts(
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
-    personer, kartlegging = _check_evaluation_tables(c, t, frames, codes)
+    personer, kartlegging = _check_evaluation_tables(c, t, frames, codes, places, fast)
     # the checks of the tables but the vedtak are evaluated now (their problems keep their place),
     # so that the text forms of the tables (the evaluation's large ones) are freed before the
     # vedtak are typed
@@ -407,15 +421,53 @@ def _may_hold_nul(frame: pl.DataFrame, columns: Sequence[str]) -> list[str]:
     return [c for c, hit in zip(text, found, strict=True) if hit]
 
 
+def _check_nul(c: _Collector, table: RawTable, frame: pl.DataFrame, columns: Sequence[str]) -> None:
+    """Refuse a NUL character in those of the text `columns` that `frame` has."""
+    for col in columns:
+        if col in frame.columns and col != "_src" and frame.schema[col] == pl.Utf8:
+            c.check(
+                table,
+                frame,
+                pl.col(col).str.contains("\x00", literal=True),
+                col,
+                "nul",
+                _("contains a NUL character, which cannot be stored"),
+            )
+
+
 def _check_evaluation_tables(
-    c: _Collector, t: dict[str, RawTable], frames: dict[str, pl.DataFrame], codes: pl.DataFrame
+    c: _Collector,
+    t: dict[str, RawTable],
+    frames: dict[str, pl.DataFrame],
+    codes: pl.DataFrame,
+    places: dict[str, object],
+    fast: bool = True,
 ) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
     """The optional `personer` and `kartlegging` (docs/evaluation-data.md), typed; None for a
-    table that is absent or has no rows (the criteria are loaded only when there are any)."""
+    table that is absent or has no rows (the criteria are loaded only when there are any).
+
+    `frames` holds them as read (`RawTable.frame`); they are first tried on the quick proof
+    (`sio.data.evaluation_fast`), and only if it fails turned into text and checked row by row,
+    their problems in the `places` reserved for them (`fast=False`: straight to the latter)."""
     present = [n for n in ("personer", "kartlegging") if n in frames and frames[n].height]
     if not present:
         return None, None
+    if fast:
+        from sio.data.evaluation_fast import typed_evaluation
+
+        natives: dict[str, bool] = {n: t[n].native for n in present}
+        quick = typed_evaluation({n: frames[n] for n in present}, natives, codes)
+        if quick is not None:
+            return quick
     from sio.data.evaluation_tables import check_kartlegging, check_personer
+
+    for name in ("kartlegging", "personer"):
+        if name in frames:
+            table = t[name]
+            spec = TABLE_BY_NAME[name]
+            frames[name] = with_optional_columns(_with_lines(table.text(), table.first_line), spec)
+            c.place(places[name], table, frames[name])
+            _check_nul(c, table, frames[name], frames[name].columns)
 
     personer = (
         check_personer(c, t["personer"], frames["personer"]) if "personer" in present else None
