@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,6 +31,7 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILURE",
     "BadInput",
+    "NormalPriorityOption",
     "err",
     "estimate_note",
     "input_errors",
@@ -48,6 +49,19 @@ __all__ = [
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+
+# batch commands lower their CPU priority unless told not to (sio.priority, decision 0022)
+NormalPriorityOption = Annotated[
+    bool,
+    typer.Option(
+        "--normal-prioritet",
+        help=_(
+            "Run at normal CPU priority. By default the command lowers its own priority "
+            "(SIO_BATSJ_NICE, default 10), so that a casework service on the same machine "
+            "answers first."
+        ),
+    ),
+]
 
 out = Console()
 err = Console(stderr=True)

@@ -10,9 +10,18 @@ from typing import Annotated
 
 import typer
 
-from sio.cli.common import EXIT_BAD_INPUT, err, input_errors, load_params, out, warn_problems
+from sio.cli.common import (
+    EXIT_BAD_INPUT,
+    NormalPriorityOption,
+    err,
+    input_errors,
+    load_params,
+    out,
+    warn_problems,
+)
 from sio.cli.names import NorwegianGroup
 from sio.i18n import _
+from sio.priority import lower as lower_priority
 
 __all__ = ["data_app", "import_cmd"]
 
@@ -27,8 +36,10 @@ def import_cmd(
     override: Annotated[
         Path | None, typer.Option("--overstyring", help=_("YAML file of parameter overrides."))
     ] = None,
+    normal_priority: NormalPriorityOption = False,
 ) -> None:
     """Validate a file or folder and store it as a new, immutable data version."""
+    lower_priority(normal_priority)  # yield the CPU to a casework service (decision 0022)
     from sio.data.validation import InputInvalid, problems_json
     from sio.parameters import ParameterError, ParameterLookupError
     from sio.store.db import open_store

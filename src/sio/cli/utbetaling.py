@@ -22,6 +22,7 @@ import typer
 from sio import i18n
 from sio.cli.common import (
     EXIT_BAD_INPUT,
+    NormalPriorityOption,
     err,
     estimate_note,
     out,
@@ -31,6 +32,7 @@ from sio.cli.common import (
 )
 from sio.cli.names import NorwegianGroup
 from sio.i18n import _, format_kroner_oere, ngettext
+from sio.priority import lower as lower_priority
 
 if TYPE_CHECKING:
     from sio.utbetaling.run import RunOutcome, StatusRow
@@ -212,10 +214,12 @@ def kjor(
     override: OverrideOption = None,
     out_dir: OutOption = None,
     excel_csv: ExcelCsvOption = False,
+    normal_priority: NormalPriorityOption = False,
 ) -> None:
     """Make the payment run of a month: advances, month shares, settlements, corrections. With
     --fra and --til, every month from the one to the other in order, stopping at the first
     refusal (the months before it stay run)."""
+    lower_priority(normal_priority)  # yield the CPU to a casework service (decision 0022)
     from sio.rules.participation import month_index, month_of
     from sio.utbetaling.run import PaymentError, month_text, parse_month, run_month
 
