@@ -257,7 +257,11 @@ PARAMETER_RULES = frozenset({"service", "price_group", "unit", "unit_service", P
 
 
 def validate_raw(
-    raw: RawInput, params: ParameterSet, trusted: bool = False, fast: bool = True
+    raw: RawInput,
+    params: ParameterSet,
+    trusted: bool = False,
+    fast: bool = True,
+    consume: bool = False,
 ) -> tuple[InputData | None, list[Problem]]:
     """Check everything; return typed data if there are no errors, and every problem found.
 
@@ -265,7 +269,9 @@ def validate_raw(
     The vedtak are first tried on the fast path (`sio.data.vedtak_fast`), and the evaluation's
     tables on theirs (`sio.data.evaluation_fast`), which either proves that they break no rule
     or leaves them to the row-by-row diagnosis; `fast=False` goes straight to the diagnosis
-    (same result, slower)."""
+    (same result, slower). With `consume` (the caller is done with `raw`) the frames of `raw`'s
+    evaluation tables are emptied once they are typed, so that the vedtak are typed in memory
+    they no longer need."""
     c = _Collector(only=PARAMETER_RULES if trusted else None)
     for file, message in raw.read_errors:
         c.add(file, None, None, "read", message)
@@ -342,6 +348,11 @@ def validate_raw(
         c, t["prosjektkostnader"], frames["prosjektkostnader"], codes, "beloep"
     )
     personer, kartlegging = _check_evaluation_tables(c, t, frames, codes, places, fast)
+    if consume:  # the evaluation's tables as read are no longer needed (a check still waiting
+        # holds the frame it checks)
+        for name in EVALUATION_TABLES:
+            if name in t:
+                t[name].frame = t[name].frame.clear()
     # the checks of the tables but the vedtak are evaluated now (their problems keep their place),
     # so that the text forms of the tables (the evaluation's large ones) are freed before the
     # vedtak are typed
@@ -1129,7 +1140,7 @@ def load_input(
     skip = () if evaluation else EVALUATION_TABLES
     # the evaluation's tables are large: their text form is made only while they are checked
     raw = read_input_dir(directory, native=("vedtak",), skip=skip, whole=EVALUATION_TABLES)
-    data, problems = validate_raw(raw, params)
+    data, problems = validate_raw(raw, params, consume=True)
     if data is None:
         raise InputInvalid(problems)
     return data, problems
