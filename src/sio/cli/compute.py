@@ -70,14 +70,18 @@ def compute(
 
     with input_errors():
         params = load_params(override)
-        inp, data_version = load_source(source, params, evaluation=False)
+        if not db:
+            inp, data_version = load_source(source, params, evaluation=False)
+        else:  # through the database's own driver where it can (`sio.store.direct`)
+            from sio.store.direct import load_version
+
+            inp, data_version = load_version(params, versjon, evaluation=False)
         codes = _check_kommuner(inp, kommune or [])
         result = compute_year(Engine(inp, params), inp, year)
         if data_version is not None:
-            from sio.store.db import open_store
-            from sio.store.results import store_results
+            from sio.store.direct import store_results
 
-            store_results(open_store(), result, data_version)
+            store_results(result, data_version)
             err.print(
                 _("Data version {v}, parameter version {p}.").format(
                     v=data_version, p=params.version

@@ -25,22 +25,39 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Connection, func, insert, select, text
 
 from sio.data.tables import TABLE_BY_NAME, TABLES
-from sio.store.schema import INPUT_TABLES, KEYS, column_copy
+from sio.store.keys import KEYS
 
-__all__ = ["DELTA_MAX", "WAIT_S", "newest_copy", "schema", "state_from_copy", "write_copy"]
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+__all__ = [
+    "DELTA_MAX",
+    "WAIT_S",
+    "Query",
+    "dbapi_query",
+    "newest_copy",
+    "query_of",
+    "schema",
+    "state_from_copy",
+    "write_copy",
+]
 
 # more rows than this stored after the newest copy: the version is read from its rows instead
 DELTA_MAX = 50_000
 # how long an import waits for older versions' transactions before it writes no copy
 WAIT_S = 10.0
 _BATCH = 50_000
+
+# A query's result as a frame of the given columns (in order) and types. The reader's queries
+# carry no parameters: only integers (`int()`) and the names of input tables (`TABLE_BY_NAME`)
+# are written into their SQL, so the same text runs on every driver.
+Query = Callable[[str, Mapping[str, pl.DataType]], pl.DataFrame]
 
 
 def schema(name: str) -> dict[str, pl.DataType]:
@@ -49,11 +66,54 @@ def schema(name: str) -> dict[str, pl.DataType]:
     return {"versjon": pl.Int64(), "rad": pl.Int64()} | {c: pl.Utf8() for c in cols}
 
 
-def newest_copy(conn: Connection, version: int) -> int | None:
+def _frame(rows: Collection[Any], want: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=dict(want), orient="row")
+
+
+def dbapi_query(connection: Any, **cursor_options: Any) -> Query:
+    """The queries of a DB-API connection (sqlite3, psycopg), on a cursor of `cursor_options`."""
+
+    def run(sql: str, want: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        cur = connection.cursor(**cursor_options)
+        try:
+            cur.execute(sql)
+            return _frame(cur.fetchall(), want)
+        finally:
+            cur.close()
+
+    return run
+
+
+def query_of(conn: Connection | Query) -> Query:
+    """The queries of a SQLAlchemy connection, in its transaction: on PostgreSQL through the
+    driver's binary protocol (bytea as stored, not as twice as much hexadecimal text that the
+    server encodes and the client decodes again)."""
+    if callable(conn):
+        return conn
+    if conn.dialect.name == "postgresql":
+        return dbapi_query(conn.connection.dbapi_connection, binary=True)
+
+    def run(sql: str, want: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        return _frame(conn.exec_driver_sql(sql).all(), want)
+
+    return run
+
+
+def _known(name: str) -> str:
+    """`name`, an input table of the format (only such names are ever written into SQL)."""
+    if name not in TABLE_BY_NAME:
+        raise ValueError(name)
+    return name
+
+
+def _table(name: str) -> str:
+    return f"inn_{_known(name)}"
+
+
+def newest_copy(conn: Connection | Query, version: int) -> int | None:
     """The newest version at or below `version` that has a columnar copy."""
-    v = conn.execute(
-        select(func.max(column_copy.c.data_versjon)).where(column_copy.c.data_versjon <= version)
-    ).scalar()
+    sql = f"SELECT max(data_versjon) FROM inn_kolonner WHERE data_versjon <= {int(version)}"
+    v = query_of(conn)(sql, {"v": pl.Int64()}).item()
     return None if v is None else int(v)
 
 
@@ -75,41 +135,46 @@ class _Unusable(Exception):
     """A copy that does not fit the table as it is now."""
 
 
-def _blobs(conn: Connection, version: int, names: Collection[str]) -> dict[str, bytes]:
+def _blobs(query: Query, version: int, names: Collection[str]) -> dict[str, bytes]:
     """The blobs of the copy of `version` for the tables `names`."""
-    if conn.dialect.name == "postgresql":
-        # bytea in the binary protocol: as stored, not as twice as much hexadecimal text that
-        # the server encodes and the client decodes again
-        raw: Any = conn.connection.dbapi_connection
-        with raw.cursor() as cur:
-            cur.execute(
-                "SELECT tabell, innhold FROM inn_kolonner WHERE data_versjon = %s "
-                "AND tabell = ANY(%s)",
-                (version, list(names)),
-                binary=True,
-            )
-            return {str(t): bytes(b) for t, b in cur.fetchall()}
-    rows = conn.execute(
-        select(column_copy.c.tabell, column_copy.c.innhold).where(
-            column_copy.c.data_versjon == version, column_copy.c.tabell.in_(list(names))
-        )
-    ).all()
-    return {str(t): bytes(b) for t, b in rows}
+    listed = ", ".join(f"'{_known(n)}'" for n in names)
+    sql = (
+        "SELECT tabell, innhold FROM inn_kolonner "
+        f"WHERE data_versjon = {int(version)} AND tabell IN ({listed})"
+    )
+    df = query(sql, {"tabell": pl.Utf8(), "innhold": pl.Binary()})
+    tables, blobs = df.get_column("tabell").to_list(), df.get_column("innhold").to_list()
+    return dict(zip(tables, blobs, strict=True))
 
 
-def _count_after(conn: Connection, name: str, after: int, upto: int) -> int:
-    table = INPUT_TABLES[name]
-    n = conn.execute(
-        select(func.count())
-        .select_from(table)
-        .where(table.c.versjon > after, table.c.versjon <= upto)
-    ).scalar()
+def _count_after(query: Query, name: str, after: int, upto: int) -> int:
+    sql = (
+        f"SELECT count(*) FROM {_table(name)} "
+        f"WHERE versjon > {int(after)} AND versjon <= {int(upto)}"
+    )
+    n = query(sql, {"n": pl.Int64()}).item()
     return int(n or 0)
+
+
+def _later_rows(query: Query, name: str, after: int, upto: int) -> pl.DataFrame:
+    """The stored rows of the versions after `after` up to `upto`, in the order they were stored
+    (versjon, id), as a frame of `schema(name)` (a reader's few rows after a copy)."""
+    want = schema(name)
+    sql = (
+        f"SELECT {', '.join(want)} FROM {_table(name)} "
+        f"WHERE versjon > {int(after)} AND versjon <= {int(upto)} ORDER BY versjon, id"
+    )
+    return query(sql, want)
 
 
 def _rows_after(conn: Connection, name: str, after: int, before: int) -> pl.DataFrame:
     """The stored rows of versions after `after` and before `before` (exclusive), in the order
-    they were stored (versjon, id), as a frame of `schema(name)`."""
+    they were stored (versjon, id), as a frame of `schema(name)`; fetched in batches (an import
+    into a store without a copy reads every stored row here)."""
+    from sqlalchemy import select
+
+    from sio.store.schema import INPUT_TABLES
+
     table = INPUT_TABLES[name]
     want = schema(name)
     columns = [table.c[c] for c in want]
@@ -136,17 +201,19 @@ def _apply(base: pl.DataFrame, later: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def state_from_copy(
-    conn: Connection, version: int, names: Collection[str]
+    conn: Connection | Query, version: int, names: Collection[str]
 ) -> dict[str, pl.DataFrame] | None:
     """The tables `names` as of `version` from the newest copy at or below it and the rows
-    stored after it; None when there is no usable copy or too many rows after it."""
-    copied = newest_copy(conn, version)
+    stored after it; None when there is no usable copy or too many rows after it. `conn`: a
+    SQLAlchemy connection, or the queries of a driver's own connection (`sio.store.direct`)."""
+    query = query_of(conn)
+    copied = newest_copy(query, version)
     if copied is None:
         return None
-    blobs = _blobs(conn, copied, names)
+    blobs = _blobs(query, copied, names)
     if set(blobs) != set(names):
         return None
-    counts = {n: _count_after(conn, n, copied, version) if copied < version else 0 for n in names}
+    counts = {n: _count_after(query, n, copied, version) if copied < version else 0 for n in names}
     if sum(counts.values()) > DELTA_MAX:
         return None
     out: dict[str, pl.DataFrame] = {}
@@ -154,7 +221,7 @@ def state_from_copy(
         for name in names:
             base = _decode(blobs.pop(name), name)
             if counts[name]:
-                base = _apply(base, _rows_after(conn, name, copied, version + 1), name)
+                base = _apply(base, _later_rows(query, name, copied, version), name)
             out[name] = base
     except _Unusable:
         return None
@@ -165,7 +232,7 @@ def state_from_copy(
 # ROW EXCLUSIVE on the table until it ends; foreign keys to it take ROW SHARE) — except one that
 # waits for this transaction: an import of the same content, waiting on the unique content hash,
 # which fails once this one commits
-_OTHER_WRITERS = text(
+_OTHER_WRITERS = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "AND relation = 'data_versjon'::regclass AND mode = 'RowExclusiveLock' AND granted "
@@ -183,7 +250,7 @@ def _older_writers_done(conn: Connection, wait_s: float) -> bool:
     deadline = time.monotonic() + wait_s
     pause = 0.002
     while True:
-        if not conn.execute(_OTHER_WRITERS).scalar():
+        if not conn.exec_driver_sql(_OTHER_WRITERS).scalar():
             return True
         if time.monotonic() >= deadline:
             return False
@@ -194,13 +261,18 @@ def _older_writers_done(conn: Connection, wait_s: float) -> bool:
 def write_copy(conn: Connection, version: int, stored: Mapping[str, pl.DataFrame]) -> bool:
     """Write the copy of `version` in the caller's transaction, which has just stored the rows
     `stored` (per table, in `schema` columns) as that version. False: no copy was written."""
+    from sqlalchemy import insert
+
+    from sio.store.schema import column_copy
+
     if conn.dialect.name == "postgresql" and not _older_writers_done(conn, WAIT_S):
         return False
     names = [spec.name for spec in TABLES]
-    copied = newest_copy(conn, version - 1)
+    query = query_of(conn)
+    copied = newest_copy(query, version - 1)
     base: dict[str, pl.DataFrame] = {}
     if copied is not None:
-        blobs = _blobs(conn, copied, names)
+        blobs = _blobs(query, copied, names)
         try:
             base = {n: _decode(blobs.pop(n), n) for n in names} if set(blobs) == set(names) else {}
         except _Unusable:

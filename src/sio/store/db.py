@@ -2,7 +2,8 @@
 
 `SIO_DATABASE_URL` names the database (e.g. `postgresql+psycopg://user@127.0.0.1:5432/sio`);
 without it the store is a SQLite file in the user's data directory. The schema is created and
-migrated with Alembic on first use.
+migrated with Alembic on first use. SQLAlchemy is imported when an engine is made: a command
+that reads a version through the driver alone (`sio.store.direct`) does without it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 ENV_VAR = "SIO_DATABASE_URL"
 # The newest migration (tests/test_store.py checks it against Alembic's head). A store already at
@@ -55,6 +56,8 @@ def make_engine(url: str | None = None, pre_ping: bool = True) -> Engine:
     Statement parameters are never put into error messages (`hide_parameters`): they can hold
     a person's identity number. `pre_ping=False` (the casework service) saves a round trip per
     request and recycles connections after 30 minutes instead."""
+    from sqlalchemy import create_engine, event
+
     url = url or database_url()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60}, hide_parameters=True)
@@ -82,6 +85,8 @@ def alembic_config(url: str) -> Config:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the store is at (None for an empty database)."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None

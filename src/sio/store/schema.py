@@ -28,6 +28,17 @@ from sqlalchemy import (
 )
 
 from sio.data.tables import TABLES
+from sio.store.keys import KEYS  # re-exported: the key of each input table
+
+__all__ = [
+    "INPUT_TABLES",
+    "KEYS",
+    "column_copy",
+    "computed",
+    "data_version",
+    "metadata",
+    "result",
+]
 
 metadata = MetaData()
 
@@ -41,20 +52,6 @@ data_version = Table(
     Column("sha256", String(64), nullable=False, unique=True),
     Column("rader", JSON, nullable=False),
 )
-
-# The key of each table: a row with the same key in a later version supersedes the earlier one.
-KEYS: dict[str, tuple[str, ...]] = {
-    "kommuner": ("kommunenummer",),
-    "deltakelse": ("kommunenummer", "fra"),
-    "utgifter": ("kommunenummer", "aar", "kostra_funksjon"),
-    "befolkning": ("kommunenummer", "aar", "aldersgruppe"),
-    "toppfinansiering": ("kommunenummer", "aar"),
-    "prosjektkostnader": ("kommunenummer", "aar"),
-    "vedtak": ("vedtak_id",),
-    # migration 0005 (docs/evaluation-data.md): one assessment per person and day, one row a person
-    "kartlegging": ("person_id", "dato"),
-    "personer": ("person_id",),
-}
 
 INPUT_TABLES: dict[str, Table] = {}
 for spec in TABLES:

@@ -52,6 +52,8 @@ from sio.i18n import _
 from sio.parameters import ParameterSet
 from sio.store.columns import schema as _schema
 from sio.store.columns import state_from_copy, write_copy
+from sio.store.direct import raw_from_state as _raw_from_state
+from sio.store.direct import typed_version
 from sio.store.schema import INPUT_TABLES, KEYS, data_version
 
 if TYPE_CHECKING:
@@ -283,19 +285,6 @@ def read_state(
     return out
 
 
-def _raw_from_state(
-    state: Mapping[str, pl.DataFrame], version: int | None, label: str
-) -> dict[str, RawTable]:
-    """The stored tables as raw tables whose rows name the source line (`_line`); problems in
-    them are reported against the table's `file`, the database version."""
-    tables: dict[str, RawTable] = {}
-    for name, df in state.items():
-        src = _("database version {v}").format(v=version) if version else label
-        frame = df.select(*TABLE_BY_NAME[name].all_columns, pl.col("rad").alias("_line"))
-        tables[name] = RawTable(name, src, frame)
-    return tables
-
-
 def _check_version(v: int, latest: int) -> None:
     if not 1 <= v <= latest:
         message = _("no data version {v} (the newest is {latest})").format(v=v, latest=latest)
@@ -316,11 +305,8 @@ def load_version(
         v = latest if version is None else version
         _check_version(v, latest)
         skip = () if evaluation else EVALUATION_TABLES
-        tables = _raw_from_state(read_state(conn, v, skip), v, "")
-    data, problems = validate_raw(RawInput(Path(f"db:{v}"), tables), params, trusted=True)
-    if data is None:
-        raise InputInvalid(problems)
-    return data, v
+        state = read_state(conn, v, skip)
+    return typed_version(state, v, params), v
 
 
 # -- importing -----------------------------------------------------------------------------------
