@@ -426,9 +426,12 @@ def _may_hold_nul(frame: pl.DataFrame, columns: Sequence[str]) -> list[str]:
     text = [c for c in columns if c in frame.columns and frame.schema[c] == pl.Utf8]
     if not text:
         return []
-    found = frame.select(
-        pl.col(c).cast(pl.Binary).bin.contains(b"\x00").any().alias(c) for c in text
-    ).row(0)
+    found = (  # lazily: the columns are searched side by side
+        frame.lazy()
+        .select(pl.col(c).cast(pl.Binary).bin.contains(b"\x00").any().alias(c) for c in text)
+        .collect()
+        .row(0)
+    )
     return [c for c, hit in zip(text, found, strict=True) if hit]
 
 
