@@ -151,9 +151,12 @@ class _Store:
         )
         self._adbc.set_options(**{"adbc.connection.autocommit": "false"})
         statement = AdbcStatement(self._adbc)
-        try:
-            statement.set_sql_query(
-                f"INSERT INTO resultat ({', '.join(cols)}) VALUES ($1, $2, $3, $4, $5, $6::json)"
+        try:  # the driver's bulk ingest: one COPY (the row's text into its json column)
+            statement.set_options(
+                **{
+                    "adbc.ingest.target_table": "resultat",
+                    "adbc.ingest.mode": "adbc.ingest.mode.append",
+                }
             )
             statement.bind_stream(frame.__arrow_c_stream__())
             statement.execute_update()
