@@ -1,6 +1,7 @@
 """Who may do what: the signed-in principal, the roles, and municipality scoping of queries.
 
-Scoping is applied where data is queried (`scoped`), not only in route handlers: a query for a
+Scoping is applied where data is queried (`scoped`, or `scoped_forms` and `scope` for a statement
+built once), not only in route handlers: a query for a
 case of another municipality finds nothing, so the answer is 404 — it never leaks by id.
 
 | role | data | scope |
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, bindparam
 
 from sio.i18n import _
 
@@ -65,3 +66,23 @@ def scoped(stmt: S, table: Table, p: Principal, roles: tuple[str, ...] = CASE_RE
     if p.rolle in MUNICIPAL:
         return stmt.where(table.c.kommunenummer == p.kommunenummer)
     return stmt
+
+
+SCOPE_PARAM = "scope_kommune"
+
+
+def scoped_forms(stmt: S, table: Table) -> tuple[S, S]:
+    """`stmt` as the roles of every municipality and as the municipal roles see it (limited to
+    the bound parameter `scope_kommune`): built once at import, so that a request does not build
+    and compile its statement again; `scope` picks the form and its parameter per request."""
+    return stmt, stmt.where(table.c.kommunenummer == bindparam(SCOPE_PARAM))
+
+
+def scope(
+    forms: tuple[S, S], p: Principal, roles: tuple[str, ...] = CASE_READERS
+) -> tuple[S, dict[str, Any]]:
+    """The form of `scoped_forms` that `p` may run, with its parameters (as `scoped` limits)."""
+    require(p, *roles)
+    if p.rolle in MUNICIPAL:
+        return forms[1], {SCOPE_PARAM: p.kommunenummer}
+    return forms[0], {}

@@ -26,7 +26,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sio.casework.schema import idempotency
@@ -109,10 +109,13 @@ def claim(
     return Stored(int(row.status), str(row.svar))
 
 
+_STORE = (
+    update(idempotency)
+    .where(idempotency.c.konto_id == bindparam("k"), idempotency.c.nokkel == bindparam("n"))
+    .values(status=bindparam("s"), svar=bindparam("b"))
+)  # built once, as the claim
+
+
 def store(conn: Connection, konto_id: int, key: str, status: int, body: bytes) -> None:
     """Keep the answer of a claimed key (in the request's transaction)."""
-    conn.execute(
-        update(idempotency)
-        .where(idempotency.c.konto_id == konto_id, idempotency.c.nokkel == key)
-        .values(status=status, svar=body.decode())
-    )
+    conn.execute(_STORE, {"k": konto_id, "n": key, "s": status, "b": body.decode()})
