@@ -441,23 +441,28 @@ class _Window:
     days_into: np.ndarray[Any, np.dtype[np.intp]]
 
 
-def _round_lines(
+def _in_doubt(
     x: np.ndarray[Any, np.dtype[np.float64]],
     r: np.ndarray[Any, np.dtype[np.float64]],
-    bad: np.ndarray[Any, np.dtype[np.bool_]],
     bound: float,
-) -> bool:
-    """Round the float lines `x` to whole øre into `r`, mark in `bad` those in doubt (within
-    10^-6 øre of x.5, or above 10^8 øre when `bound`, an upper bound of `x`, is) and tell
-    whether any is (`x` is overwritten). Half to even: a line that near x.5 is in doubt and
-    computed exactly instead."""
+) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
+    """Round the float lines `x` to whole øre into `r` and tell which are in doubt (within
+    10^-6 øre of x.5, or above 10^8 øre when `bound`, an upper bound of `x`, is), or None if
+    none is (`x` is overwritten). Half to even: a line that near x.5 is in doubt and computed
+    exactly instead. Lines in doubt are rare, so two reductions look for them first."""
     np.rint(x, out=r)
-    np.subtract(x, r, out=x)
-    np.abs(x, out=x)
-    np.greater(x, _TIE, out=bad)
+    x -= r
+    big = bound > _SAFE_MAX and bool(len(r)) and float(r.max()) >= _SAFE_MAX
+    if not (big or (len(x) and (float(x.max()) > _TIE or float(x.min()) < -_TIE))):
+        return None
+    bad: np.ndarray[Any, np.dtype[np.bool_]] = np.abs(x) > _TIE
     if bound > _SAFE_MAX:
         bad |= r >= _SAFE_MAX  # every x > 10^8 (lines are not negative)
-    return bool(bad.any())
+    return bad
+
+
+# the vedtak are taken in blocks of this many, so that the work arrays stay in the CPU's cache
+_BLOCK = 32_768
 
 
 def _chunk_totals(
@@ -471,85 +476,96 @@ def _chunk_totals(
     """The øre per group and month of some vedtak (their float lines, rounded), and which of
     them are in doubt (a line near x.5 øre or above 10^8 øre). The totals include the vedtak in
     doubt: the caller takes them out again (the same float lines of just those vedtak) and
-    computes them exactly. Each class of months and part month is added as soon as it is
-    rounded, so that few full-length arrays are alive at once."""
+    computes them exactly.
+
+    The vedtak are taken a block at a time (`_BLOCK`), each through a few work arrays reused
+    from block to block: a whole month's line of each class of months is added where the
+    vedtak's whole months start and taken off where they end (per class: prefix sums at the
+    end), its part months' lines where they are."""
     n, size, lo, hi = w.n, w.size, w.lo, w.hi
     count = len(gid)
-    # work arrays in two blocks: NumPy asks the system for huge pages for blocks from 4 MiB,
-    # so that they cost a few page faults instead of one per 4 KiB
-    ints = np.empty((5, count), np.intp)
-    floats = np.empty((2, count), np.float64)
-    ia, ib, fa, fb, tmp = ints
-    x, r = floats
-    bad = np.empty(count, bool)
-    # offsets of fra and of til + 1 in the day tables; a vedtak outside the window covers no
-    # whole month and has no part month, so nothing is filtered (intp: NumPy indexes with
-    # other integer types far more slowly)
-    np.clip(fra, lo, hi + 1, out=ia)
-    ia -= lo
-    np.clip(til, lo - 1, hi, out=ib)
-    ib -= lo - 1
-    # whole months: list indices fa ≤ i < fb are fully covered
-    w.first_on_or_after.take(ia, out=fa, mode="clip")
-    w.ending_by.take(ib, out=fb, mode="clip")
-    np.maximum(fa, fb, out=fb)  # no whole month: an empty range
-    # til's month is a part month unless fra is in it (then the part month of fra has til);
-    # fra is in an earlier month exactly when the whole months start by til's month
-    w.part_last.take(ib, out=tmp, mode="clip")
-    last_rows = np.flatnonzero(tmp >= fa)
-    np.multiply(gid, n + 1, out=tmp, dtype=np.intp)  # the row of the group's months
-    at_start = fa
-    at_start += tmp
-    ending = np.flatnonzero(fb < n)  # an end at column n falls outside the months anyway
-    at_end = tmp.take(ending)
-    at_end += fb.take(ending)
-    tab = tmp  # gid, + size for the per-month units (their half of the tables)
-    np.multiply(m > 0.5, size, out=tab, dtype=np.intp)
-    np.add(tab, gid, out=tab, dtype=np.intp)
+    classes = len(w.class_tables)
     q_max = float(q.max()) if count else 0.0
-
-    doubt = np.zeros(count, bool)
-    width = size * (n + 1)
-    totals = np.zeros((size, n))  # øre per group and month (float64: exact integers ≪ 2^53)
-    for c, (table, t_max) in enumerate(zip(w.class_tables, w.class_max, strict=True)):
-        table.take(tab, out=x, mode="clip")
-        x *= q
-        if _round_lines(x, r, bad, t_max * q_max * (1 + 1e-9)):
-            doubt |= bad
-        diff = np.bincount(at_start, r, width)
-        diff -= np.bincount(at_end, r.take(ending), width)
-        run = np.cumsum(diff.reshape(size, n + 1), axis=1)[:, :n]
-        totals += np.where(w.month_class == c, run, 0.0)
-    del at_start, at_end, ending
-
-    # part months: the month of fra if fra is not its first day (the days from fra to the end of
-    # the month or til), and the month of til if til is not its last day and fra is not in it
+    class_bounds = [t_max * q_max * (1 + 1e-9) for t_max in w.class_max]
     flat_max = float(w.flat.max()) if len(w.flat) else 0.0
-    for which in (0, 1):
-        if which == 0:
-            rows_in = np.flatnonzero(w.part_first.take(ia) >= 0)
-            k = len(rows_in)
-            a = ia.take(rows_in, out=fb[:k], mode="clip")
-            d = w.days_left.take(a, out=fa[:k], mode="clip")
-            np.minimum(d, ib.take(rows_in) - a, out=d)  # ib − ia = min(til, hi) − fra + 1
-            j = w.part_first.take(a)
-        else:
-            rows_in = last_rows
-            k = len(rows_in)
-            b = ib.take(rows_in, out=fb[:k], mode="clip")
-            d = w.days_into.take(b, out=fa[:k], mode="clip")
-            j = w.part_last.take(b)
-        at = tab.take(rows_in)
-        at *= n
-        at += j
-        xs, rs, bs = x[:k], r[:k], bad[:k]
-        q.take(rows_in, out=xs, mode="clip")
-        np.multiply(xs, d, out=xs)
-        w.flat.take(at, out=rs, mode="clip")
-        xs *= rs
-        if _round_lines(xs, rs, bs, q_max * 31 * flat_max * (1 + 1e-9)):
-            doubt[rows_in[bs]] = True
-        totals += np.bincount(at, rs, 2 * size * n).reshape(2, size, n).sum(axis=0)
+    part_bound = q_max * 31 * flat_max * (1 + 1e-9)
+    # per class: a whole month's line added at (group, first whole month) and taken off at
+    # (group, the month after the last); the running sums along each group's months are the
+    # class's totals. The part months' lines per (group [+ size for the per-month units], month)
+    starts_ends = np.zeros((classes, size * (n + 1)))
+    part_sums = np.zeros(2 * size * n)
+    doubt = np.zeros(count, bool)
+    b = max(min(_BLOCK, count), 1)
+    # work arrays (intp: NumPy indexes with other integer types far more slowly)
+    ints = np.empty((6, b), np.intp)
+    floats = np.empty((2, b), np.float64)
+    flags = np.empty(b, bool)
+    for s in range(0, count, b):
+        e = min(s + b, count)
+        k = e - s
+        ia, ib, fa, fb, tab, at = ints[:, :k]
+        x, r = floats[:, :k]
+        flag = flags[:k]
+        g, qb = gid[s:e], q[s:e]
+        # offsets of fra and of til + 1 in the day tables; a vedtak outside the window covers
+        # no whole month and has no part month, so nothing is filtered
+        np.clip(fra[s:e], lo, hi + 1, out=ia)
+        ia -= lo
+        np.clip(til[s:e], lo - 1, hi, out=ib)
+        ib -= lo - 1
+        # whole months: list indices fa ≤ i < fb are fully covered
+        w.first_on_or_after.take(ia, out=fa, mode="clip")
+        w.ending_by.take(ib, out=fb, mode="clip")
+        np.maximum(fa, fb, out=fb)  # no whole month: an empty range
+        # the table row: gid, + size for the per-month units (their half of the tables)
+        np.greater(m[s:e], 0.5, out=flag)
+        np.multiply(flag, size, out=tab, dtype=np.intp)
+        np.add(tab, g, out=tab, dtype=np.intp)
+        np.multiply(g, n + 1, out=at, dtype=np.intp)  # the row of the group's months
+        np.less(fb, n, out=flag)  # an end at column n falls outside the months anyway
+        ending = np.flatnonzero(flag)
+        at_end = at.take(ending)
+        at_end += fb.take(ending)
+        at += fa
+        for c in range(classes):
+            w.class_tables[c].take(tab, out=x, mode="clip")
+            x *= qb
+            bad = _in_doubt(x, r, class_bounds[c])
+            if bad is not None:
+                doubt[s:e] |= bad
+            np.add.at(starts_ends[c], at, r)
+            np.subtract.at(starts_ends[c], at_end, r.take(ending))
+        # part months: the month of fra if fra is not its first day (the days from fra to the
+        # end of the month or til), and the month of til if til is not its last day and fra is
+        # not in it (fra is in an earlier month exactly when the whole months start by til's)
+        for which in (0, 1):
+            if which == 0:
+                j = w.part_first.take(ia, out=at, mode="clip")
+                rows = np.flatnonzero(j >= 0)
+                a = ia.take(rows)
+                d = w.days_left.take(a)
+                np.minimum(d, ib.take(rows) - a, out=d)  # ib − ia = min(til, hi) − fra + 1
+            else:
+                j = w.part_last.take(ib, out=at, mode="clip")
+                rows = np.flatnonzero(j >= fa)
+                d = w.days_into.take(ib.take(rows))
+            if not len(rows):
+                continue
+            cell = tab.take(rows)
+            cell *= n
+            cell += j.take(rows)
+            xs = qb.take(rows)
+            xs *= d
+            xs *= w.flat.take(cell)
+            rs = np.empty_like(xs)
+            bad = _in_doubt(xs, rs, part_bound)
+            if bad is not None:
+                doubt[s + rows[bad]] = True
+            np.add.at(part_sums, cell, rs)
+    totals = part_sums.reshape(2, size, n).sum(axis=0)  # øre per group and month (exact in f64)
+    for c in range(classes):
+        run = np.cumsum(starts_ends[c].reshape(size, n + 1), axis=1)[:, :n]
+        totals += np.where(w.month_class == c, run, 0.0)
     return totals, doubt
 
 
