@@ -23,6 +23,7 @@ from sio.i18n import _
 
 if TYPE_CHECKING:
     from sio.data.model import InputData
+    from sio.data.readers import ReadAhead
     from sio.data.validation import Problem
     from sio.engine import YearResult
     from sio.parameters import ParameterSet
@@ -40,6 +41,7 @@ __all__ = [
     "out",
     "payment_errors",
     "payment_params",
+    "read_ahead",
     "source_options",
     "store",
     "table_console",
@@ -126,21 +128,37 @@ def source_options(
 
 
 def load_source(
-    source: tuple[Path | None, int | None], params: ParameterSet, evaluation: bool = True
+    source: tuple[Path | None, int | None],
+    params: ParameterSet,
+    evaluation: bool = True,
+    ahead: ReadAhead | None = None,
 ) -> tuple[InputData, int | None]:
     """The input data from a folder, or from the database as of a version (and that version);
-    `evaluation=False`: without the evaluation's tables, which the engine does not read."""
+    `evaluation=False`: without the evaluation's tables, which the engine does not read;
+    `ahead`: the folder's read, already started (`read_ahead`)."""
     data, versjon = source
     if data is not None:
         from sio.data.validation import load_input
 
-        inp, problems = load_input(data, params, evaluation)
+        inp, problems = load_input(data, params, evaluation, ahead)
         warn_problems(problems)
         return inp, None
     from sio.store.db import open_store
     from sio.store.versions import load_version
 
     return load_version(open_store(), params, versjon, evaluation)
+
+
+def read_ahead(source: tuple[Path | None, int | None], evaluation: bool = True) -> ReadAhead | None:
+    """The read of the input folder of `source` started in the background (`load_source` takes
+    it), so that it goes on while the command imports what it validates and computes with;
+    None for the database."""
+    data, _versjon = source
+    if data is None:
+        return None
+    from sio.data.readers import ReadAhead
+
+    return ReadAhead(data, evaluation)
 
 
 def load_params(override: Path | None) -> ParameterSet:

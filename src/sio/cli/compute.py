@@ -18,6 +18,7 @@ from sio.cli.common import (
     load_params,
     load_source,
     out,
+    read_ahead,
     source_options,
     table_console,
     warn_ended_phase_outs,
@@ -64,6 +65,7 @@ def compute(
         err.print(_("--format must be table, json or csv"))
         raise typer.Exit(EXIT_BAD_INPUT)
     source = source_options(data, db, versjon)
+    ahead = read_ahead(source, evaluation=False)  # read while the engine is imported
     from sio.engine import Engine
     from sio.report.files import results_csv, results_json, write_results, write_text
     from sio.trace import fmt_exact
@@ -71,7 +73,7 @@ def compute(
     with input_errors():
         params = load_params(override)
         if not db:
-            inp, data_version = load_source(source, params, evaluation=False)
+            inp, data_version = load_source(source, params, evaluation=False, ahead=ahead)
         else:  # through the database's own driver where it can (`sio.store.direct`)
             from sio.store.direct import load_version
 

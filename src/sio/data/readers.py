@@ -13,14 +13,16 @@ cell for cell what a text read gives.
 
 from __future__ import annotations
 
+import contextvars
 import sys
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from sio.data.tables import TABLE_BY_NAME, TABLES, TableSpec
+from sio.data.tables import EVALUATION_TABLES, TABLE_BY_NAME, TABLES, TableSpec
 
 
 @dataclass
@@ -128,9 +130,19 @@ def _check_unique_columns(file: str, columns: Sequence[str]) -> None:
             )
 
 
+# the notices of a read that runs ahead (`ReadAhead`), held until its caller takes its result
+_held: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "sio_held_notices", default=None
+)
+
+
 def notice(message: str) -> None:
     """Say on the console (standard error, one line) how a file was read, when it was not
     written in the documented format but could be read anyway."""
+    held = _held.get()
+    if held is not None:
+        held.append(message)
+        return
     print(message, file=sys.stderr, flush=True)
 
 
@@ -300,3 +312,54 @@ def read_input_dir(
         if table is not None and table.frame.height == 0 and table.frame.width:
             notice(_("{file}: only a header, no rows").format(file=table.file))
     return raw
+
+
+def read_for_loading(directory: Path, evaluation: bool = True) -> RawInput:
+    """The read of `sio.data.validation.load_input`: the vedtak natively, the evaluation's
+    tables natively with every column (their text form is made only while they are checked) —
+    or, without `evaluation`, not at all."""
+    skip = () if evaluation else EVALUATION_TABLES
+    return read_input_dir(directory, native=("vedtak",), skip=skip, whole=EVALUATION_TABLES)
+
+
+class ReadAhead:
+    """`read_for_loading(directory, evaluation)` started in a thread of its own, so that the
+    reading (nearly all of it in Polars, which lets go of the GIL) goes on while the command
+    imports the modules that validate and compute. `result()` waits for it, then says on the
+    console what the reading had to say (`notice`, in its order, as a read there and then
+    would) and gives its `RawInput`, or raises what it raised. The thread runs in a copy of the
+    caller's context (the language of its messages); it is a daemon: a command that fails
+    before it needs the data does not wait for it."""
+
+    def __init__(self, directory: Path, evaluation: bool = True) -> None:
+        from sio.data import csv_dialect  # noqa: F401  (imported by the read; here, not there)
+
+        self.directory = directory
+        self.evaluation = evaluation
+        self._said: list[str] = []
+        self._raw: RawInput | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._read,),
+            name="sio-read-ahead",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _read(self) -> None:
+        _held.set(self._said)
+        try:
+            self._raw = read_for_loading(self.directory, self.evaluation)
+        except BaseException as exc:  # raised again by `result`, in the caller's thread
+            self._error = exc
+
+    def result(self) -> RawInput:
+        self._thread.join()
+        said, self._said[:] = list(self._said), []
+        for message in said:
+            notice(message)
+        if self._error is not None:
+            raise self._error
+        assert self._raw is not None
+        return self._raw

@@ -27,7 +27,14 @@ from sio.data.kommunehistorikk import KommuneHistorikk
 from sio.data.model import InputData
 from sio.data.price_check import RULE as PRICE_RULE
 from sio.data.price_check import unpriced_vedtak
-from sio.data.readers import RawInput, RawTable, read_input_dir, to_text, with_optional_columns
+from sio.data.readers import (
+    RawInput,
+    RawTable,
+    ReadAhead,
+    read_for_loading,
+    to_text,
+    with_optional_columns,
+)
 from sio.data.tables import (
     AGA_ZONES,
     AGE_GROUPS,
@@ -1135,14 +1142,19 @@ def check_vedtak_rows(
 
 
 def load_input(
-    directory: Path, params: ParameterSet, evaluation: bool = True
+    directory: Path,
+    params: ParameterSet,
+    evaluation: bool = True,
+    ahead: ReadAhead | None = None,
 ) -> tuple[InputData, list[Problem]]:
     """Read and validate an input directory; raise `InputInvalid` with every problem if bad.
     With `evaluation=False` the evaluation's tables (`EVALUATION_TABLES`) are neither read nor
-    checked, and `InputData.kartlegging` and `.personer` are None (the engine's commands)."""
-    skip = () if evaluation else EVALUATION_TABLES
-    # the evaluation's tables are large: their text form is made only while they are checked
-    raw = read_input_dir(directory, native=("vedtak",), skip=skip, whole=EVALUATION_TABLES)
+    checked, and `InputData.kartlegging` and `.personer` are None (the engine's commands).
+    `ahead`: the same read of the same directory, already started (`ReadAhead`)."""
+    if ahead is not None and (ahead.directory, ahead.evaluation) == (directory, evaluation):
+        raw = ahead.result()
+    else:  # the evaluation's tables are large: their text form is made only while checked
+        raw = read_for_loading(directory, evaluation)
     data, problems = validate_raw(raw, params, consume=True)
     if data is None:
         raise InputInvalid(problems)
