@@ -22,6 +22,7 @@ import calendar
 import datetime as dt
 import itertools
 import math
+import weakref
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -202,22 +203,38 @@ class ActivityGrant:
         return {k: v for k, v in sorted(out.items()) if v}
 
 
-def _factor_matrix(
-    params: ParameterSet,
-    registry: Registry,
-    groups: pl.DataFrame,
-    months: Sequence[Month],
-    financed: set[tuple[str, Month]],
-) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """F[gid, i] = unit price × 100 × k_aga × k_reise (float64) of group `gid` in month i.
+@dataclass
+class _PriceTables:
+    """What the factors take from the parameters alone, for one list of months: the unit price
+    × 100 and whether the service is home-based, per priced (service, price group) and month; the
+    travel factors of the months; k_aga per zone and 1 + factor × reiseindeks per travel index
+    (filled in as zones and indices are met). Shared by every run with the same parameter set."""
 
-    NaN where the group's municipality is not activity-financed in month i, or the service and
-    price group have no price then (no line). The exact factors come from small tables — prices
-    per service, group and month; k_aga per zone and month; k_reise per travel index and month —
-    combined for every group at once.
-    """
+    sg_keys: list[tuple[str, str]]
+    sg_index: dict[str, int]  # "service\tprice group" → row
+    prices: np.ndarray[Any, np.dtype[np.float64]]
+    home: np.ndarray[Any, np.dtype[np.bool_]]
+    taus: list[Fraction]  # the distinct travel factors
+    tau_of: list[int]  # each month's among them
+    aga: dict[str, list[float]] = field(default_factory=dict)
+    travel: dict[tuple[int, int], list[float]] = field(default_factory=dict)
+
+
+_PRICE_TABLES: weakref.WeakKeyDictionary[ParameterSet, dict[tuple[Month, ...], _PriceTables]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _price_tables(params: ParameterSet, months: Sequence[Month]) -> _PriceTables:
+    """The parameters' part of the factors of `months` (built once per parameter set)."""
+    by_months = _PRICE_TABLES.get(params)
+    if by_months is None:
+        by_months = _PRICE_TABLES[params] = {}
+    found = by_months.get(tuple(months))
+    if found is not None:
+        return found
     n = len(months)
-    sg_index: dict[tuple[str, str], int] = {}
+    sg_keys: list[tuple[str, str]] = []
     price_rows: list[list[float]] = []
     home_rows: list[list[bool]] = []
     for s, g in priced_groups(params):
@@ -233,7 +250,7 @@ def _factor_matrix(
             if key not in cache:
                 cache[key] = float(unit_price(params, s, g, m) * 100)
             row.append(cache[key])
-        sg_index[(s, g)] = len(price_rows)
+        sg_keys.append((s, g))
         price_rows.append(row)
         home_rows.append(
             [params.flag(f"aktivitetstilskudd.hjemmebasert.{s}", first_day(m)) for m in months]
@@ -242,11 +259,49 @@ def _factor_matrix(
     home = np.array(home_rows, dtype=bool).reshape(len(home_rows), n)
     if np.any(prices < 0):
         raise ValueError("a unit price is negative")
-
     tau = [params.number("aktivitetstilskudd.reise.faktor", first_day(m)) for m in months]
     # the distinct factors and each month's among them (hashing a Fraction is slow)
     taus = list(dict.fromkeys(tau))
-    tau_of = [taus.index(t) for t in tau]
+    found = by_months[tuple(months)] = _PriceTables(
+        sg_keys,
+        {f"{s}\t{g}": i for i, (s, g) in enumerate(sg_keys)},
+        prices,
+        home,
+        taus,
+        [taus.index(t) for t in tau],
+    )
+    return found
+
+
+@dataclass
+class _GroupFactors:
+    """The factor of each group and month (`_factor_matrix`), and each group's financed
+    municipality (index into `codes`, -1 if none) and priced (service, price group) (index into
+    `sg_keys`, -1 if none)."""
+
+    factors: np.ndarray[Any, np.dtype[np.float64]]
+    codes: list[str]
+    ci: np.ndarray[Any, np.dtype[np.intp]]
+    sg_keys: list[tuple[str, str]]
+    si: np.ndarray[Any, np.dtype[np.intp]]
+
+
+def _factor_matrix(
+    params: ParameterSet,
+    registry: Registry,
+    groups: pl.DataFrame,
+    months: Sequence[Month],
+    financed: set[tuple[str, Month]],
+) -> _GroupFactors:
+    """F[gid, i] = unit price × 100 × k_aga × k_reise (float64) of group `gid` in month i.
+
+    NaN where the group's municipality is not activity-financed in month i, or the service and
+    price group have no price then (no line). The exact factors come from small tables — prices
+    per service, group and month; k_aga per zone and month; k_reise per travel index and month —
+    combined for every group at once.
+    """
+    n = len(months)
+    pt = _price_tables(params, months)
     # the financed municipalities: their months, zones and travel indices as small tables
     month_pos = {m: i for i, m in enumerate(months)}
     codes = sorted({c for c, _ in financed})
@@ -268,18 +323,26 @@ def _factor_matrix(
         rkey = (ri.numerator, ri.denominator)  # hashing a Fraction is slow
         if rkey not in travel:
             travel[rkey] = len(travel_rows)
-            by_tau = [float(1 + t * ri) for t in taus]
-            travel_rows.append([by_tau[i] for i in tau_of])
+            row = pt.travel.get(rkey)
+            if row is None:
+                by_tau = [float(1 + t * ri) for t in pt.taus]
+                row = pt.travel[rkey] = [by_tau[i] for i in pt.tau_of]
+            travel_rows.append(row)
         travel_of[i] = travel[rkey]
-    aga_z = np.array(
-        [[float(k_aga(params, z, m)) for m in months] for z in zones], np.float64
-    ).reshape(len(zones), n)
-    if np.any(aga_z < 0):
-        raise ValueError("an employer-tax factor is negative")
+    aga_rows: list[list[float]] = []
+    for z in zones:
+        row = pt.aga.get(z)
+        if row is None:
+            row = [float(k_aga(params, z, m)) for m in months]
+            if any(f < 0 for f in row):
+                raise ValueError("an employer-tax factor is negative")
+            pt.aga[z] = row
+        aga_rows.append(row)
+    aga_z = np.array(aga_rows, np.float64).reshape(len(zones), n)
     aga = np.where(is_financed, aga_z[zone_of], math.nan)
     reise = np.array(travel_rows, np.float64).reshape(len(travel_rows), n)[travel_of]
 
-    gids = groups.get_column("gid").to_numpy()
+    gids = groups.get_column("gid").to_numpy().astype(np.intp)
     size = int(gids.max()) + 1 if len(gids) else 0
     factors = np.full((size, n), math.nan)
     found = groups.select(
@@ -290,17 +353,18 @@ def _factor_matrix(
         pl.concat_str(
             pl.col("tjeneste").cast(pl.Utf8), pl.col("prisgruppe").cast(pl.Utf8), separator="\t"
         )
-        .replace_strict(
-            {f"{s}\t{g}": i for (s, g), i in sg_index.items()}, default=-1, return_dtype=pl.Int64
-        )
+        .replace_strict(pt.sg_index, default=-1, return_dtype=pl.Int64)
         .alias("si"),
     )
-    ci = found.get_column("ci").to_numpy().astype(np.int64)
-    si = found.get_column("si").to_numpy().astype(np.int64)
-    ok = (ci >= 0) & (si >= 0)
-    g_ok, c_ok, s_ok = gids[ok], ci[ok], si[ok]
-    factors[g_ok] = prices[s_ok] * aga[c_ok] * np.where(home[s_ok], reise[c_ok], 1.0)
-    return factors
+    # per gid (a gid without a group: neither)
+    ci = np.full(size, -1, np.intp)
+    si = np.full(size, -1, np.intp)
+    ci[gids] = found.get_column("ci").to_numpy()
+    si[gids] = found.get_column("si").to_numpy()
+    ok = np.flatnonzero((ci >= 0) & (si >= 0))
+    c_ok, s_ok = ci[ok], si[ok]
+    factors[ok] = pt.prices[s_ok] * aga[c_ok] * np.where(pt.home[s_ok], reise[c_ok], 1.0)
+    return _GroupFactors(factors, codes, ci, pt.sg_keys, si)
 
 
 def compute_activity(
@@ -327,8 +391,8 @@ def compute_activity(
     """
     months = sorted(months)
     fin = set(financed)
-    codes = sorted({c for c, m in fin if m in months})
-    if not codes or not months:
+    asked = set(months)
+    if not any(m in asked for _c, m in fin):
         return ActivityGrant(months, {}, {}, 0)
     n = len(months)
     starts = np.array([_day_number(first_day(m)) for m in months], np.int64)
@@ -336,7 +400,8 @@ def compute_activity(
     ends = starts + dims - 1
     if groups is None:
         vedtak, groups = with_derived(vedtak)
-    factors = _factor_matrix(params, registry, groups, months, fin)
+    gf = _factor_matrix(params, registry, groups, months, fin)
+    factors = gf.factors
     size = factors.shape[0]
     lo, hi = int(starts[0]), int(ends[-1])
     columns = [vedtak.get_column(c).to_numpy() for c in ("gid", "_fra", "_til", "_q", "_m")]
@@ -407,7 +472,7 @@ def compute_activity(
     if any_doubt:
         doubtful = vedtak.filter(pl.Series(doubt))
         rechecks = _exact_lines(doubtful, params, registry, months, fin, oere_g)
-    return _by_municipality(oere_g, groups, months, fin, rechecks)
+    return _by_municipality(oere_g, gf, groups, months, fin, rechecks)
 
 
 @dataclass(frozen=True)
@@ -571,52 +636,45 @@ def _chunk_totals(
 
 def _by_municipality(
     oere_g: np.ndarray[Any, np.dtype[np.int64]],
+    gf: _GroupFactors,
     groups: pl.DataFrame,
     months: list[Month],
     fin: set[tuple[str, Month]],
     rechecks: int,
 ) -> ActivityGrant:
     """Sum the groups' months per municipality; note which groups have lines in each year."""
-    gids = groups.get_column("gid").to_numpy().astype(np.int64)
-    code_col = groups.get_column("kommunenummer").cast(pl.Utf8)
-    group_codes = code_col.to_list()
-    code_index = {c: i for i, c in enumerate(sorted(set(group_codes)))}
-    ci = code_col.replace_strict(code_index, return_dtype=pl.Int64).to_numpy().astype(np.int64)
-    per_code = np.zeros((len(code_index), len(months)), np.int64)
-    np.add.at(per_code, ci, oere_g[gids])
-    sums = per_code.tolist()
+    codes, ci = gf.codes, gf.ci
+    priced = np.flatnonzero((ci >= 0) & (gf.si >= 0))  # the gids that can have lines
+    per_code = np.zeros((len(codes), len(months)), np.int64)
+    np.add.at(per_code, ci[priced], oere_g[priced])
+    zero = [0] * len(months)
+    sums = dict(zip(codes, per_code.tolist(), strict=True))
     month_pos = {m: i for i, m in enumerate(months)}
-    oere: dict[tuple[str, Month], int] = {}
-    for key in fin:  # every financed month asked for (those of `codes`)
-        i = month_pos.get(key[1])
-        if i is not None:
-            ix = code_index.get(key[0])
-            oere[key] = sums[ix][i] if ix is not None else 0
+    # every financed month asked for (those of `codes`)
+    oere: dict[tuple[str, Month], int] = {
+        key: sums.get(key[0], zero)[i] for key in fin if (i := month_pos.get(key[1])) is not None
+    }
     used: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]] = {}
-    keys = list(
-        zip(
-            groups.get_column("tjeneste").to_list(),
-            groups.get_column("prisgruppe").to_list(),
-            strict=True,
-        )
-    )
-    positive = oere_g[gids] > 0
+    priced = priced[np.argsort(ci[priced], kind="stable")]  # each municipality's gids together
+    positive = oere_g[priced] > 0
     for year in sorted({m[0] for m in months}):
         idx = [i for i, m in enumerate(months) if m[0] == year]
         # the months with lines as a bit pattern per group, one tuple of months per pattern
         bits = positive[:, idx].astype(np.int64) @ (np.int64(1) << np.arange(len(idx)))
-        rows = np.flatnonzero(bits)
-        row_bits = bits[rows].tolist()
+        with_lines = np.flatnonzero(bits)
+        rows = priced[with_lines]
+        row_bits = bits[with_lines].tolist()
         patterns = {
             b: tuple(months[idx[i]][1] for i in range(len(idx)) if b >> i & 1)
             for b in set(row_bits)
         }
-        for row_i, b in zip(rows.tolist(), row_bits, strict=True):
-            code_year = (group_codes[row_i], year)
-            in_code = used.get(code_year)
-            if in_code is None:
-                in_code = used[code_year] = {}
-            in_code[keys[row_i]] = patterns[b]
+        row_keys = [gf.sg_keys[i] for i in gf.si[rows].tolist()]
+        row_months = [patterns[b] for b in row_bits]
+        row_ci = ci[rows]
+        cuts = [0, *(np.flatnonzero(row_ci[1:] != row_ci[:-1]) + 1).tolist(), len(rows)]
+        firsts = row_ci[cuts[:-1]].tolist() if len(rows) else []
+        for c, a, b in zip(firsts, cuts, cuts[1:], strict=False):
+            used[(codes[c], year)] = dict(zip(row_keys[a:b], row_months[a:b], strict=True))
     return ActivityGrant(months, oere, used, rechecks, oere_g, groups)
 
 
