@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from sio.data.model import InputData
@@ -361,31 +361,14 @@ class Engine:
                 check_log,
             )
 
-        def build_log() -> UsageLog:
-            merged = dict(check_log.uses)
-            for u in uses:
-                merged.update(u)
-            return UsageLog(merged)
-
-        topp_year = self._topp.get((code, year), 0)
-
-        def build() -> Node:
-            from sio.explain import year_trace
-
-            covid_nodes = [replaced[mo].node for mo in sorted(replaced)]
-            return year_trace(
-                self,
-                result,
-                row.months,
-                row.exact,
-                ut.node,
-                covid_nodes,
-                row.log,
-                topp_year,
-                check,
-            )
-
-        row = MunicipalityYear(result, build, months, sums.exact, build_log, check)
+        # the builders are partial applications, not closures: a national year keeps one per
+        # row and figure, and a closure costs a cell per name it holds (work for the collector)
+        row = MunicipalityYear(
+            result, _no_trace, months, sums.exact, partial(_merged_log, check_log, uses), check
+        )
+        row.build_trace = partial(
+            _row_trace, self, row, ut, replaced, self._topp.get((code, year), 0), check
+        )
         return row
 
     @staticmethod
@@ -429,29 +412,24 @@ class Engine:
         when a log is asked for."""
         k = self.registry.get(code)
         travel = k.reiseindeks.numerator != 0
-
-        def all_parts() -> list[tuple[object, ...]]:
-            all_months = tuple(sorted({mo for ms in used.values() for mo in ms}))
-            parts: list[tuple[object, ...]] = [("aga", k.aga_sone, year, all_months)]
-            for (s, g), ms in sorted(used.items()):
-                parts.append(("price", s, g, year, ms))
-                parts.append(("reise", s, travel, year, ms))
-            return parts
-
         found = self._year_estimates(k.aga_sone, travel, frozenset(used), year)
         if found is None:  # some part's estimated paths differ between the months of the year
             estimates: set[str] = set()
-            for part in all_parts():
+            for part in _activity_parts(k.aga_sone, travel, used, year):
                 estimates |= self._part_estimates(part)
             found = frozenset(estimates)
+        return _LazyUses(
+            partial(Engine._activity_uses, self, k.aga_sone, travel, used, year), found
+        )
 
-        def build() -> dict[tuple[str, dt.date], Use]:
-            uses: dict[tuple[str, dt.date], Use] = {}
-            for part in reversed(all_parts()):  # the first lookup of a value wins
-                uses.update(self._activity_part_uses(part))
-            return uses
-
-        return _LazyUses(build, found)
+    def _activity_uses(
+        self, zone: str, travel: bool, used: Mapping[tuple[str, str], tuple[int, ...]], year: int
+    ) -> dict[tuple[str, dt.date], Use]:
+        """The merged lookups of all parts of a municipality's activity lines."""
+        uses: dict[tuple[str, dt.date], Use] = {}
+        for part in reversed(_activity_parts(zone, travel, used, year)):  # the first lookup wins
+            uses.update(self._activity_part_uses(part))
+        return uses
 
     def _year_estimates(
         self, zone: str, travel: bool, groups: frozenset[tuple[str, str]], year: int
@@ -667,7 +645,24 @@ def _round_parts(
 
 def _uttrekk_uses(ut: Exact) -> _LazyUses:
     """The lookups behind an uttrekk, merged on first use; its estimates known at once."""
-    return _LazyUses(lambda: ut.log.uses, ut.estimates)
+    return _LazyUses(partial(_exact_uses, ut), ut.estimates)
+
+
+def _exact_uses(ut: Exact) -> dict[tuple[str, dt.date], Use]:
+    return ut.log.uses
+
+
+def _activity_parts(
+    zone: str, travel: bool, used: Mapping[tuple[str, str], tuple[int, ...]], year: int
+) -> list[tuple[object, ...]]:
+    """The parts of a municipality's activity lookups: k_aga of its zone in all months with
+    lines; per (service, price group) its price and unit, and k_reise, in its months."""
+    all_months = tuple(sorted({mo for ms in used.values() for mo in ms}))
+    parts: list[tuple[object, ...]] = [("aga", zone, year, all_months)]
+    for (s, g), ms in sorted(used.items()):
+        parts.append(("price", s, g, year, ms))
+        parts.append(("reise", s, travel, year, ms))
+    return parts
 
 
 def _month_builder(
@@ -681,24 +676,65 @@ def _month_builder(
     replaced: set[int],
 ) -> Callable[[], list[MonthFigures]]:
     """A function giving a municipality-year's months from its rules' monthly amounts."""
+    return partial(
+        _build_months, states, uttrekk, supplement, lump, topp, earmarked, activity, replaced
+    )
 
-    def build() -> list[MonthFigures]:
-        twelfth = uttrekk / 12
-        out: list[MonthFigures] = []
-        for mo, s in states.items():
-            mf = MonthFigures(mo, s.model, s.activity, uttrekk=twelfth)
-            mf.inntektspaaslag = supplement[mo]
-            if s.activity:
-                mf.rundsumtilskudd = lump[mo]
-                mf.toppfinansiering = topp[mo]
-                mf.aktivitetstilskudd_oere = activity[mo]
-                mf.covid_erstattet = mo in replaced
-            else:
-                mf.oeremerket_tilskudd = earmarked[mo]
-            out.append(mf)
-        return out
 
-    return build
+def _build_months(
+    states: dict[int, MonthState],
+    uttrekk: Fraction,
+    supplement: dict[int, Fraction],
+    lump: dict[int, Fraction],
+    topp: dict[int, Fraction],
+    earmarked: dict[int, Fraction],
+    activity: dict[int, int],
+    replaced: set[int],
+) -> list[MonthFigures]:
+    twelfth = uttrekk / 12
+    out: list[MonthFigures] = []
+    for mo, s in states.items():
+        mf = MonthFigures(mo, s.model, s.activity, uttrekk=twelfth)
+        mf.inntektspaaslag = supplement[mo]
+        if s.activity:
+            mf.rundsumtilskudd = lump[mo]
+            mf.toppfinansiering = topp[mo]
+            mf.aktivitetstilskudd_oere = activity[mo]
+            mf.covid_erstattet = mo in replaced
+        else:
+            mf.oeremerket_tilskudd = earmarked[mo]
+        out.append(mf)
+    return out
+
+
+def _no_trace() -> Node:
+    raise AssertionError("the row's trace builder is set once the row exists")
+
+
+def _merged_log(check_log: UsageLog, uses: list[Mapping[tuple[str, dt.date], Use]]) -> UsageLog:
+    """A row's parameter lookups: the project-cost check's, then its rules' (the first of each
+    value wins)."""
+    merged = dict(check_log.uses)
+    for u in uses:
+        merged.update(u)
+    return UsageLog(merged)
+
+
+def _row_trace(
+    engine: Engine,
+    row: MunicipalityYear,
+    ut: Exact,
+    replaced: dict[int, Replacement],
+    topp_year: int,
+    check: ProjectCostCheck | None,
+) -> Node:
+    """The trace of a row (built on first use)."""
+    from sio.explain import year_trace
+
+    covid_nodes = [replaced[mo].node for mo in sorted(replaced)]
+    return year_trace(
+        engine, row.result, row.months, row.exact, ut.node, covid_nodes, row.log, topp_year, check
+    )
 
 
 def _ended_node(e: EndedPhaseOut) -> Node:

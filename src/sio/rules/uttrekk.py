@@ -18,7 +18,7 @@ import math
 import operator
 from collections.abc import Callable
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, partial
 
 import polars as pl
 
@@ -77,6 +77,25 @@ class Exact:
         if self._estimates is None:
             self._estimates = frozenset(self.log.estimate_paths())
         return self._estimates
+
+
+def _no_node() -> Node:
+    raise AssertionError("the trace builder is set once the value exists")
+
+
+def _base_node(code: str, y: int, g: Exact) -> Node:
+    """The trace of uttrekk in the base year: the grunnlag."""
+    return Node(
+        _("uttrekk {code} {year}").format(code=code, year=y),
+        g.value,
+        "kr",
+        "= grunnlag",
+        children=[g.node],
+    )
+
+
+def _log_of(ex: Exact) -> UsageLog:
+    return ex.log
 
 
 def jan1(year: int) -> dt.date:
@@ -184,30 +203,47 @@ class UttrekkCalculator:
             estimates = frozenset().union(*(self._flag(f, base_year)[2] for f in key[1]))
             self._flag_estimates[key] = estimates
         value = Fraction(total)
-
-        def build_log() -> UsageLog:
-            log = UsageLog()
-            for f, _v in rows:
-                for u in self._flag(f, base_year)[1]:
-                    log.add(u)
-            return log
-
-        def build_node() -> Node:
-            return Node(
-                _("grunnlag {code} (base year {year})").format(code=code, year=base_year),
-                value,
-                "kr",
-                lambda: " + ".join(f"f{f} {fmt_exact(v)}" for f, v in parts) if parts else "0",
-                params=list(ex.log.uses.values()),
-                inputs=[
-                    _("utgifter: {n} rows for {code} {year}").format(
-                        n=len(rows), code=code, year=base_year
-                    )
-                ],
-            )
-
-        ex = Exact(value, build_node, build_log, estimates)
+        # the trace and lookups are built on first use by partial applications (a closure
+        # costs a cell per name it holds, and a national year keeps one per municipality)
+        ex = Exact(
+            value,
+            _no_node,
+            partial(UttrekkCalculator._grunnlag_log, self, rows, base_year),
+            estimates,
+        )
+        ex._node = partial(
+            UttrekkCalculator._grunnlag_node, self, code, base_year, value, parts, rows, ex
+        )
         return ex
+
+    def _grunnlag_log(self, rows: list[tuple[str, int]], base_year: int) -> UsageLog:
+        log = UsageLog()
+        for f, _v in rows:
+            for u in self._flag(f, base_year)[1]:
+                log.add(u)
+        return log
+
+    def _grunnlag_node(
+        self,
+        code: str,
+        base_year: int,
+        value: Fraction,
+        parts: list[tuple[str, int]],
+        rows: list[tuple[str, int]],
+        ex: Exact,
+    ) -> Node:
+        return Node(
+            _("grunnlag {code} (base year {year})").format(code=code, year=base_year),
+            value,
+            "kr",
+            lambda: " + ".join(f"f{f} {fmt_exact(v)}" for f, v in parts) if parts else "0",
+            params=list(ex.log.uses.values()),
+            inputs=[
+                _("utgifter: {n} rows for {code} {year}").format(
+                    n=len(rows), code=code, year=base_year
+                )
+            ],
+        )
 
     # -- demography -------------------------------------------------------------------------------
     def _weights_of(self, weight_year: int) -> tuple[list[int], int]:
@@ -308,18 +344,7 @@ class UttrekkCalculator:
         kind, y0 = self.start(code)
         if kind == "base" and y == y0:
             g = self.grunnlag(code, y)
-            ex = Exact(
-                g.value,
-                lambda: Node(
-                    _("uttrekk {code} {year}").format(code=code, year=y),
-                    g.value,
-                    "kr",
-                    "= grunnlag",
-                    children=[g.node],
-                ),
-                lambda: g.log,
-                g.estimates,
-            )
+            ex = Exact(g.value, partial(_base_node, code, y, g), partial(_log_of, g), g.estimates)
         elif kind == "successor" and y == y0 - 1:
             ex = self._successor_start(code, y)
         elif y < (y0 if kind == "base" else y0 - 1):
@@ -346,38 +371,64 @@ class UttrekkCalculator:
         self._step_log(y)
         estimates = prev.estimates | self._step_estimates[y]
 
-        def build_log() -> UsageLog:
-            log = UsageLog()
-            log.merge(prev.log)
-            log.merge(self._step_log(y))
-            return log
-
-        def build_node() -> Node:
-            den = self._weight_ints[y][1]
-            now, before = Fraction(w_now, den), Fraction(w_before, den)
-            w_label = (
-                "Σ W(" + ", ".join(self.registry.predecessors(code)) + f", {y - 1})"
-                if summed
-                else f"W({code}, {y - 1})"
-            )
-            return Node(
-                _("uttrekk {code} {year}").format(code=code, year=y),
+        return Exact(
+            value,
+            partial(
+                UttrekkCalculator._step_node,
+                self,
+                code,
+                y,
                 value,
-                "kr",
-                lambda: (
-                    f"{fmt_exact(p)} × (1 + {fmt_exact(defl)}) × {fmt_exact(now, 0)}"
-                    f" / {fmt_exact(before, 0)} = {fmt_exact(value)}"
-                ),
-                params=list(self._step_log(y).uses.values()),
-                inputs=[
-                    _("demographic index W({code}, {y}) / {prev}").format(
-                        code=code, y=y, prev=w_label
-                    )
-                ],
-                children=[prev.node],
-            )
+                p,
+                defl,
+                w_now,
+                w_before,
+                summed,
+                prev,
+            ),
+            partial(UttrekkCalculator._step_log_of, self, prev, y),
+            estimates,
+        )
 
-        return Exact(value, build_node, build_log, estimates)
+    def _step_log_of(self, prev: Exact, y: int) -> UsageLog:
+        log = UsageLog()
+        log.merge(prev.log)
+        log.merge(self._step_log(y))
+        return log
+
+    def _step_node(
+        self,
+        code: str,
+        y: int,
+        value: Fraction,
+        p: Fraction,
+        defl: Fraction,
+        w_now: int,
+        w_before: int,
+        summed: bool,
+        prev: Exact,
+    ) -> Node:
+        den = self._weight_ints[y][1]
+        now, before = Fraction(w_now, den), Fraction(w_before, den)
+        w_label = (
+            "Σ W(" + ", ".join(self.registry.predecessors(code)) + f", {y - 1})"
+            if summed
+            else f"W({code}, {y - 1})"
+        )
+        return Node(
+            _("uttrekk {code} {year}").format(code=code, year=y),
+            value,
+            "kr",
+            lambda: (
+                f"{fmt_exact(p)} × (1 + {fmt_exact(defl)}) × {fmt_exact(now, 0)}"
+                f" / {fmt_exact(before, 0)} = {fmt_exact(value)}"
+            ),
+            params=list(self._step_log(y).uses.values()),
+            inputs=[
+                _("demographic index W({code}, {y}) / {prev}").format(code=code, y=y, prev=w_label)
+            ],
+            children=[prev.node],
+        )
 
     def _successor_start(self, code: str, y: int) -> Exact:
         parts: list[tuple[str, Exact]] = []
