@@ -16,6 +16,7 @@ figure is built on demand (`sio.explain`) from the same rules' results.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -208,6 +209,21 @@ class Engine:
 
     # -- the year ---------------------------------------------------------------------------------
     def compute_year(self, year: int) -> YearResult:
+        """All municipalities' annual figures of `year`.
+
+        The cyclic garbage collector is paused meanwhile (decision 0025): the year builds tens
+        of thousands of small objects that all stay alive with the result, so every collection
+        during the run would walk the whole heap (the loaded libraries, parameters and data) and
+        free nothing. The collector runs again after, as usual."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._compute_year(year)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _compute_year(self, year: int) -> YearResult:
         part = self.participation
         states = {c: ms for c in part.codes() if (ms := part.months_in_year(c, year))}
         months = {c: list(s) for c, s in states.items()}
