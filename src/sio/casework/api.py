@@ -17,11 +17,13 @@ before the answer is sent (rolled back on any error answer). Every status an ope
 is in /openapi.json (`contract.documented`).
 """
 
+import dataclasses
 import datetime as dt
 import os
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -259,13 +261,15 @@ def create_app(
     Conn = Annotated[Connection, Depends(conn)]
 
     # built once: a statement object keeps its compiled form and cache key between requests
+    # and only the columns `authenticate` reads (each column read is an object made per request)
+    caller = (account.c.brukernavn, account.c.rolle, account.c.kommunenummer, account.c.aktiv)
     token_query = (
-        select(api_token, account)
+        select(api_token.c.konto_id, api_token.c.utloper, api_token.c.tilbakekalt, *caller)
         .join(account, account.c.id == api_token.c.konto_id)
         .where(api_token.c.token_hash == bindparam("h"))
     )
     session_query = (
-        select(session, account)
+        select(session.c.konto_id, session.c.utloper, session.c.avsluttet, session.c.csrf, *caller)
         .join(account, account.c.id == session.c.konto_id)
         .where(session.c.id == bindparam("h"))
     )
@@ -284,20 +288,20 @@ def create_app(
         cookie = request.cookies.get(COOKIE)
         if not cookie:
             raise AuthError(_("not signed in"))
-        r = c.execute(session_query, {"h": digest(cookie)}).first()
-        if r is None or r.avsluttet is not None or _aware(r.utloper) < _now() or not r.aktiv:
+        s = c.execute(session_query, {"h": digest(cookie)}).first()
+        if s is None or s.avsluttet is not None or _aware(s.utloper) < _now() or not s.aktiv:
             raise AuthError(_("the session has ended: sign in again"))
         x_csrf_token = request.headers.get(CSRF_HEADER)
-        if request.method in UNSAFE and not (x_csrf_token and same(x_csrf_token, r.csrf)):
+        if request.method in UNSAFE and not (x_csrf_token and same(x_csrf_token, s.csrf)):
             raise CsrfError()
-        return Principal(r.konto_id, r.brukernavn, r.rolle, r.kommunenummer, "okt", r.csrf)
+        return Principal(s.konto_id, s.brukernavn, s.rolle, s.kommunenummer, "okt", s.csrf)
 
     bearer = HTTPBearer(auto_error=False, description="API-token: Authorization: Bearer sio_…")
     cookie_scheme = APIKeyCookie(
         name=COOKIE, auto_error=False, description="Øktcookie fra POST /api/innlogging"
     )
 
-    async def principal(
+    async def principal(  # documents the operation; requests solve `signed_in_caller`
         request: Request,
         _bearer: Annotated[Any, Depends(bearer)],
         _cookie: Annotated[Any, Depends(cookie_scheme)],
@@ -329,6 +333,20 @@ def create_app(
 
     def _uses_principal(dependant: Any) -> bool:
         return any(d.call is principal or _uses_principal(d) for d in dependant.dependencies)
+
+    async def signed_in_caller(request: Request) -> Principal:
+        p: Principal = request.state.principal
+        return p
+
+    def _lean(dependant: Dependant) -> Dependant:
+        """`dependant` with `principal` as the request needs it (see `_Route`)."""
+        if dependant.call is principal:
+            return dataclasses.replace(
+                dependant, call=signed_in_caller, dependencies=[], header_params=[]
+            )
+        return dataclasses.replace(
+            dependant, dependencies=[_lean(d) for d in dependant.dependencies]
+        )
 
     def _replayed(stored: idempotency.Stored) -> Response:
         return Response(
@@ -370,8 +388,18 @@ def create_app(
             super().__init__(path, endpoint, **kwargs)
 
         def get_route_handler(self) -> Any:
-            handler = super().get_route_handler()
             signed_in = _uses_principal(self.dependant)
+            # The handler solves a lean copy of the dependencies: `principal`'s parameters
+            # (bearer, cookie, CSRF header) only document the operation — they never fail and
+            # their values are unused, since _Route has authenticated the caller already — so
+            # the requests skip them; /openapi.json is built from `self.dependant`, unchanged.
+            documented = self.dependant
+            if signed_in:
+                self.dependant = _lean(documented)
+            try:
+                handler = super().get_route_handler()
+            finally:
+                self.dependant = documented
             shared = contract.documented(self, signed_in)
             self.responses = {**shared, **self.responses}
             for code, answer in shared.items():  # as FastAPI does for the route's own responses

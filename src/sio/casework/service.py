@@ -139,8 +139,20 @@ def create_case(
     }
 
 
+# only the columns the requests read: every column of a result is an object the driver makes
+# per statement, and a timestamp with time zone a conversion per row
 _CASE_ROW = scoped_forms(
-    select(case, person.c.fodselsnummer, person.c.pseudonym)
+    select(
+        case.c.id,
+        case.c.kommunenummer,
+        case.c.person_id,
+        case.c.mottatt,
+        case.c.henvendelse,
+        case.c.foreloepig_svar,
+        case.c.kriterieversjon,
+        person.c.fodselsnummer,
+        person.c.pseudonym,
+    )
     .join(person, person.c.id == case.c.person_id)
     .where(case.c.id == bindparam("sak_id")),
     case,
@@ -166,9 +178,24 @@ def _status(n_assess: int, n_rec: int, n_dec: int) -> str:
 
 
 # A case's records, one statement per table, built once (the statement objects keep their
-# compiled form between requests; the case itself is found through `scoped` first).
+# compiled form between requests; the case itself is found through `scoped` first), each with
+# the columns of the answer only (as the case row).
+_SHOWN = {
+    "kartlegging": (
+        "id", "skaarer", "kartlagt_dato", "kartlagt_av", "signert_dato", "hva_er_viktig",
+    ),
+    "anbefaling": ("id", "kartlegging_id", "kriterieversjon", "resultat"),
+    "vedtak": (
+        "id", "vedtak_id", "erstatter", "tjeneste", "prisgruppe", "omfang", "enhet", "fra", "til",
+        "maal", "revurderes", "vedtaksdato", "plassering", "avviksbegrunnelse", "avvikstekst",
+        "kriterieversjon", "data_versjon",
+    ),
+    "revurdering": ("id", "dato", "vurdering"),
+}  # fmt: skip
 _CHILDREN = {
-    name: select(t).where(t.c.sak_id == bindparam("sak_id")).order_by(t.c.id)
+    name: select(*(t.c[c] for c in _SHOWN[name]))
+    .where(t.c.sak_id == bindparam("sak_id"))
+    .order_by(t.c.id)
     for name, t in (
         ("kartlegging", assessment),
         ("anbefaling", recommendation),
