@@ -302,10 +302,12 @@ def test_the_trace_shows_the_year_s_toppfinansiering_row(tmp_path: Path) -> None
         assert step.inputs == [f"toppfinansiering: {amount} kr for 2017"]
 
 
-def _world_2018(tmp_path: Path, prices: dict[dt.date, int]) -> tuple[InputData, ParameterSet]:
+def _world_2018(
+    tmp_path: Path, prices: dict[dt.date, int], vedtak_fra: str = "2018-01-01"
+) -> tuple[InputData, ParameterSet]:
     """9001 (zone 1, reiseindeks 0) in model A from 2018-01-01, base year 2017 (KOSTRA 253:
     50 000 000, the same population both years); one vedtak of HJSPL 7 hours a week (1 hour a
-    day) from 2018-01-01; the HJSPL STANDARD price series replaced by `prices`."""
+    day) from `vedtak_fra`; the HJSPL STANDARD price series replaced by `prices`."""
     k = {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
     pop = {"0-66": 5000, "67-79": 700, "80-89": 300, "90+": 60}
     world: dict[str, list[dict[str, Any]]] = {
@@ -326,7 +328,7 @@ def _world_2018(tmp_path: Path, prices: dict[dt.date, int]) -> tuple[InputData, 
         "vedtak": [
             {"vedtak_id": "V1", "person_id": "P1", "kommunenummer": "9001", "tjeneste": "HJSPL"}
             | {"prisgruppe": None, "omfang": "7", "enhet": "timer_per_uke"}
-            | {"fra": "2018-01-01", "til": None}
+            | {"fra": vedtak_fra, "til": None}
         ],
         "toppfinansiering": [],
     }

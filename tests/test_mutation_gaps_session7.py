@@ -16,6 +16,7 @@ from sio.engine import Engine
 from sio.parameters import UsageLog, load_parameters
 from sio.trace import fmt_exact
 from test_cli import small_world
+from test_mutation_gaps_engine import _world_2018
 
 F253 = "uttrekk.kostra_funksjoner.f253"
 CASE_041 = Path(__file__).parent / "cases" / "041-successor-predecessor-joined-in-june.yaml"
@@ -234,33 +235,9 @@ def test_the_estimates_of_every_rule_are_the_row_s(tmp_path: Path) -> None:
 
 
 def _world_from_february(tmp_path: Path, prices: dict[dt.date, int]) -> tuple[Engine, str]:
-    """9001 in model A from 2018-01-01 (base year 2017), one HJSPL vedtak of 7 hours a week
-    from 2018-02-01; the HJSPL STANDARD price series replaced by `prices` (evidence override)."""
-    pop = {"0-66": 5000, "67-79": 700, "80-89": 300, "90+": 60}
-    world: dict[str, list[dict[str, object]]] = {
-        "kommuner": [
-            {"kommunenummer": "9001", "navn": "A", "gyldig_fra": "1900-01-01"}
-            | {"aga_sone": "1", "reiseindeks": "0"}
-        ],
-        "deltakelse": [{"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01"}],
-        "utgifter": [
-            {"kommunenummer": "9001", "aar": 2017, "kostra_funksjon": "253"}
-            | {"netto_driftsutgifter": 50_000_000}
-        ],
-        "befolkning": [
-            {"kommunenummer": "9001", "aar": y, "aldersgruppe": a, "antall": n}
-            for y in (2017, 2018)
-            for a, n in pop.items()
-        ],
-        "vedtak": [
-            {"vedtak_id": "V1", "person_id": "P1", "kommunenummer": "9001", "tjeneste": "HJSPL"}
-            | {"omfang": "7", "enhet": "timer_per_uke", "fra": "2018-02-01"}
-        ],
-    }
-    params = load_parameters().with_overrides(
-        {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": prices}
-    )
-    data, _ = load_input(write_input(tmp_path, world), params)
+    """The world of `_world_2018` with its vedtak from 2018-02-01, as an engine, and the path
+    of the 2017 deflator."""
+    data, params = _world_2018(tmp_path, prices, vedtak_fra="2018-02-01")
     return Engine(data, params), "uttrekk.deflator"
 
 

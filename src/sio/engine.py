@@ -298,7 +298,8 @@ class Engine:
                 uses.append(covid.uses)
             prep = prepared[code]
             prep.sums.activity = act_oere
-            figures = _month_builder(
+            figures = partial(  # the months, built when asked for
+                _build_months,
                 code_states,
                 values[code],
                 supp[code].months,
@@ -681,22 +682,6 @@ def _activity_parts(
     return parts
 
 
-def _month_builder(
-    states: dict[int, MonthState],
-    uttrekk: Fraction,
-    supplement: dict[int, Fraction],
-    lump: dict[int, Fraction],
-    topp: dict[int, Fraction],
-    earmarked: dict[int, Fraction],
-    activity: dict[int, int],
-    replaced: set[int],
-) -> Callable[[], list[MonthFigures]]:
-    """A function giving a municipality-year's months from its rules' monthly amounts."""
-    return partial(
-        _build_months, states, uttrekk, supplement, lump, topp, earmarked, activity, replaced
-    )
-
-
 def _build_months(
     states: dict[int, MonthState],
     uttrekk: Fraction,
@@ -707,6 +692,7 @@ def _build_months(
     activity: dict[int, int],
     replaced: set[int],
 ) -> list[MonthFigures]:
+    """A municipality-year's months from its rules' monthly amounts."""
     twelfth = uttrekk / 12
     out: list[MonthFigures] = []
     for mo, s in states.items():
