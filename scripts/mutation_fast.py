@@ -10,7 +10,7 @@ files, with `SIO_MUTATION=1`. A mutant is killed when pytest fails (or the alarm
 seconds rings), survives when it passes. A run without a mutant must pass and one with mutmut's
 `fail` must fail, or the script stops.
 
-    nice -n 19 .venv/bin/python scripts/mutation_fast.py --copy /tmp/mut \\
+    nice -n 19 .venv/bin/python scripts/mutation_fast.py --copy ../sio-mutation \\
         --files src/sio/rules/uttrekk.py --tests tests/test_money_core.py tests/test_cases.py \\
         --list patterns.txt   # or the names or globs as the first arguments
 
