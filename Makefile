@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-.PHONY: demo test lint install bench browser mutation
+.PHONY: demo test lint install bench browser mutation mutation-fast
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,16 @@ mutation: $(STAMP)
 	$(if $(MUTANTS),,rm -rf mutants)
 	SIO_MUTATION=1 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut results
+
+# The same mutants run the fast way (scripts/mutation_fast.py): a `git archive` copy of
+# MUTATION_REV in MUTATION_COPY (outside the checkout), mutmut writes the mutants of
+# MUTATION_FILES there once, then one niced Python process runs pytest.main on MUTATION_TESTS per
+# mutant. Defaults: HEAD, ../sio-mutation, and [tool.mutmut]'s files and tests; MUTANTS= names or
+# globs (all when empty); MUTATION_ARGS='--sync-tests --again' reruns them against the working
+# tree's tests. Results in MUTATION_COPY/results.jsonl; prints the count and the survivors.
+MUTATION_COPY ?= ../sio-mutation
+MUTATION_REV ?= HEAD
+mutation-fast: $(STAMP)
+	nice -n 19 $(BIN)/python scripts/mutation_fast.py $(or $(MUTANTS),'*') \
+		--copy $(MUTATION_COPY) --rev $(MUTATION_REV) $(MUTATION_ARGS) \
+		$(if $(MUTATION_FILES),--files $(MUTATION_FILES)) $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS))

@@ -17,6 +17,10 @@ seconds rings), survives when it passes. A run without a mutant must pass and on
 Results are appended, one JSON object a line, to `COPY/results.jsonl`; a mutant already there is
 not run again (delete the file, or `--again`). `--sync-tests` copies the working tree's `tests/`
 over the copy's before running, so that new tests run against the mutants of the old commit.
+Without `--files` or `--tests` the lists of `[tool.mutmut]` in `pyproject.toml` are taken
+(`only_mutate`, `pytest_add_cli_args_test_selection`); the files count only when the copy is made.
+At the end the matched mutants' results are counted and the survivors listed. `make mutation-fast`
+runs it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 from types import FrameType
 
@@ -115,7 +120,7 @@ def _run(copy: Path, patterns: list[str], tests: list[str], timeout: int, again:
             signal.alarm(0)
         return status, time.process_time() - start
 
-    for control, want in (("", "survived"), ("fail", "killed")):
+    for control, want in (("", "survived"), ("fail", "killed")) if todo else ():
         status, _ = one(control)
         if status != want:
             sys.exit(f"the control {control or 'without a mutant'} gave {status}, not {want}")
@@ -125,6 +130,30 @@ def _run(copy: Path, patterns: list[str], tests: list[str], timeout: int, again:
             out.write(json.dumps({"mutant": name, "status": status, "cpu_s": round(cpu, 2)}) + "\n")
             out.flush()
             print(f"{status:9} {cpu:6.1f} s  {name}", file=sys.stderr)
+    _summary(results, names)
+
+
+def _summary(results: Path, names: list[str]) -> None:
+    """The count of each result of `names` (a mutant's last line counts) and the survivors."""
+    last: dict[str, dict[str, object]] = {}
+    for line in results.read_text().splitlines() if results.exists() else []:
+        if line:
+            row = json.loads(line)
+            last[row["mutant"]] = row
+    wanted = set(names)
+    rows = [r for n, r in last.items() if n in wanted]
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+    cpu = sum(float(str(r["cpu_s"])) for r in rows)
+    print(
+        f"{len(names)} matched: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+        file=sys.stderr,
+    )
+    print(f"CPU {cpu:.0f} s in the tests of {len(rows)} mutants", file=sys.stderr)
+    for r in rows:
+        if r["status"] != "killed":
+            print(f"  {r['status']}  {r['mutant']}", file=sys.stderr)
 
 
 def main() -> None:
@@ -134,10 +163,8 @@ def main() -> None:
     p.add_argument("patterns", nargs="*", help="mutant names or globs (fnmatch)")
     p.add_argument("--copy", type=Path, help="the directory of the copy (made if missing)")
     p.add_argument("--rev", default="HEAD", help="the commit to copy (default HEAD)")
-    p.add_argument("--files", nargs="+", default=[], help="the source files to mutate")
-    p.add_argument(
-        "--tests", nargs="+", default=["tests/test_money_core.py", "tests/test_cases.py"]
-    )
+    p.add_argument("--files", nargs="+", help="the source files to mutate (default: pyproject's)")
+    p.add_argument("--tests", nargs="+", help="the test files, in order (default: pyproject's)")
     p.add_argument("--timeout", type=int, default=90, help="seconds a mutant may take")
     p.add_argument("--sync-tests", action="store_true", help="copy the working tree's tests/ over")
     p.add_argument("--list", type=Path, help="a file of further patterns, one a line")
@@ -152,10 +179,14 @@ def main() -> None:
     patterns = list(a.patterns)
     if a.list is not None:
         patterns += [line.strip() for line in a.list.read_text().splitlines() if line.strip()]
-    _prepare(a.copy, a.rev, a.files)
+    settings = tomllib.loads(Path("pyproject.toml").read_text())["tool"]["mutmut"]
+    files = a.files if a.files is not None else list(settings["only_mutate"])
+    tests = a.tests if a.tests is not None else list(settings["pytest_add_cli_args_test_selection"])
+    copy = a.copy.resolve()  # (_run changes the working directory: a relative path would move)
+    _prepare(copy, a.rev, files)
     if a.sync_tests:
-        shutil.copytree("tests", a.copy / "mutants" / "tests", dirs_exist_ok=True)
-    _run(a.copy, patterns, a.tests, a.timeout, a.again)
+        shutil.copytree("tests", copy / "mutants" / "tests", dirs_exist_ok=True)
+    _run(copy, patterns, tests, a.timeout, a.again)
 
 
 if __name__ == "__main__":
