@@ -10,21 +10,65 @@ import datetime as dt
 import gc
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
-from sio.engine import Engine
-from sio.parameters import DatedValue, ParameterSet
-from test_mutation_gaps_engine import _world_2018
+from conftest import write_input
+from sio.data.model import InputData
+from sio.data.validation import load_input
+from sio.engine import Engine, MunicipalityYear
+from sio.parameters import DatedValue, ParameterSet, load_parameters
 
 REF = "aktivitetstilskudd.aga.referansesats"
 ZONE_1 = "aktivitetstilskudd.aga.sats.sone_1"
 
 
+def _world(
+    tmp_path: Path,
+    prices: dict[dt.date, int],
+    fra: str = "2018-01-01",
+    til: str | None = None,
+    reiseindeks: str = "0",
+) -> tuple[InputData, ParameterSet]:
+    """The world of `test_mutation_gaps_engine._world_2018` (9001, zone 1, model A from
+    2018-01-01; HJSPL STANDARD's price series replaced by `prices`) with its one vedtak of
+    7 hours a week (1 hour a day) from `fra` to `til`, and the travel index given."""
+    k = {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": reiseindeks}
+    pop = {"0-66": 5000, "67-79": 700, "80-89": 300, "90+": 60}
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [k | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01", "til": None}
+            | {"aktivitet_fra": None, "covid_saerordning": True}
+        ],
+        "utgifter": [
+            {"kommunenummer": "9001", "aar": 2017, "kostra_funksjon": "253"}
+            | {"netto_driftsutgifter": 50_000_000}
+        ],
+        "befolkning": [
+            {"kommunenummer": "9001", "aar": y, "aldersgruppe": a, "antall": n}
+            for y in (2017, 2018)
+            for a, n in pop.items()
+        ],
+        "vedtak": [
+            {"vedtak_id": "V1", "person_id": "P1", "kommunenummer": "9001", "tjeneste": "HJSPL"}
+            | {"prisgruppe": None, "omfang": "7", "enhet": "timer_per_uke"}
+            | {"fra": fra, "til": til}
+        ],
+        "toppfinansiering": [],
+    }
+    params = load_parameters().with_overrides(
+        {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": prices}
+    )
+    data, _ = load_input(write_input(tmp_path, world), params)
+    return data, params
+
+
 def test_the_collector_runs_again_after_a_year(tmp_path: Path) -> None:
     """Decision 0025: `compute_year` pauses the cyclic garbage collector for its own duration and
     leaves it as it found it — enabled again when it was enabled, still disabled when the caller
-    had disabled it. The year is the one of `_world_2018` with one price of 800 kr from
+    had disabled it. The year is the one of `_world` with one price of 800 kr from
     2018-01-01: 365 days × 1 hour × 800 kr = 292 000 kr."""
-    data, params = _world_2018(tmp_path, {dt.date(2018, 1, 1): 800})
+    data, params = _world(tmp_path, {dt.date(2018, 1, 1): 800})
     engine = Engine(data, params)
     was = gc.isenabled()
     try:
@@ -49,35 +93,133 @@ def _with_values(params: ParameterSet, changes: dict[str, list[DatedValue]]) -> 
     return ParameterSet(tree, source=f"{params.source}+test")
 
 
-def test_an_estimate_of_january_only_behind_a_zone_s_employer_tax(tmp_path: Path) -> None:
-    """interfaces.md §2: a row lists the estimated parameters its figures rest on. The reference
-    rate of the employer tax (0.141, an estimate in the default tree) and zone 1's rate (0.141,
-    confirmed) are given new values from 1 February 2018, equal but confirmed: k_aga of zone 1
-    rests on an estimate in January 2018 only. The vedtak of `_world_2018` from 2018-02-01 has
-    lines February–December only, so the row's activity does not rest on the estimate. k_aga =
-    1 (the rate equals the reference rate) in every month: 334 days × 1 hour × 800 kr = 267 200
-    kr. In the default tree the reference rate is an estimate all year, and is listed."""
-    data, params = _world_2018(tmp_path / "default", {dt.date(2018, 1, 1): 800}, "2018-02-01")
-    row = Engine(data, params).compute_year(2018).get("9001")
-    assert row is not None and row.result.aktivitetstilskudd == 267_200
-    assert REF in row.result.estimerte_parametere
-
-    rate = Fraction(141, 1000)
+def _aga_tree(
+    params: ParameterSet, rate: dict[dt.date, str], ref: dict[dt.date, str]
+) -> ParameterSet:
+    """`params` with zone 1's employer-tax rate and the reference rate both 0.141 (k_aga = 1),
+    in dated values of the given evidence levels."""
     refs = params.get(REF).values[0].references
-    changed = _with_values(
+    v = Fraction(141, 1000)
+    return _with_values(
         params,
         {
-            REF: [
-                DatedValue(dt.date(2015, 1, 1), rate, "estimate", refs),
-                DatedValue(dt.date(2018, 2, 1), rate, "confirmed", refs),
-            ],
-            ZONE_1: [
-                DatedValue(dt.date(2015, 1, 1), rate, "confirmed", refs),
-                DatedValue(dt.date(2018, 2, 1), rate, "confirmed", refs),
-            ],
+            ZONE_1: [DatedValue(d, v, e, refs) for d, e in sorted(rate.items())],
+            REF: [DatedValue(d, v, e, refs) for d, e in sorted(ref.items())],
         },
     )
-    row = Engine(data, changed).compute_year(2018).get("9001")
-    assert row is not None and row.result.aktivitetstilskudd == 267_200
-    assert REF not in row.result.estimerte_parametere
+
+
+def _row(data: InputData, params: ParameterSet) -> MunicipalityYear:
+    row = Engine(data, params).compute_year(2018).get("9001")
+    assert row is not None
+    return row
+
+
+JAN, FEB, MAR, JUL = (dt.date(2018, m, 1) for m in (1, 2, 3, 7))
+OLD = dt.date(2015, 1, 1)
+
+
+def test_estimates_of_the_employer_tax_that_change_on_1_february(tmp_path: Path) -> None:
+    """interfaces.md §2: a row lists the estimated parameters its figures rest on. Zone 1's rate
+    is confirmed until 31 January 2018 and an estimate from 1 February; the reference rate the
+    other way round (both 0.141 throughout, so k_aga = 1). The vedtak of `_world` from
+    2018-02-01 has lines February–December only: the row rests on zone 1's rate as an estimate,
+    not on the reference rate as one. Activity 334 days × 1 hour × 800 kr = 267 200 kr. In the
+    default tree the reference rate is an estimate all year, and is listed."""
+    data, params = _world(tmp_path, {JAN: 800}, "2018-02-01")
+    row = _row(data, params)
+    assert row.result.aktivitetstilskudd == 267_200
+    assert REF in row.result.estimerte_parametere
     assert ZONE_1 not in row.result.estimerte_parametere
+
+    tree = _aga_tree(
+        params, {OLD: "confirmed", FEB: "estimate"}, {OLD: "estimate", FEB: "confirmed"}
+    )
+    row = _row(data, tree)
+    assert row.result.aktivitetstilskudd == 267_200
+    assert ZONE_1 in row.result.estimerte_parametere
+    assert REF not in row.result.estimerte_parametere
+
+
+def test_an_estimate_of_the_employer_tax_from_july(tmp_path: Path) -> None:
+    """The reference rate confirmed until 30 June 2018 and an estimate from 1 July; the vedtak
+    of `_world` has lines all year, so the row rests on it (July–December) and lists it;
+    zone 1's rate (confirmed) is not. Activity 365 × 800 kr = 292 000 kr."""
+    data, params = _world(tmp_path, {JAN: 800})
+    row = _row(data, _aga_tree(params, {OLD: "confirmed"}, {OLD: "confirmed", JUL: "estimate"}))
+    assert row.result.aktivitetstilskudd == 292_000
+    assert REF in row.result.estimerte_parametere
+    assert ZONE_1 not in row.result.estimerte_parametere
+
+
+def test_an_estimate_of_the_employer_tax_in_every_month_but_february(tmp_path: Path) -> None:
+    """The reference rate an estimate in January 2018, confirmed in February, an estimate again
+    from 1 March; a vedtak of February 2018 only: the row does not rest on the estimate. 28 days
+    × 800 kr = 22 400 kr."""
+    data, params = _world(tmp_path, {JAN: 800}, "2018-02-01", "2018-02-28")
+    tree = _aga_tree(
+        params, {OLD: "confirmed"}, {OLD: "estimate", FEB: "confirmed", MAR: "estimate"}
+    )
+    row = _row(data, tree)
+    assert row.result.aktivitetstilskudd == 22_400
+    assert REF not in row.result.estimerte_parametere
+
+
+def test_the_travel_factor_is_an_estimate_of_a_year_whose_price_changes(tmp_path: Path) -> None:
+    """interfaces.md §2 (the estimates a row rests on), scheme.md §3.3. `_world` with
+    reiseindeks 1 and HJSPL STANDARD 720 kr from 2016 and 800 kr from 2018-07-01, so that the
+    price's estimates differ between the months (the 2017 deflator, an estimate, indexes
+    January–June only) and the row's estimates are gathered month by month. HJSPL is home-based:
+    k_reise = 1 + 0.10 × 1 = 1.1, the travel factor (an estimate) used in every month.
+    January–June 720 × 1.025 × 1.030 × 1.1 = 836.154 kr a day: lines of 31 days 2 592 077.4 →
+    2 592 077 øre (January, March, May), 28 days 2 341 231.2 → 2 341 231, 30 days 2 508 462
+    (April, June): 15 134 386 øre; July–December 184 × 880 kr = 16 192 000 øre; 31 326 386 øre
+    → 313 264 kr."""
+    prices = {dt.date(2016, 1, 1): 720, dt.date(2018, 7, 1): 800}
+    data, params = _world(tmp_path, prices, reiseindeks="1")
+    row = Engine(data, params).compute_year(2018).get("9001")
+    assert row is not None and row.result.aktivitetstilskudd == 313_264
+    faktor = "aktivitetstilskudd.reise.faktor"
+    assert {faktor, "uttrekk.deflator"} <= set(row.result.estimerte_parametere)
+    assert (faktor, dt.date(2015, 1, 1)) in row.log.uses
+
+
+def test_an_estimate_behind_january_only_is_listed(tmp_path: Path) -> None:
+    """interfaces.md §2, scheme.md §3.3. HJSPL STANDARD 720 kr from 2016, 800 kr from
+    2018-02-01; the vedtak of `_world` has lines all year. January uses 720 × 1.025 × 1.030
+    = 760.14 kr, indexed by the deflator of 2017 (an estimate); February–December use 800 kr,
+    dated in its own year: the row rests on the 2017 deflator through January alone, and lists
+    it. Activity: 31 × 760.14 + 334 × 800 = 23 564.34 + 267 200 = 290 764.34 kr → 290 764."""
+    prices = {dt.date(2016, 1, 1): 720, dt.date(2018, 2, 1): 800}
+    data, params = _world(tmp_path, prices)
+    row = Engine(data, params).compute_year(2018).get("9001")
+    assert row is not None and row.result.aktivitetstilskudd == 290_764
+    assert "uttrekk.deflator" in row.result.estimerte_parametere
+    assert ("uttrekk.deflator", dt.date(2017, 1, 1)) in row.log.uses
+
+
+def test_two_estimates_of_the_employer_tax_each_behind_half_the_year(tmp_path: Path) -> None:
+    """The reference rate an estimate until 30 June 2018 and confirmed from 1 July, zone 1's rate
+    the other way round; the vedtak has lines all year, so the row rests on both as estimates
+    (each in half the year) and lists both. Activity 365 × 800 kr = 292 000 kr."""
+    data, params = _world(tmp_path, {JAN: 800})
+    tree = _aga_tree(
+        params, {OLD: "confirmed", JUL: "estimate"}, {OLD: "estimate", JUL: "confirmed"}
+    )
+    row = _row(data, tree)
+    assert row.result.aktivitetstilskudd == 292_000
+    assert {REF, ZONE_1} <= set(row.result.estimerte_parametere)
+
+
+def test_a_price_series_that_starts_in_july(tmp_path: Path) -> None:
+    """HJSPL STANDARD has a price only from 2018-07-01 (800 kr) and the vedtak starts then: no
+    line before July, so January's missing price is no error. 184 days × 800 kr = 147 200 kr;
+    the price is dated in its own year (no deflator), and the row's estimates are those of the
+    lines of July–December: the home-based flag of HJSPL and the reference rate of the employer
+    tax (both estimates in the default tree), not the 2017 deflator."""
+    data, params = _world(tmp_path, {JUL: 800}, "2018-07-01")
+    row = _row(data, params)
+    assert row.result.aktivitetstilskudd == 147_200
+    est = set(row.result.estimerte_parametere)
+    assert {REF, "aktivitetstilskudd.hjemmebasert.HJSPL"} <= est
+    assert "uttrekk.deflator" not in est
