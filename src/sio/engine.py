@@ -19,7 +19,6 @@ import datetime as dt
 import gc
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, partial
@@ -31,7 +30,7 @@ from sio.i18n import _
 from sio.money import round_half_away, round_ratio
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
-from sio.rules.aktivitetstilskudd import ActivityGrant, compute_activity
+from sio.rules.aktivitetstilskudd import ActivityGrant, start_activity
 from sio.rules.inntektspaaslag import Supplement, SupplementTerms, supplement_terms, supplements
 from sio.rules.modell_b import oeremerket_tilskudd
 from sio.rules.participation import Month, MonthState, Participation
@@ -39,8 +38,8 @@ from sio.rules.prosjektmidler import ProjectCostCheck, check_project_costs
 from sio.rules.rundsumtilskudd import lump_sums
 from sio.rules.saerordning import Replacement, covid_plan, covid_replacements
 from sio.rules.toppfinansiering import toppfinansiering_months, yearly_amounts
-from sio.rules.utfasing import EndedPhaseOut, PhaseOut, phase_outs
-from sio.rules.uttrekk import DataGap, Exact, UttrekkCalculator
+from sio.rules.utfasing import EndedPhaseOut, PhaseOut, PhaseOutYear, phase_outs
+from sio.rules.uttrekk import DataGap, Exact, UttrekkCalculator, UttrekkInputs
 from sio.trace import Node, fmt_exact
 
 COMPONENTS = (
@@ -167,17 +166,66 @@ class _ParameterCache:
 _SHARED: weakref.WeakKeyDictionary[ParameterSet, _ParameterCache] = weakref.WeakKeyDictionary()
 
 
+class _DataTables:
+    """What the engine reads from the input tables alone, for every year it computes: the
+    registry, the participation periods, the expenditure and population lookups of `uttrekk`
+    and the yearly amounts (each read on first use). Shared by every engine of the same
+    `InputData` (decision 0027); nothing in it is changed after it is read (the participation
+    memoises the months of a year, a function of the data)."""
+
+    def __init__(self, data: InputData) -> None:
+        self._data = weakref.ref(data)
+        self._toppfinansiering = data.toppfinansiering
+        self._prosjektkostnader = data.prosjektkostnader
+        self.registry = Registry(data.kommuner)
+        self.participation = Participation(data.deltakelse)
+        self.uttrekk_inputs = UttrekkInputs(data.utgifter, data.befolkning)
+
+    @cached_property
+    def topp(self) -> dict[tuple[str, int], int]:
+        return yearly_amounts(self._toppfinansiering)
+
+    @cached_property
+    def project(self) -> dict[tuple[str, int], int]:
+        if self._prosjektkostnader is None:
+            return {}
+        return yearly_amounts(self._prosjektkostnader)
+
+
+# by id() of the InputData (a frozen dataclass of frames is not hashable); an entry is dropped
+# when its data are
+_DATA_TABLES: dict[int, _DataTables] = {}
+
+
+def _data_tables(data: InputData) -> _DataTables:
+    """The tables of `data`, read once per data set."""
+    found = _DATA_TABLES.get(id(data))
+    if found is None or found._data() is not data:
+        found = _DATA_TABLES[id(data)] = _DataTables(data)
+        weakref.finalize(data, _DATA_TABLES.pop, id(data), None)
+    return found
+
+
 class Engine:
     """Computes annual figures from validated input and a parameter set."""
 
     def __init__(self, data: InputData, params: ParameterSet) -> None:
         self.data = data
         self.params = params
-        self.registry = Registry(data.kommuner)
-        self.participation = Participation(data.deltakelse)
+        # what is read from the input tables alone is shared by every engine of the same data
+        # (decision 0027)
+        tables = _data_tables(data)
+        self.registry = tables.registry
+        self.participation = tables.participation
         self.uttrekk = UttrekkCalculator(
-            params, self.registry, self.participation, data.utgifter, data.befolkning
+            params,
+            self.registry,
+            self.participation,
+            data.utgifter,
+            data.befolkning,
+            tables.uttrekk_inputs,
         )
+        self._tables = tables
         self._terms: dict[int, SupplementTerms] = {}
         # the activity grant's parameter lookups depend on the parameters alone: shared by every
         # engine of the same parameter set
@@ -188,17 +236,15 @@ class Engine:
         self._activity_parts = shared.activity_parts
         self._year_estimate_sets = shared.year_estimate_sets
 
-    @cached_property
+    @property
     def _project(self) -> dict[tuple[str, int], int]:
         """Reported project costs by (municipality, year) (read on first use)."""
-        if self.data.prosjektkostnader is None:
-            return {}
-        return yearly_amounts(self.data.prosjektkostnader)
+        return self._tables.project
 
-    @cached_property
+    @property
     def _topp(self) -> dict[tuple[str, int], int]:
         """Toppfinansiering by (municipality, year) (read on first use)."""
-        return yearly_amounts(self.data.toppfinansiering)
+        return self._tables.topp
 
     def supplement_terms(self, year: int) -> SupplementTerms:
         """The supplement's rate and cap of each month of `year` (looked up once)."""
@@ -236,45 +282,52 @@ class Engine:
         if covid.financed_references:
             kernel_months.update(covid.references)
             financed |= covid.financed_references
-        # the activity kernel (NumPy, which releases the GIL in its loops) runs in a thread while
-        # this one computes the rules that do not need it
-        with ThreadPoolExecutor(1) as pool:
-            kernel = pool.submit(
-                compute_activity,
-                self.data.vedtak,
-                self.params,
-                self.registry,
-                sorted(kernel_months),
-                financed,
-                self.data.vedtak_groups,
-            )
+        # the activity kernel's tables are built here; its sums over the vedtak run in worker
+        # threads (NumPy releases the GIL in its loops) while this one computes the rules that
+        # do not need it
+        kernel = start_activity(
+            self.data.vedtak,
+            self.params,
+            self.registry,
+            sorted(kernel_months),
+            financed,
+            self.data.vedtak_groups,
+        )
+        try:
+            ut: dict[str, Exact] = {c: self.uttrekk.uttrekk(c, year) for c in states}
+            values = {c: e.value for c, e in ut.items()}
+            supp = supplements(self.supplement_terms(year), values, months)
+            lump = lump_sums(self.params, year, values, act_months)
+            earm = oeremerket_tilskudd(values, earmarked)
+            topp = toppfinansiering_months(self._topp, year, act_months)
+            # what each row needs that does not depend on the activity grant
+            prepared = {
+                c: _Prepared(
+                    _YearSums(
+                        values[c],
+                        len(cs),
+                        self._topp.get((c, year), 0),
+                        len(act_months[c]),
+                        lump[c].parts,
+                        len(earmarked[c]),
+                        supp[c],
+                    ),
+                    [lump[c].uses, supp[c].uses, _uttrekk_uses(ut[c])],
+                )
+                for c, cs in states.items()
+            }
+            # the phase-outs do not need the activity grant either; an error of theirs is
+            # raised where it was before, once the rows are assembled
             try:
-                ut: dict[str, Exact] = {c: self.uttrekk.uttrekk(c, year) for c in states}
-                values = {c: e.value for c, e in ut.items()}
-                supp = supplements(self.supplement_terms(year), values, months)
-                lump = lump_sums(self.params, year, values, act_months)
-                earm = oeremerket_tilskudd(values, earmarked)
-                topp = toppfinansiering_months(self._topp, year, act_months)
-                # what each row needs that does not depend on the activity grant
-                prepared = {
-                    c: _Prepared(
-                        _YearSums(
-                            values[c],
-                            len(cs),
-                            self._topp.get((c, year), 0),
-                            len(act_months[c]),
-                            lump[c].parts,
-                            len(earmarked[c]),
-                            supp[c],
-                        ),
-                        [lump[c].uses, supp[c].uses, _uttrekk_uses(ut[c])],
-                    )
-                    for c, cs in states.items()
-                }
-            except BaseException:
-                kernel.result()  # the kernel's error first, as when it ran before these rules
-                raise
-            activity = kernel.result()
+                po: PhaseOutYear | Exception = phase_outs(
+                    self.params, self.registry, part, self.uttrekk, self.supplement_terms, year
+                )
+            except Exception as exc:
+                po = exc
+        except BaseException:
+            kernel.result()  # the kernel's error first, as when it ran before these rules
+            raise
+        activity = kernel.result()
         replaced = covid_replacements(covid, activity, self.registry, part, year, states)
 
         rows: list[MunicipalityYear] = []
@@ -310,7 +363,8 @@ class Engine:
                 set(rep),
             )
             rows.append(self._assemble(code, year, code_states, prep, figures, uses, ut[code], rep))
-        po = phase_outs(self.params, self.registry, part, self.uttrekk, self.supplement_terms, year)
+        if isinstance(po, Exception):
+            raise po
         rows.extend(self._phase_out_row(p) for p in po.paid)
         by_code = {r.result.kommunenummer: r for r in rows}
         for e in po.ended:  # shown in the trace of the payee's row of that year

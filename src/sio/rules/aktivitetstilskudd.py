@@ -23,10 +23,11 @@ import datetime as dt
 import itertools
 import math
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -367,6 +368,27 @@ def _factor_matrix(
     return _GroupFactors(factors, codes, ci, pt.sg_keys, si)
 
 
+_KERNEL_COLUMNS = ("gid", "_fra", "_til", "_q", "_m")
+# the kernel's columns of a vedtak frame as NumPy arrays, by id() of the frame (a frame is not
+# hashable); an entry is dropped when its frame is
+_COLUMNS: dict[int, tuple[weakref.ref[pl.DataFrame], list[np.ndarray[Any, Any]]]] = {}
+
+
+def _kernel_columns(vedtak: pl.DataFrame) -> list[np.ndarray[Any, Any]]:
+    """The columns the kernel works on (gid, _fra, _til, _q, _m) as read-only NumPy arrays,
+    copied out of the frame's chunks once per frame (decision 0027): they depend on the data
+    alone, and every year computed on the same data reads them."""
+    found = _COLUMNS.get(id(vedtak))
+    if found is not None and found[0]() is vedtak:
+        return found[1]
+    columns = [vedtak.get_column(c).to_numpy() for c in _KERNEL_COLUMNS]
+    for c in columns:
+        c.flags.writeable = False
+    _COLUMNS[id(vedtak)] = (weakref.ref(vedtak), columns)
+    weakref.finalize(vedtak, _COLUMNS.pop, id(vedtak), None)
+    return columns
+
+
 def compute_activity(
     vedtak: pl.DataFrame,
     params: ParameterSet,
@@ -375,7 +397,38 @@ def compute_activity(
     financed: Iterable[tuple[str, Month]],
     groups: pl.DataFrame | None = None,
 ) -> ActivityGrant:
-    """The activity grant per municipality and month for `months`, in øre.
+    """The activity grant per municipality and month for `months`, in øre (`start_activity`,
+    then its result)."""
+    return start_activity(vedtak, params, registry, months, financed, groups).result()
+
+
+class ActivityRun:
+    """A started activity kernel (`start_activity`): the sums over the vedtak run in worker
+    threads; `result` waits for them and sums per municipality (in the calling thread)."""
+
+    def __init__(self, finish: Callable[[], ActivityGrant]) -> None:
+        self._finish = finish
+        self._grant: ActivityGrant | None = None
+
+    def result(self) -> ActivityGrant:
+        """The grant, once the worker threads are done (their error, if one failed)."""
+        if self._grant is None:
+            self._grant = self._finish()
+        return self._grant
+
+
+def start_activity(
+    vedtak: pl.DataFrame,
+    params: ParameterSet,
+    registry: Registry,
+    months: Sequence[Month],
+    financed: Iterable[tuple[str, Month]],
+    groups: pl.DataFrame | None = None,
+) -> ActivityRun:
+    """Start the activity grant per municipality and month for `months`, in øre: the factor
+    and day tables are built in the calling thread (an error in the parameters is raised here),
+    the sums over the vedtak start in worker threads (NumPy releases the GIL in its loops), so
+    that the caller can compute other rules meanwhile; `ActivityRun.result` gives the grant.
 
     `groups` is the gid table of `with_derived` when the caller has it (the loaded data do).
     `financed` lists the (kommunenummer, month) pairs that are activity-financed; vedtak of other
@@ -393,7 +446,8 @@ def compute_activity(
     fin = set(financed)
     asked = set(months)
     if not any(m in asked for _c, m in fin):
-        return ActivityGrant(months, {}, {}, 0)
+        empty = ActivityGrant(months, {}, {}, 0)
+        return ActivityRun(lambda: empty)
     n = len(months)
     starts = np.array([_day_number(first_day(m)) for m in months], np.int64)
     dims = np.array([days_in_month(m) for m in months], np.int64)
@@ -404,7 +458,7 @@ def compute_activity(
     factors = gf.factors
     size = factors.shape[0]
     lo, hi = int(starts[0]), int(ends[-1])
-    columns = [vedtak.get_column(c).to_numpy() for c in ("gid", "_fra", "_til", "_q", "_m")]
+    columns = _kernel_columns(vedtak)
     col_class: dict[tuple[bytes, int], int] = {}
     month_class = np.empty(n, np.int64)
     for i in range(n):
@@ -451,11 +505,47 @@ def compute_activity(
     count = len(columns[0])
     cuts = [0, count // 2, count] if count >= _PARALLEL_FROM else [0, count]
     chunks = [[c[a:b] for c in columns] for a, b in itertools.pairwise(cuts)]
-    if len(chunks) > 1:
-        with ThreadPoolExecutor(len(chunks)) as pool:
-            parts = list(pool.map(lambda ch: _chunk_totals(ctx, *ch), chunks))
-    else:
-        parts = [_chunk_totals(ctx, *chunks[0])]
+    pool = ThreadPoolExecutor(len(chunks))
+    try:
+        futures = [pool.submit(_chunk_totals, ctx, *ch) for ch in chunks]
+    finally:
+        pool.shutdown(wait=False)
+    return ActivityRun(
+        partial(
+            _finish,
+            [f.result for f in futures],
+            ctx,
+            columns,
+            vedtak,
+            groups,
+            gf,
+            params,
+            registry,
+            months,
+            fin,
+        )
+    )
+
+
+def _finish(
+    parts_of: list[
+        Callable[
+            [], tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.bool_]]]
+        ]
+    ],
+    ctx: _Window,
+    columns: list[np.ndarray[Any, Any]],
+    vedtak: pl.DataFrame,
+    groups: pl.DataFrame,
+    gf: _GroupFactors,
+    params: ParameterSet,
+    registry: Registry,
+    months: list[Month],
+    fin: set[tuple[str, Month]],
+) -> ActivityGrant:
+    """The grant from the parts' totals (each part's error raised in order)."""
+    count = len(columns[0])
+    parts = [p() for p in parts_of]
     totals = parts[0][0]
     for t, _d in parts[1:]:
         totals += t

@@ -102,6 +102,39 @@ def jan1(year: int) -> dt.date:
     return dt.date(year, 1, 1)
 
 
+class UttrekkInputs:
+    """The expenditure and population tables as lookups by (municipality, year), each read on
+    first use. They depend on the input data alone, so the engine keeps one per data set for
+    all its years (decision 0027)."""
+
+    def __init__(self, utgifter: pl.DataFrame, befolkning: pl.DataFrame) -> None:
+        self._utgifter = utgifter
+        self._befolkning = befolkning
+
+    @cached_property
+    def utg(self) -> dict[tuple[str, int], list[tuple[str, int]]]:
+        """The expenditure rows by (municipality, year) as (KOSTRA function, amount)."""
+        utg: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        cols = self._utgifter.select(
+            "kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"
+        )
+        for k, y, f, v in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
+            utg.setdefault((k, y), []).append((f, v))
+        return utg
+
+    @cached_property
+    def pop(self) -> dict[tuple[str, int], dict[str, int]]:
+        """The population by (municipality, year) and age group."""
+        pops: dict[tuple[str, int], dict[str, int]] = {}
+        cols = self._befolkning.select("kommunenummer", "aar", "aldersgruppe", "antall")
+        for k, y, g, n in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
+            pop = pops.get((k, y))
+            if pop is None:
+                pop = pops[(k, y)] = {}
+            pop[g] = n
+        return pops
+
+
 class UttrekkCalculator:
     """Computes grunnlag, W and uttrekk for any municipality and year, memoised.
 
@@ -118,12 +151,14 @@ class UttrekkCalculator:
         participation: Participation,
         utgifter: pl.DataFrame,
         befolkning: pl.DataFrame,
+        inputs: UttrekkInputs | None = None,
     ) -> None:
         self.params = params
         self.registry = registry
         self.participation = participation
-        self._utgifter = utgifter
-        self._befolkning = befolkning
+        # the tables read from `utgifter` and `befolkning` (given: shared with other
+        # calculators of the same data)
+        self._inputs = UttrekkInputs(utgifter, befolkning) if inputs is None else inputs
         self._memo: dict[tuple[str, int], Exact] = {}
         self._starts: dict[str, tuple[str, int]] = {}
         # the base functions flagged on 1 January of a base year: whether on, the lookups behind
@@ -138,29 +173,15 @@ class UttrekkCalculator:
         self._step_logs: dict[int, UsageLog] = {}
         self._step_estimates: dict[int, frozenset[str]] = {}
 
-    @cached_property
+    @property
     def _utg(self) -> dict[tuple[str, int], list[tuple[str, int]]]:
-        """The expenditure rows by (municipality, year), read on first use (the engine starts
-        the activity kernel first)."""
-        utg: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        cols = self._utgifter.select(
-            "kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"
-        )
-        for k, y, f, v in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
-            utg.setdefault((k, y), []).append((f, v))
-        return utg
+        """The expenditure rows by (municipality, year), read on first use."""
+        return self._inputs.utg
 
-    @cached_property
+    @property
     def _pop(self) -> dict[tuple[str, int], dict[str, int]]:
         """The population by (municipality, year) and age group, read on first use."""
-        pops: dict[tuple[str, int], dict[str, int]] = {}
-        cols = self._befolkning.select("kommunenummer", "aar", "aldersgruppe", "antall")
-        for k, y, g, n in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
-            pop = pops.get((k, y))
-            if pop is None:
-                pop = pops[(k, y)] = {}
-            pop[g] = n
-        return pops
+        return self._inputs.pop
 
     # -- grunnlag ---------------------------------------------------------------------------------
     def _flag(self, f: str, base_year: int) -> tuple[bool, list[Use], frozenset[str]]:
