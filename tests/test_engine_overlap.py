@@ -83,7 +83,8 @@ def test_a_started_kernel_gives_what_the_kernel_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`start_activity(...).result()` is `compute_activity(...)`, asked once or twice: case 011's
-    three vedtak in April 2017, split over two threads, 3 × 4 200 000 øre."""
+    three vedtak in April 2017, split over two threads, 3 × 4 200 000 øre, by (municipality,
+    month) and in the list of the municipality's months."""
     monkeypatch.setattr(aktivitet, "_PARALLEL_FROM", 1)
     data, params = _case(tmp_path, "011-model-a-before-aktivitet-fra", _three_vedtak)
     engine = Engine(data, params)
@@ -93,6 +94,8 @@ def test_a_started_kernel_gives_what_the_kernel_gives(
     grant = run.result()
     assert run.result() is grant
     assert grant.oere == compute_activity(*args).oere == {("9001", (2017, 4)): 12_600_000}
+    assert grant.by_code == {"9001": [12_600_000]}  # what the engine reads the øre from
+    assert dict(grant.oere) == {("9001", (2017, 4)): 12_600_000} and len(grant.oere) == 1
 
 
 def _no_expenditure(tables: dict[str, Any]) -> None:

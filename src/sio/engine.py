@@ -331,17 +331,19 @@ class Engine:
         replaced = covid_replacements(covid, activity, self.registry, part, year, states)
 
         rows: list[MunicipalityYear] = []
-        oere = activity.oere
-        in_year = [(year, mo) for mo in range(13)]
+        # each month's position among the kernel's months (the year's are all among them)
+        position = {m: i for i, m in enumerate(activity.months)}
+        at = [position.get((year, mo), -1) for mo in range(13)]
+        no_oere = [0] * len(activity.months)
         for code, code_states in states.items():
             rep = replaced.get(code, {})
+            sums = activity.by_code.get(code, no_oere)
             if rep:
                 act_oere = {
-                    mo: rep[mo].oere if mo in rep else oere.get((code, in_year[mo]), 0)
-                    for mo in act_months[code]
+                    mo: rep[mo].oere if mo in rep else sums[at[mo]] for mo in act_months[code]
                 }
             else:
-                act_oere = {mo: oere.get((code, in_year[mo]), 0) for mo in act_months[code]}
+                act_oere = {mo: sums[at[mo]] for mo in act_months[code]}
             # the parameter values used, lowest priority first (the first lookup of each wins)
             uses: list[Mapping[tuple[str, dt.date], Use]] = []
             used = activity.used_groups.get((code, year))

@@ -23,7 +23,7 @@ import datetime as dt
 import itertools
 import math
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -173,7 +173,7 @@ class ActivityGrant:
     """The activity grant of every municipality and month asked for, in øre."""
 
     months: list[Month]
-    oere: dict[tuple[str, Month], int]
+    oere: Mapping[tuple[str, Month], int]
     # per (kommunenummer, year): the (service, price group)s with lines, and their months
     used_groups: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]]
     exact_rechecks: int
@@ -181,6 +181,8 @@ class ActivityGrant:
     # `months`: the sums of the same rounded lines as `oere` (None when nothing was computed)
     group_oere: np.ndarray[Any, np.dtype[np.int64]] | None = None
     groups: pl.DataFrame | None = None
+    # per financed municipality: its øre in each month of `months` (what `oere` is read from)
+    by_code: dict[str, list[int]] = field(default_factory=dict)
 
     def get(self, code: str, m: Month) -> int:
         return self.oere.get((code, m), 0)
@@ -737,13 +739,9 @@ def _by_municipality(
     priced = np.flatnonzero((ci >= 0) & (gf.si >= 0))  # the gids that can have lines
     per_code = np.zeros((len(codes), len(months)), np.int64)
     np.add.at(per_code, ci[priced], oere_g[priced])
-    zero = [0] * len(months)
     sums = dict(zip(codes, per_code.tolist(), strict=True))
-    month_pos = {m: i for i, m in enumerate(months)}
-    # every financed month asked for (those of `codes`)
-    oere: dict[tuple[str, Month], int] = {
-        key: sums.get(key[0], zero)[i] for key in fin if (i := month_pos.get(key[1])) is not None
-    }
+    # every financed month asked for (those of `codes`), as a dictionary when first asked for
+    oere = _MonthOere(sums, fin, months)
     used: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]] = {}
     priced = priced[np.argsort(ci[priced], kind="stable")]  # each municipality's gids together
     positive = oere_g[priced] > 0
@@ -765,7 +763,40 @@ def _by_municipality(
         firsts = row_ci[cuts[:-1]].tolist() if len(rows) else []
         for c, a, b in zip(firsts, cuts, cuts[1:], strict=False):
             used[(codes[c], year)] = dict(zip(row_keys[a:b], row_months[a:b], strict=True))
-    return ActivityGrant(months, oere, used, rechecks, oere_g, groups)
+    return ActivityGrant(months, oere, used, rechecks, oere_g, groups, sums)
+
+
+class _MonthOere(Mapping[tuple[str, Month], int]):
+    """The øre of every financed (municipality, month) asked for, from the sums per
+    municipality; the dictionary is built on first use (the engine reads the sums)."""
+
+    def __init__(
+        self, sums: dict[str, list[int]], fin: set[tuple[str, Month]], months: list[Month]
+    ) -> None:
+        self._sums = sums
+        self._fin = fin
+        self._months = months
+        self._oere: dict[tuple[str, Month], int] | None = None
+
+    def _get(self) -> dict[tuple[str, Month], int]:
+        if self._oere is None:
+            zero = [0] * len(self._months)
+            month_pos = {m: i for i, m in enumerate(self._months)}
+            self._oere = {
+                key: self._sums.get(key[0], zero)[i]
+                for key in self._fin
+                if (i := month_pos.get(key[1])) is not None
+            }
+        return self._oere
+
+    def __getitem__(self, key: tuple[str, Month]) -> int:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[tuple[str, Month]]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def _exact_lines(
