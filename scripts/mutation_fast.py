@@ -5,9 +5,11 @@ it reaches; on a busy machine that costs minutes before the first mutant and abo
 This script does the same work the "fast" way: it makes a `git archive` copy of a commit, lets
 mutmut 3.8.1 write the mutants of the chosen files into `COPY/mutants`, then, in this one
 process, for each mutant sets `MUTANT_UNDER_TEST` (the trampoline reads it at every call),
-clears the engine's shared parameter cache and calls `pytest.main(-x --tb=no)` on the chosen test
-files, with `SIO_MUTATION=1`. A mutant is killed when pytest fails (or the alarm of `--timeout`
-seconds rings), survives when it passes. A run without a mutant must pass and one with mutmut's
+clears the caches kept per parameter set (every module-level `WeakKeyDictionary` of `sio`:
+the engine's `_SHARED`, the kernel's `_PRICE_TABLES`; a table built under one mutant would
+otherwise be read under the next) and calls `pytest.main(-x --tb=no)` on the chosen test files,
+with `SIO_MUTATION=1`. A mutant is killed when pytest fails (or the alarm of `--timeout` seconds
+rings), survives when it passes. A run without a mutant must pass and one with mutmut's
 `fail` must fail, or the script stops.
 
     nice -n 19 .venv/bin/python scripts/mutation_fast.py --copy ../sio-mutation \\
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import weakref
 from pathlib import Path
 from types import FrameType
 
@@ -106,9 +109,16 @@ def _run(copy: Path, patterns: list[str], tests: list[str], timeout: int, again:
     args = [*tests, "-x", "--tb=no", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
     signal.signal(signal.SIGALRM, _alarm)
 
+    def clear_caches() -> None:
+        """Empty the caches that `sio`'s modules keep per parameter set across calls."""
+        for mod in [m for n, m in list(sys.modules.items()) if n.startswith("sio.")]:
+            for value in list(vars(mod).values()):
+                if isinstance(value, weakref.WeakKeyDictionary):
+                    value.clear()
+
     def one(name: str) -> tuple[str, float]:
         os.environ["MUTANT_UNDER_TEST"] = name
-        sio.engine._SHARED.clear()
+        clear_caches()
         start = time.process_time()
         signal.alarm(timeout)
         try:
