@@ -169,3 +169,32 @@ def test_the_kernel_reads_each_vedtak_frame_s_own_columns(tmp_path: Path) -> Non
     }
     columns = aktivitet._kernel_columns(full)
     assert all(isinstance(c, np.ndarray) and not c.flags.writeable for c in columns)
+
+
+def test_the_base_and_the_population_read_once_per_data_set(tmp_path: Path) -> None:
+    """Case 027's expenditure rows in reverse order give the same grunnlag(2015) = 60 000 001
+    and so the same phase-out of 2019 (1 916 185 kr), the rows listed by KOSTRA function; 9001's
+    population of 2017 without the group 90+ is a gap in that year."""
+
+    def reversed_rows(tables: dict[str, Any]) -> None:
+        tables["utgifter"] = list(reversed(tables["utgifter"]))
+
+    data, params = _case(tmp_path / "reversed", "027-utfasing-year-1", reversed_rows)
+    engine = Engine(data, params)
+    assert engine.compute_year(2019).results[0].inntektspaaslag == 1_916_185
+    base = engine.uttrekk.grunnlag("9001", 2015)
+    assert base.value == 60_000_001
+    # the digits grouped with no-break spaces, as the traces print them
+    assert base.node.formula_text.replace("\xa0", " ") == (
+        "f234 6 000 001 + f253 36 000 000 + f254 12 000 000 + f261 6 000 000"
+    )
+
+    def no_oldest(tables: dict[str, Any]) -> None:
+        tables["befolkning"] = [
+            b for b in tables["befolkning"] if (b["aar"], b["aldersgruppe"]) != (2017, "90+")
+        ]
+
+    data, params = _case(tmp_path / "gap", "027-utfasing-year-1", no_oldest)
+    with pytest.raises(DataGap) as gap:
+        Engine(data, params).compute_year(2019)
+    assert str(gap.value) == "befolkning: befolkning etter aldersgruppe mangler for 9001 i 2017"

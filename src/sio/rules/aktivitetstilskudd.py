@@ -310,10 +310,10 @@ def _factor_matrix(
     codes = sorted({c for c, _ in financed})
     code_index = {c: i for i, c in enumerate(codes)}
     is_financed = np.zeros((len(codes), n), bool)
-    for c, m in financed:
-        i = month_pos.get(m)
-        if i is not None:
-            is_financed[code_index[c], i] = True
+    cells = [
+        code_index[c] * n + i for c, m in financed if (i := month_pos.get(m)) is not None
+    ]  # set at once (setting a NumPy element one by one is slow)
+    is_financed.ravel()[cells] = True
     zones: dict[str, int] = {}
     travel: dict[tuple[int, int], int] = {}
     travel_rows: list[list[float]] = []

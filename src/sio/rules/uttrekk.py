@@ -102,6 +102,9 @@ def jan1(year: int) -> dt.date:
     return dt.date(year, 1, 1)
 
 
+_AGE_GROUP_SET = frozenset(AGE_GROUPS)
+
+
 class UttrekkInputs:
     """The expenditure and population tables as lookups by (municipality, year), each read on
     first use. They depend on the input data alone, so the engine keeps one per data set for
@@ -113,13 +116,15 @@ class UttrekkInputs:
 
     @cached_property
     def utg(self) -> dict[tuple[str, int], list[tuple[str, int]]]:
-        """The expenditure rows by (municipality, year) as (KOSTRA function, amount)."""
+        """The expenditure rows by (municipality, year) as (KOSTRA function, amount), sorted."""
         utg: dict[tuple[str, int], list[tuple[str, int]]] = {}
         cols = self._utgifter.select(
             "kommunenummer", "aar", "kostra_funksjon", "netto_driftsutgifter"
         )
         for k, y, f, v in zip(*(c.to_list() for c in cols.iter_columns()), strict=True):
             utg.setdefault((k, y), []).append((f, v))
+        for rows in utg.values():
+            rows.sort()
         return utg
 
     @cached_property
@@ -170,6 +175,7 @@ class UttrekkCalculator:
         self._weight_ints: dict[int, tuple[list[int], int]] = {}
         # per year of a step: the deflator, and the step's lookups (built on first use)
         self._deflators: dict[int, Fraction] = {}
+        self._growth: dict[int, Fraction] = {}  # 1 + the deflator
         self._step_logs: dict[int, UsageLog] = {}
         self._step_estimates: dict[int, frozenset[str]] = {}
 
@@ -206,8 +212,7 @@ class UttrekkCalculator:
                     code=code, year=base_year
                 ),
             )
-        rows = sorted(rows)
-        total = 0
+        total = 0  # the rows are sorted (`UttrekkInputs.utg`)
         parts: list[tuple[str, int]] = []
         flags = self._flags.get(base_year, {})
         for f, v in rows:
@@ -288,7 +293,7 @@ class UttrekkCalculator:
     def _w_sum(self, code: str, t: int, weight_year: int) -> int:
         """W(k, t) × the weights' common denominator (an integer)."""
         pop = self._pop.get((code, t))
-        if pop is None or any(g not in pop for g in AGE_GROUPS):
+        if pop is None or not pop.keys() >= _AGE_GROUP_SET:
             raise DataGap(
                 "befolkning",
                 _("population by age group missing for {code} in {year}").format(code=code, year=t),
@@ -383,7 +388,9 @@ class UttrekkCalculator:
         defl = self._deflator(y)
         w_now = self._w_sum(code, y, y)
         w_before, summed = self._w_prev_sum(code, y)
-        growth = 1 + defl
+        growth = self._growth.get(y)
+        if growth is None:
+            growth = self._growth[y] = 1 + defl
         p = prev.value
         value = Fraction(  # one normalisation (the weights' denominator cancels)
             p.numerator * growth.numerator * w_now,
