@@ -39,7 +39,7 @@ from sio.casework import accounts, contract, idempotency, overload, service
 from sio.casework import models as m
 from sio.casework.access import Forbidden, NotFound, Principal, require
 from sio.casework.contract import CONFLICT, TOO_MANY, link
-from sio.casework.schema import account, api_token, login_attempt, session
+from sio.casework.schema import STATISTICS_TABLES, account, api_token, login_attempt, session
 from sio.casework.security import (
     digest,
     dummy_hash,
@@ -52,6 +52,7 @@ from sio.casework.security import (
 from sio.criteria import Assessment, CriteriaSet, CriteriaVersion, load_criteria
 from sio.i18n import _
 from sio.parameters import ParameterSet, load_parameters
+from sio.store import statistics
 
 COOKIE = "sio_okt"
 CSRF_HEADER = "X-CSRF-Token"
@@ -186,6 +187,7 @@ def create_app(
     )
     app.add_middleware(overload.Shed, max_in_flight=overload.limit())
     keep = idempotency.lifetime()
+    upkeep = statistics.Upkeep(store, STATISTICS_TABLES)
     dummy_hash()  # made now, so that the first unknown user name costs no more than a known one
 
     # -- errors ----------------------------------------------------------------------------------
@@ -449,6 +451,7 @@ def create_app(
                             c, p.konto_id, key, response.status_code, bytes(response.body)
                         )
                     tx.commit()
+                upkeep.tick()  # fresh planner statistics, in a thread of its own when due
                 return response
 
             return run

@@ -10,7 +10,8 @@ Migration 0004 added `sak.vedtak_teller` (the case's decision counter, taken wit
 UPDATE … RETURNING so that concurrent decisions get distinct `vedtak_id`s), a unique index on a
 decision's first row, the `idempotens` table of `Idempotency-Key`s and the audit log's indexes
 by account and by time. Migration 0010 made each record table's index by case `(sak_id, id)`, so
-that a case's latest record is found without walking the table.
+that a case's latest record is found without walking the table; migration 0011 added
+`sak_antall`, the number of cases per municipality, kept by a trigger on `sak`.
 """
 
 from __future__ import annotations
@@ -105,6 +106,15 @@ case = Table(
     # decisions numbered so far (SAK<id>-1, -2, …); raised by one atomic UPDATE … RETURNING
     Column("vedtak_teller", Integer, nullable=False, server_default="0"),
     Index("ix_sak_kommune", "kommunenummer", "id"),
+)
+
+# migration 0011: the number of cases per municipality, raised by a trigger on `sak` in the
+# transaction that stores a case (the case list's `totalt`, without counting the cases)
+case_count = Table(
+    "sak_antall",
+    metadata,
+    Column("kommunenummer", String(4), primary_key=True),
+    Column("antall", Integer, nullable=False),
 )
 
 assessment = Table(
@@ -228,4 +238,17 @@ idempotency = Table(
     Column("opprettet", DateTime(timezone=True), nullable=False),
     Column("utloper", DateTime(timezone=True), nullable=False),
     Index("ix_idempotens_utloper", "utloper"),
+)
+
+
+# the tables whose planner statistics the service keeps fresh (`sio.store.statistics`, decision
+# 0026): those its requests read — its own but the append-only audit log, and the data store's
+# persons and municipalities that an assessment and a decision are checked against
+STATISTICS_TABLES = frozenset(
+    [
+        *(t.name for t in (account, session, api_token, login_attempt, person, case, case_count)),
+        *(t.name for t in (assessment, recommendation, decision, reevaluation, idempotency)),
+        "inn_personer",
+        "inn_kommuner",
+    ]
 )

@@ -54,7 +54,8 @@ from sio.store.columns import schema as _schema
 from sio.store.columns import state_from_copy, write_copy
 from sio.store.direct import raw_from_state as _raw_from_state
 from sio.store.direct import typed_version
-from sio.store.schema import INPUT_TABLES, KEYS, data_version
+from sio.store.schema import INPUT_TABLES, KEYS, column_copy, data_version
+from sio.store.statistics import analyze_grown
 
 if TYPE_CHECKING:
     from adbc_driver_manager import AdbcConnection, AdbcDatabase
@@ -420,6 +421,11 @@ def import_path(
         if existing is None:
             raise
         return ImportResult(int(existing), False, {}, problems + vproblems)
+    # the version's tables grew (and the service's since the last check): fresh planner
+    # statistics for what is due, after the commit (decision 0026)
+    grown = {INPUT_TABLES[name].name: n for name, n in rows.items() if n}
+    grown |= {data_version.name: 1, column_copy.name: len(grown)}
+    analyze_grown(engine, grown, grown)
     return ImportResult(version, True, rows, problems + vproblems)
 
 

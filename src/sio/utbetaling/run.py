@@ -46,6 +46,7 @@ from sio.rules.settlement import (
     year_entitlement,
 )
 from sio.store import ledger
+from sio.store.statistics import analyze_grown
 from sio.store.versions import current_user, latest_version, load_version
 from sio.utbetaling.model import SALDO, Brev, Hittil, InngaendeSaldo, Kjoring, Mottaker, Postering
 
@@ -509,6 +510,10 @@ def _post(
         )
     except ledger.AlreadyRun as exc:
         return _stored(engine, params, exc.run)
+    # the ledger grew: fresh planner statistics for its tables, after the commit (decision 0026)
+    analyze_grown(
+        engine, (ledger.payment_run.name, ledger.posting.name), {ledger.posting.name: len(lines)}
+    )
     if made:
         return made[0]
     outcome = RunOutcome(run, True, lines, lag=lag)
