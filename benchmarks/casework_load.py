@@ -309,6 +309,24 @@ def seed_cases(base: str, tokens: dict[str, list[str]], n: int) -> list[Seeded]:
 # -- the load -------------------------------------------------------------------------------------
 
 
+def db_snapshot(url: str) -> tuple[int, int, int]:
+    """(transactions committed, buffers hit or read, rows fetched) of the load's database, from
+    PostgreSQL's cumulative statistics: per slice, the database's work per transaction (the
+    diagnostic that found the list's growth, decision 0026)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT xact_commit, blks_hit + blks_read, tup_fetched FROM pg_stat_database "
+                    "WHERE datname = current_database()"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def cpu_snapshot(proc: subprocess.Popen[bytes]) -> tuple[float, float, float]:
     """(machine busy CPU seconds, machine total CPU seconds, server process tree CPU seconds)."""
     t = psutil.cpu_times()
@@ -454,6 +472,7 @@ class Interleaved:
         self.import_every, self.pay_every = import_every, pay_every
         self.imports: list[dict[str, Any]] = []
         self.payments: list[dict[str, Any]] = []
+        self.started: list[tuple[float, str]] = []  # (time, "import 12:34:56"): per slice
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -481,6 +500,7 @@ class Interleaved:
 
     def _run(self, cmd: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
+        self.started.append((time.time(), f"{cmd[1]} {time.strftime('%H:%M:%S')}"))
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False)
         return {
             "rc": p.returncode,
@@ -864,12 +884,23 @@ def main() -> None:
             for i, step in enumerate(steps):
                 load0 = os.getloadavg()
                 c0 = cpu_snapshot(proc)
+                d0, started0 = db_snapshot(url), time.time()
                 raw, cmd, wrk_cpu = run_wrk(
                     base, cases_file, step, *common, log_dir / f"run{i + 1}",
                     f"{run_tag}r{i + 1}", args.client_timeout, args.wrk_timeout, args.only,
                 )  # fmt: skip
                 c1 = cpu_snapshot(proc)
+                d1, started1 = db_snapshot(url), time.time()
                 s = summarise(raw, step.rate)
+                xacts = max(d1[0] - d0[0], 1)
+                s["db_per_transaction"] = {
+                    "transactions": d1[0] - d0[0],
+                    "buffers": round((d1[1] - d0[1]) / xacts, 1),
+                    "rows_fetched": round((d1[2] - d0[2]) / xacts, 1),
+                }
+                s["batch_started"] = [
+                    what for at, what in list(inter.started) if started0 <= at < started1
+                ]
                 wall = raw["duration_us"] / 1e6
                 s["step"] = step.label
                 s["rate_asked"] = step.rate
@@ -890,7 +921,9 @@ def main() -> None:
                     f"  server CPU {s['server_cpu_cores']} cores, wrk {s['wrk_cpu_cores']} "
                     f"cores, machine busy {s['machine_cpu_busy_pct']} %, load average "
                     f"{s['loadavg_before']} → {s['loadavg_after']}, workers' RSS "
-                    f"{s['worker_rss_mib']} MiB",
+                    f"{s['worker_rss_mib']} MiB, database "
+                    f"{s['db_per_transaction']['buffers']} buffers per transaction, batch "
+                    f"started: {', '.join(s['batch_started']) or '-'}",
                     flush=True,
                 )
                 for sample in raw["error_samples"][:3]:
