@@ -14,9 +14,11 @@ from typing import Any
 
 from conftest import write_input
 from sio.data.model import InputData
+from sio.data.registry import Registry
 from sio.data.validation import load_input
 from sio.engine import Engine, MunicipalityYear
 from sio.parameters import DatedValue, ParameterSet, load_parameters
+from sio.rules.aktivitetstilskudd import compute_activity
 
 REF = "aktivitetstilskudd.aga.referansesats"
 ZONE_1 = "aktivitetstilskudd.aga.sats.sone_1"
@@ -223,3 +225,52 @@ def test_a_price_series_that_starts_in_july(tmp_path: Path) -> None:
     est = set(row.result.estimerte_parametere)
     assert {REF, "aktivitetstilskudd.hjemmebasert.HJSPL"} <= est
     assert "uttrekk.deflator" not in est
+
+
+def test_a_line_at_half_an_oere_beside_a_line_above_10_8_oere(tmp_path: Path) -> None:
+    """Decision 0002: a line within 10^-6 øre of x.5 is computed exactly (and rounded half away
+    from zero), also when a line above 10^8 øre of the same month (computed exactly as well)
+    is in the same block of vedtak. 9001 (zone 1, reiseindeks 0: factor = the price) in 2016,
+    HJSPL STANDARD 720.01 kr (dated 2016: no deflator), 72 001 øre an hour. V1 0.5 hours a month:
+    36 000.5 øre → 36 001 (the float path's half-to-even would give 36 000); V2 2 000 hours a
+    month: 144 002 000 øre. Every month 144 038 001 øre; the 24 lines are computed exactly."""
+    params = load_parameters().with_overrides(
+        {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": {dt.date(2016, 1, 1): "720.01"}}
+    )
+
+    def vedtak(vid: str, omfang: str) -> dict[str, Any]:
+        return {"vedtak_id": vid, "person_id": f"P{vid}", "kommunenummer": "9001"} | {
+            "tjeneste": "HJSPL",
+            "prisgruppe": None,
+            "omfang": omfang,
+            "enhet": "timer_per_maaned",
+            "fra": "2016-01-01",
+            "til": None,
+        }
+
+    world: dict[str, list[dict[str, Any]]] = {
+        "kommuner": [
+            {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
+            | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}
+        ],
+        "deltakelse": [
+            {"kommunenummer": "9001", "modell": "A", "fra": "2016-01-01", "til": None}
+            | {"aktivitet_fra": None, "covid_saerordning": True}
+        ],
+        "vedtak": [vedtak("V1", "0.5"), vedtak("V2", "2000")],
+        "utgifter": [],
+        "befolkning": [],
+        "toppfinansiering": [],
+    }
+    data, _ = load_input(write_input(tmp_path, world), params)
+    months = [(2016, mo) for mo in range(1, 13)]
+    grant = compute_activity(
+        data.vedtak,
+        params,
+        Registry(data.kommuner),
+        months,
+        {("9001", m) for m in months},
+        data.vedtak_groups,
+    )
+    assert [grant.get("9001", m) for m in months] == [144_038_001] * 12
+    assert grant.exact_rechecks == 24
