@@ -227,27 +227,15 @@ def test_a_price_series_that_starts_in_july(tmp_path: Path) -> None:
     assert "uttrekk.deflator" not in est
 
 
-def test_a_line_at_half_an_oere_beside_a_line_above_10_8_oere(tmp_path: Path) -> None:
-    """Decision 0002: a line within 10^-6 øre of x.5 is computed exactly (and rounded half away
-    from zero), also when a line above 10^8 øre of the same month (computed exactly as well)
-    is in the same block of vedtak. 9001 (zone 1, reiseindeks 0: factor = the price) in 2016,
-    HJSPL STANDARD 720.01 kr (dated 2016: no deflator), 72 001 øre an hour. V1 0.5 hours a month:
-    36 000.5 øre → 36 001 (the float path's half-to-even would give 36 000); V2 2 000 hours a
-    month: 144 002 000 øre. Every month 144 038 001 øre; the 24 lines are computed exactly."""
+def _kernel_world(
+    tmp_path: Path, prices: dict[str, dict[dt.date, str]], vedtak: list[tuple[str, str, str, str]]
+) -> tuple[Any, ParameterSet]:
+    """9001 (zone 1, reiseindeks 0: a factor is the price) in model A with activity financing
+    from 2016-01-01; the STANDARD prices of the services in `prices`; vedtak (id, service,
+    omfang, unit) from 2016-01-01, open. The loaded data and the parameters."""
     params = load_parameters().with_overrides(
-        {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": {dt.date(2016, 1, 1): "720.01"}}
+        {f"aktivitetstilskudd.enhetspris.{s}.STANDARD": p for s, p in prices.items()}
     )
-
-    def vedtak(vid: str, omfang: str) -> dict[str, Any]:
-        return {"vedtak_id": vid, "person_id": f"P{vid}", "kommunenummer": "9001"} | {
-            "tjeneste": "HJSPL",
-            "prisgruppe": None,
-            "omfang": omfang,
-            "enhet": "timer_per_maaned",
-            "fra": "2016-01-01",
-            "til": None,
-        }
-
     world: dict[str, list[dict[str, Any]]] = {
         "kommuner": [
             {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
@@ -257,20 +245,76 @@ def test_a_line_at_half_an_oere_beside_a_line_above_10_8_oere(tmp_path: Path) ->
             {"kommunenummer": "9001", "modell": "A", "fra": "2016-01-01", "til": None}
             | {"aktivitet_fra": None, "covid_saerordning": True}
         ],
-        "vedtak": [vedtak("V1", "0.5"), vedtak("V2", "2000")],
+        "vedtak": [
+            {"vedtak_id": v, "person_id": f"P{v}", "kommunenummer": "9001", "tjeneste": s}
+            | {"prisgruppe": None, "omfang": q, "enhet": u, "fra": "2016-01-01", "til": None}
+            for v, s, q, u in vedtak
+        ],
         "utgifter": [],
         "befolkning": [],
         "toppfinansiering": [],
     }
     data, _ = load_input(write_input(tmp_path, world), params)
-    months = [(2016, mo) for mo in range(1, 13)]
-    grant = compute_activity(
+    return data, params
+
+
+MONTHS_2016 = [(2016, mo) for mo in range(1, 13)]
+
+
+def _grant_2016(data: Any, params: ParameterSet) -> Any:
+    return compute_activity(
         data.vedtak,
         params,
         Registry(data.kommuner),
-        months,
-        {("9001", m) for m in months},
+        MONTHS_2016,
+        {("9001", m) for m in MONTHS_2016},
         data.vedtak_groups,
     )
-    assert [grant.get("9001", m) for m in months] == [144_038_001] * 12
+
+
+def test_a_line_at_half_an_oere_beside_a_line_above_10_8_oere(tmp_path: Path) -> None:
+    """Decision 0002: a line within 10^-6 øre of x.5 is computed exactly (and rounded half away
+    from zero), also when a line above 10^8 øre of the same month (computed exactly as well)
+    is in the same block of vedtak. HJSPL STANDARD 720.01 kr (dated 2016: no deflator), 72 001
+    øre an hour. V1 0.5 hours a month: 36 000.5 øre → 36 001 (the float path's half-to-even
+    would give 36 000); V2 2 000 hours a month: 144 002 000 øre. Every month 144 038 001 øre;
+    the 24 lines are computed exactly."""
+    data, params = _kernel_world(
+        tmp_path,
+        {"HJSPL": {dt.date(2016, 1, 1): "720.01"}},
+        [("V1", "HJSPL", "0.5", "timer_per_maaned"), ("V2", "HJSPL", "2000", "timer_per_maaned")],
+    )
+    grant = _grant_2016(data, params)
+    assert [grant.get("9001", m) for m in MONTHS_2016] == [144_038_001] * 12
+    assert grant.exact_rechecks == 24
+
+
+def test_ties_of_two_vedtak_in_different_classes_of_months(tmp_path: Path) -> None:
+    """Decision 0002 (a line near x.5 øre computed exactly, half away from zero) when the ties
+    of one vedtak are in months of one price and those of another in months of another price.
+    HJSPL STANDARD 720.01 kr from 2016-01-01 and 720.02 kr from 2016-07-01; PB_DAGL STANDARD
+    500 kr, then 500.01 kr from 2016-07-01 (dated 2016: no deflator). A (HJSPL) and B (PB_DAGL)
+    3.5 hours a week, half an hour a day. A: 36 000.5 øre a day until June, 36 001 after; B:
+    25 000 until June, 25 000.5 after. Lines of A: January, March, May 31 × 36 000.5 =
+    1 116 015.5 → 1 116 016; February 29 × 36 000.5 = 1 044 014.5 → 1 044 015; April, June
+    1 080 015; July–December 36 001 × days. Of B: January–June 25 000 × days; July, August,
+    October, December 31 × 25 000.5 = 775 015.5 → 775 016; September, November 750 015. Both
+    vedtak are in doubt: their 24 lines are computed exactly."""
+    jul = dt.date(2016, 7, 1)
+    data, params = _kernel_world(
+        tmp_path,
+        {
+            "HJSPL": {dt.date(2016, 1, 1): "720.01", jul: "720.02"},
+            "PB_DAGL": {dt.date(2016, 1, 1): "500", jul: "500.01"},
+        },
+        [("A", "HJSPL", "3.5", "timer_per_uke"), ("B", "PB_DAGL", "3.5", "timer_per_uke")],
+    )
+    grant = _grant_2016(data, params)
+    a_first = [1_116_016, 1_044_015, 1_116_016, 1_080_015, 1_116_016, 1_080_015]
+    b_first = [25_000 * d for d in (31, 29, 31, 30, 31, 30)]
+    a_second = [36_001 * d for d in (31, 31, 30, 31, 30, 31)]
+    b_second = [775_016, 775_016, 750_015, 775_016, 750_015, 775_016]
+    expected = [a + b for a, b in zip(a_first + a_second, b_first + b_second, strict=True)]
+    assert expected[1] == 1_044_015 + 725_000
+    assert [grant.get("9001", m) for m in MONTHS_2016] == expected
     assert grant.exact_rechecks == 24
