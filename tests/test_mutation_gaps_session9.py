@@ -200,17 +200,33 @@ def test_an_estimate_behind_january_only_is_listed(tmp_path: Path) -> None:
     assert ("uttrekk.deflator", dt.date(2017, 1, 1)) in row.log.uses
 
 
-def test_two_estimates_of_the_employer_tax_each_behind_half_the_year(tmp_path: Path) -> None:
-    """The reference rate an estimate until 30 June 2018 and confirmed from 1 July, zone 1's rate
-    the other way round; the vedtak has lines all year, so the row rests on both as estimates
-    (each in half the year) and lists both. Activity 365 × 800 kr = 292 000 kr."""
-    data, params = _world(tmp_path, {JAN: 800})
+def test_estimates_that_each_change_on_1_july(tmp_path: Path) -> None:
+    """Every part of the row's activity lookups rests on estimates in one half of 2018 and on
+    others (or none) in the other: the reference rate of the employer tax an estimate until 30
+    June and confirmed from 1 July, zone 1's rate the other way round; HJSPL home-based (1) all
+    year, an estimate until 30 June and confirmed from 1 July; HJSPL STANDARD 720 kr of 2016
+    (indexed by the 2017 deflator, an estimate) until 30 June and 800 kr from 1 July. The vedtak
+    has lines all year, so the row rests on all four and lists them. Activity January–June
+    181 × 720 × 1.025 × 1.030 = 181 × 760.14 = 137 585.34 kr, July–December 184 × 800 =
+    147 200 kr: 284 785.34 → 284 785 kr."""
+    home = "aktivitetstilskudd.hjemmebasert.HJSPL"
+    data, params = _world(tmp_path, {dt.date(2016, 1, 1): 720, JUL: 800})
     tree = _aga_tree(
         params, {OLD: "confirmed", JUL: "estimate"}, {OLD: "estimate", JUL: "confirmed"}
     )
+    flag = tree.get(home).values[0]
+    tree = _with_values(
+        tree,
+        {
+            home: [
+                dataclasses.replace(flag, start=OLD, evidence="estimate"),
+                dataclasses.replace(flag, start=JUL, evidence="confirmed"),
+            ]
+        },
+    )
     row = _row(data, tree)
-    assert row.result.aktivitetstilskudd == 292_000
-    assert {REF, ZONE_1} <= set(row.result.estimerte_parametere)
+    assert row.result.aktivitetstilskudd == 284_785
+    assert {REF, ZONE_1, home, "uttrekk.deflator"} <= set(row.result.estimerte_parametere)
 
 
 def test_a_price_series_that_starts_in_july(tmp_path: Path) -> None:
