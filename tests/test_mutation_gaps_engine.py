@@ -303,12 +303,17 @@ def test_the_trace_shows_the_year_s_toppfinansiering_row(tmp_path: Path) -> None
 
 
 def _world_2018(
-    tmp_path: Path, prices: dict[dt.date, int], vedtak_fra: str = "2018-01-01"
+    tmp_path: Path,
+    prices: dict[dt.date, int],
+    vedtak_fra: str = "2018-01-01",
+    vedtak_til: str | None = None,
+    reiseindeks: str = "0",
 ) -> tuple[InputData, ParameterSet]:
-    """9001 (zone 1, reiseindeks 0) in model A from 2018-01-01, base year 2017 (KOSTRA 253:
-    50 000 000, the same population both years); one vedtak of HJSPL 7 hours a week (1 hour a
-    day) from `vedtak_fra`; the HJSPL STANDARD price series replaced by `prices`."""
-    k = {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": "0"}
+    """9001 (zone 1, reiseindeks 0 unless given) in model A from 2018-01-01, base year 2017
+    (KOSTRA 253: 50 000 000, the same population both years); one vedtak of HJSPL 7 hours a week
+    (1 hour a day) from `vedtak_fra` to `vedtak_til`; the HJSPL STANDARD price series replaced
+    by `prices`."""
+    k = {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": reiseindeks}
     pop = {"0-66": 5000, "67-79": 700, "80-89": 300, "90+": 60}
     world: dict[str, list[dict[str, Any]]] = {
         "kommuner": [k | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}],
@@ -328,7 +333,7 @@ def _world_2018(
         "vedtak": [
             {"vedtak_id": "V1", "person_id": "P1", "kommunenummer": "9001", "tjeneste": "HJSPL"}
             | {"prisgruppe": None, "omfang": "7", "enhet": "timer_per_uke"}
-            | {"fra": vedtak_fra, "til": None}
+            | {"fra": vedtak_fra, "til": vedtak_til}
         ],
         "toppfinansiering": [],
     }

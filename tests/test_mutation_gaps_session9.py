@@ -19,58 +19,18 @@ from sio.data.validation import load_input
 from sio.engine import Engine, MunicipalityYear
 from sio.parameters import DatedValue, ParameterSet, load_parameters
 from sio.rules.aktivitetstilskudd import compute_activity
+from test_mutation_gaps_engine import _world_2018
 
 REF = "aktivitetstilskudd.aga.referansesats"
 ZONE_1 = "aktivitetstilskudd.aga.sats.sone_1"
 
 
-def _world(
-    tmp_path: Path,
-    prices: dict[dt.date, int],
-    fra: str = "2018-01-01",
-    til: str | None = None,
-    reiseindeks: str = "0",
-) -> tuple[InputData, ParameterSet]:
-    """The world of `test_mutation_gaps_engine._world_2018` (9001, zone 1, model A from
-    2018-01-01; HJSPL STANDARD's price series replaced by `prices`) with its one vedtak of
-    7 hours a week (1 hour a day) from `fra` to `til`, and the travel index given."""
-    k = {"kommunenummer": "9001", "navn": "A", "aga_sone": "1", "reiseindeks": reiseindeks}
-    pop = {"0-66": 5000, "67-79": 700, "80-89": 300, "90+": 60}
-    world: dict[str, list[dict[str, Any]]] = {
-        "kommuner": [k | {"gyldig_fra": "1900-01-01", "gyldig_til": None, "etterfolger": None}],
-        "deltakelse": [
-            {"kommunenummer": "9001", "modell": "A", "fra": "2018-01-01", "til": None}
-            | {"aktivitet_fra": None, "covid_saerordning": True}
-        ],
-        "utgifter": [
-            {"kommunenummer": "9001", "aar": 2017, "kostra_funksjon": "253"}
-            | {"netto_driftsutgifter": 50_000_000}
-        ],
-        "befolkning": [
-            {"kommunenummer": "9001", "aar": y, "aldersgruppe": a, "antall": n}
-            for y in (2017, 2018)
-            for a, n in pop.items()
-        ],
-        "vedtak": [
-            {"vedtak_id": "V1", "person_id": "P1", "kommunenummer": "9001", "tjeneste": "HJSPL"}
-            | {"prisgruppe": None, "omfang": "7", "enhet": "timer_per_uke"}
-            | {"fra": fra, "til": til}
-        ],
-        "toppfinansiering": [],
-    }
-    params = load_parameters().with_overrides(
-        {"aktivitetstilskudd.enhetspris.HJSPL.STANDARD": prices}
-    )
-    data, _ = load_input(write_input(tmp_path, world), params)
-    return data, params
-
-
 def test_the_collector_runs_again_after_a_year(tmp_path: Path) -> None:
     """Decision 0025: `compute_year` pauses the cyclic garbage collector for its own duration and
     leaves it as it found it — enabled again when it was enabled, still disabled when the caller
-    had disabled it. The year is the one of `_world` with one price of 800 kr from
+    had disabled it. The year is the one of `_world_2018` with one price of 800 kr from
     2018-01-01: 365 days × 1 hour × 800 kr = 292 000 kr."""
-    data, params = _world(tmp_path, {dt.date(2018, 1, 1): 800})
+    data, params = _world_2018(tmp_path, {dt.date(2018, 1, 1): 800})
     engine = Engine(data, params)
     was = gc.isenabled()
     try:
@@ -124,11 +84,11 @@ OLD = dt.date(2015, 1, 1)
 def test_estimates_of_the_employer_tax_that_change_on_1_february(tmp_path: Path) -> None:
     """interfaces.md §2: a row lists the estimated parameters its figures rest on. Zone 1's rate
     is confirmed until 31 January 2018 and an estimate from 1 February; the reference rate the
-    other way round (both 0.141 throughout, so k_aga = 1). The vedtak of `_world` from
+    other way round (both 0.141 throughout, so k_aga = 1). The vedtak of `_world_2018` from
     2018-02-01 has lines February–December only: the row rests on zone 1's rate as an estimate,
     not on the reference rate as one. Activity 334 days × 1 hour × 800 kr = 267 200 kr. In the
     default tree the reference rate is an estimate all year, and is listed."""
-    data, params = _world(tmp_path, {JAN: 800}, "2018-02-01")
+    data, params = _world_2018(tmp_path, {JAN: 800}, "2018-02-01")
     row = _row(data, params)
     assert row.result.aktivitetstilskudd == 267_200
     assert REF in row.result.estimerte_parametere
@@ -145,9 +105,9 @@ def test_estimates_of_the_employer_tax_that_change_on_1_february(tmp_path: Path)
 
 def test_an_estimate_of_the_employer_tax_from_july(tmp_path: Path) -> None:
     """The reference rate confirmed until 30 June 2018 and an estimate from 1 July; the vedtak
-    of `_world` has lines all year, so the row rests on it (July–December) and lists it;
+    of `_world_2018` has lines all year, so the row rests on it (July–December) and lists it;
     zone 1's rate (confirmed) is not. Activity 365 × 800 kr = 292 000 kr."""
-    data, params = _world(tmp_path, {JAN: 800})
+    data, params = _world_2018(tmp_path, {JAN: 800})
     row = _row(data, _aga_tree(params, {OLD: "confirmed"}, {OLD: "confirmed", JUL: "estimate"}))
     assert row.result.aktivitetstilskudd == 292_000
     assert REF in row.result.estimerte_parametere
@@ -158,7 +118,7 @@ def test_an_estimate_of_the_employer_tax_in_every_month_but_february(tmp_path: P
     """The reference rate an estimate in January 2018, confirmed in February, an estimate again
     from 1 March; a vedtak of February 2018 only: the row does not rest on the estimate. 28 days
     × 800 kr = 22 400 kr."""
-    data, params = _world(tmp_path, {JAN: 800}, "2018-02-01", "2018-02-28")
+    data, params = _world_2018(tmp_path, {JAN: 800}, "2018-02-01", "2018-02-28")
     tree = _aga_tree(
         params, {OLD: "confirmed"}, {OLD: "estimate", FEB: "confirmed", MAR: "estimate"}
     )
@@ -168,7 +128,7 @@ def test_an_estimate_of_the_employer_tax_in_every_month_but_february(tmp_path: P
 
 
 def test_the_travel_factor_is_an_estimate_of_a_year_whose_price_changes(tmp_path: Path) -> None:
-    """interfaces.md §2 (the estimates a row rests on), scheme.md §3.3. `_world` with
+    """interfaces.md §2 (the estimates a row rests on), scheme.md §3.3. `_world_2018` with
     reiseindeks 1 and HJSPL STANDARD 720 kr from 2016 and 800 kr from 2018-07-01, so that the
     price's estimates differ between the months (the 2017 deflator, an estimate, indexes
     January–June only) and the row's estimates are gathered month by month. HJSPL is home-based:
@@ -178,7 +138,7 @@ def test_the_travel_factor_is_an_estimate_of_a_year_whose_price_changes(tmp_path
     (April, June): 15 134 386 øre; July–December 184 × 880 kr = 16 192 000 øre; 31 326 386 øre
     → 313 264 kr."""
     prices = {dt.date(2016, 1, 1): 720, dt.date(2018, 7, 1): 800}
-    data, params = _world(tmp_path, prices, reiseindeks="1")
+    data, params = _world_2018(tmp_path, prices, reiseindeks="1")
     row = Engine(data, params).compute_year(2018).get("9001")
     assert row is not None and row.result.aktivitetstilskudd == 313_264
     faktor = "aktivitetstilskudd.reise.faktor"
@@ -188,12 +148,12 @@ def test_the_travel_factor_is_an_estimate_of_a_year_whose_price_changes(tmp_path
 
 def test_an_estimate_behind_january_only_is_listed(tmp_path: Path) -> None:
     """interfaces.md §2, scheme.md §3.3. HJSPL STANDARD 720 kr from 2016, 800 kr from
-    2018-02-01; the vedtak of `_world` has lines all year. January uses 720 × 1.025 × 1.030
+    2018-02-01; the vedtak of `_world_2018` has lines all year. January uses 720 × 1.025 × 1.030
     = 760.14 kr, indexed by the deflator of 2017 (an estimate); February–December use 800 kr,
     dated in its own year: the row rests on the 2017 deflator through January alone, and lists
     it. Activity: 31 × 760.14 + 334 × 800 = 23 564.34 + 267 200 = 290 764.34 kr → 290 764."""
     prices = {dt.date(2016, 1, 1): 720, dt.date(2018, 2, 1): 800}
-    data, params = _world(tmp_path, prices)
+    data, params = _world_2018(tmp_path, prices)
     row = Engine(data, params).compute_year(2018).get("9001")
     assert row is not None and row.result.aktivitetstilskudd == 290_764
     assert "uttrekk.deflator" in row.result.estimerte_parametere
@@ -210,7 +170,7 @@ def test_estimates_that_each_change_on_1_july(tmp_path: Path) -> None:
     181 × 720 × 1.025 × 1.030 = 181 × 760.14 = 137 585.34 kr, July–December 184 × 800 =
     147 200 kr: 284 785.34 → 284 785 kr."""
     home = "aktivitetstilskudd.hjemmebasert.HJSPL"
-    data, params = _world(tmp_path, {dt.date(2016, 1, 1): 720, JUL: 800})
+    data, params = _world_2018(tmp_path, {dt.date(2016, 1, 1): 720, JUL: 800})
     tree = _aga_tree(
         params, {OLD: "confirmed", JUL: "estimate"}, {OLD: "estimate", JUL: "confirmed"}
     )
@@ -235,7 +195,7 @@ def test_a_price_series_that_starts_in_july(tmp_path: Path) -> None:
     the price is dated in its own year (no deflator), and the row's estimates are those of the
     lines of July–December: the home-based flag of HJSPL and the reference rate of the employer
     tax (both estimates in the default tree), not the 2017 deflator."""
-    data, params = _world(tmp_path, {JUL: 800}, "2018-07-01")
+    data, params = _world_2018(tmp_path, {JUL: 800}, "2018-07-01")
     row = _row(data, params)
     assert row.result.aktivitetstilskudd == 147_200
     est = set(row.result.estimerte_parametere)
