@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, partial
@@ -27,6 +27,7 @@ from typing import Any
 from sio.data.model import InputData
 from sio.data.registry import Registry
 from sio.i18n import _
+from sio.lazy import LazyMapping
 from sio.money import round_half_away, round_ratio
 from sio.parameters import ParameterSet, UsageLog, Use
 from sio.results import AnnualResult
@@ -331,9 +332,10 @@ class Engine:
         replaced = covid_replacements(covid, activity, self.registry, part, year, states)
 
         rows: list[MunicipalityYear] = []
-        # each month's position among the kernel's months (the year's are all among them)
+        # each month's position among the kernel's months (the year's 12 are all among them;
+        # month 0 is not a month, a place holder so that `at[mo]` reads as the month number)
         position = {m: i for i, m in enumerate(activity.months)}
-        at = [position.get((year, mo), -1) for mo in range(13)]
+        at = [-1] + [position[(year, mo)] for mo in range(1, 13)]
         no_oere = [0] * len(activity.months)
         for code, code_states in states.items():
             rep = replaced.get(code, {})
@@ -619,29 +621,14 @@ class Engine:
         return uses
 
 
-class _LazyUses(Mapping[tuple[str, dt.date], Use]):
+class _LazyUses(LazyMapping[tuple[str, dt.date], Use]):
     """Parameter lookups merged on first use; the estimated paths among them known at once."""
 
     def __init__(
         self, build: Callable[[], dict[tuple[str, dt.date], Use]], estimates: frozenset[str]
     ) -> None:
-        self._build = build
-        self._uses: dict[tuple[str, dt.date], Use] | None = None
+        super().__init__(build)
         self.estimates = estimates
-
-    def _get(self) -> dict[tuple[str, dt.date], Use]:
-        if self._uses is None:
-            self._uses = self._build()
-        return self._uses
-
-    def __getitem__(self, key: tuple[str, dt.date]) -> Use:
-        return self._get()[key]
-
-    def __iter__(self) -> Iterator[tuple[str, dt.date]]:
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
 
 
 @dataclass

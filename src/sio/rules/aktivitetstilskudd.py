@@ -23,7 +23,7 @@ import datetime as dt
 import itertools
 import math
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from sio.data.registry import Registry
+from sio.lazy import LazyMapping
 from sio.money import round_half_away, to_fraction
 from sio.parameters import ParameterLookupError, ParameterSet, UsageLog
 from sio.rules.participation import Month, first_day
@@ -741,7 +742,7 @@ def _by_municipality(
     np.add.at(per_code, ci[priced], oere_g[priced])
     sums = dict(zip(codes, per_code.tolist(), strict=True))
     # every financed month asked for (those of `codes`), as a dictionary when first asked for
-    oere = _MonthOere(sums, fin, months)
+    oere = LazyMapping(partial(_month_oere, sums, fin, months))
     used: dict[tuple[str, int], dict[tuple[str, str], tuple[int, ...]]] = {}
     priced = priced[np.argsort(ci[priced], kind="stable")]  # each municipality's gids together
     positive = oere_g[priced] > 0
@@ -766,37 +767,16 @@ def _by_municipality(
     return ActivityGrant(months, oere, used, rechecks, oere_g, groups, sums)
 
 
-class _MonthOere(Mapping[tuple[str, Month], int]):
-    """The øre of every financed (municipality, month) asked for, from the sums per
-    municipality; the dictionary is built on first use (the engine reads the sums)."""
-
-    def __init__(
-        self, sums: dict[str, list[int]], fin: set[tuple[str, Month]], months: list[Month]
-    ) -> None:
-        self._sums = sums
-        self._fin = fin
-        self._months = months
-        self._oere: dict[tuple[str, Month], int] | None = None
-
-    def _get(self) -> dict[tuple[str, Month], int]:
-        if self._oere is None:
-            zero = [0] * len(self._months)
-            month_pos = {m: i for i, m in enumerate(self._months)}
-            self._oere = {
-                key: self._sums.get(key[0], zero)[i]
-                for key in self._fin
-                if (i := month_pos.get(key[1])) is not None
-            }
-        return self._oere
-
-    def __getitem__(self, key: tuple[str, Month]) -> int:
-        return self._get()[key]
-
-    def __iter__(self) -> Iterator[tuple[str, Month]]:
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
+def _month_oere(
+    sums: dict[str, list[int]], fin: set[tuple[str, Month]], months: list[Month]
+) -> dict[tuple[str, Month], int]:
+    """The øre of every financed (municipality, month) asked for, from the per-municipality
+    sums (the `oere` of `ActivityGrant`, built when it is first read: the engine reads `sums`)."""
+    zero = [0] * len(months)
+    month_pos = {m: i for i, m in enumerate(months)}
+    return {
+        key: sums.get(key[0], zero)[i] for key in fin if (i := month_pos.get(key[1])) is not None
+    }
 
 
 def _exact_lines(
